@@ -1,0 +1,156 @@
+"""The audit log: append-only, hash-chained events written in the caller's transaction.
+
+Each event's hash covers its content and the previous event's hash, so changing, removing or
+reordering any stored event breaks the chain from that event on; ``audit_chain_verify`` finds the
+first broken event (``manage.py verify_audit_log``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from compliance.models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-safe, stable form of old/new values (dates as ISO strings, sets sorted)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, default=str))
+
+
+def _event_hash(
+    *,
+    prev_hash: str,
+    event_type: str,
+    actor_name: str,
+    object_type: str,
+    object_id: str,
+    old: Any,
+    new: Any,
+    created_at: datetime,
+) -> str:
+    payload = json.dumps(
+        {
+            "prev": prev_hash,
+            "type": event_type,
+            "actor": actor_name,
+            "object": [object_type, object_id],
+            "old": old,
+            "new": new,
+            "at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    event_type: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    actor: Any = None,
+    old: Any = None,
+    new: Any = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or obj.pk
+    old_c = _canonical(old)
+    new_c = _canonical(new)
+    actor_name = getattr(actor, "username", None) or "system"
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+            head = AuditChainHead.objects.select_for_update().get(pk=1)
+        created_at = timezone.now()
+        digest = _event_hash(
+            prev_hash=head.last_hash,
+            event_type=str(event_type),
+            actor_name=actor_name,
+            object_type=str(object_type),
+            object_id=str(object_id),
+            old=old_c,
+            new=new_c,
+            created_at=created_at,
+        )
+        event = AuditEvent.objects.create(
+            event_type=event_type,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=actor_name,
+            object_type=str(object_type),
+            object_id=str(object_id),
+            old=old_c,
+            new=new_c,
+            created_at=created_at,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        head.last_hash = digest
+        head.last_event_id = event.pk
+        head.save(update_fields=["last_hash", "last_event_id"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    events_checked: int
+    first_broken_id: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"OK: {self.events_checked} audit events, chain intact."
+        return f"BROKEN at event #{self.first_broken_id}: {self.problem}"
+
+
+def audit_chain_verify(*, batch_size: int = 2000) -> ChainVerification:
+    """Recompute every event's hash in order; report the first event that does not match."""
+    prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            break
+        for event in batch:
+            if event.prev_hash != prev:
+                return ChainVerification(
+                    False, checked, event.pk, "its previous-hash does not match the event before it"
+                )
+            expected = _event_hash(
+                prev_hash=event.prev_hash,
+                event_type=event.event_type,
+                actor_name=event.actor_name,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                old=_canonical(event.old),
+                new=_canonical(event.new),
+                created_at=event.created_at,
+            )
+            if expected != event.hash:
+                return ChainVerification(
+                    False, checked, event.pk, "its content does not match its stored hash"
+                )
+            prev = event.hash
+            checked += 1
+            last_id = event.pk
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and checked and head.last_hash != prev:
+        return ChainVerification(False, checked, head.last_event_id, "the newest event is missing")
+    return ChainVerification(True, checked)

@@ -1,0 +1,105 @@
+"""Process-wide caches of what is expensive to build and immutable once built.
+
+A compiled rule set is keyed by its version hash and a screening index by its snapshot id: both
+are immutable, so a cache entry never goes stale, and a worker serves thousands of checks from one
+build. The active version is looked up on every check (one query), so a new rule set or list is
+picked up at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from compliance import engine
+from compliance.models import ListEntry, ListSnapshot, RuleSet
+
+_lock = threading.Lock()
+_rulesets: OrderedDict[str, Any] = OrderedDict()
+_indexes: OrderedDict[int, Any] = OrderedDict()
+_MAX_RULESETS = 8
+_MAX_INDEXES = 2
+
+
+def compiled_ruleset(ruleset: RuleSet) -> engine.CompiledRuleSet:
+    with _lock:
+        cached = _rulesets.get(ruleset.version)
+        if cached is not None:
+            _rulesets.move_to_end(ruleset.version)
+            return cached
+    packs = engine.load_rule_packs(ruleset.packs)
+    compiled = engine.compile_ruleset(packs, enabled_policies=frozenset(ruleset.enabled_policies))
+    if compiled.version != ruleset.version:
+        raise RuntimeError(
+            f"Rule set {ruleset.pk} compiles to version {compiled.version[:12]}, "
+            f"not its stored version {ruleset.version[:12]}: the engine or the stored packs changed."
+        )
+    with _lock:
+        _rulesets[ruleset.version] = compiled
+        while len(_rulesets) > _MAX_RULESETS:
+            _rulesets.popitem(last=False)
+    return compiled
+
+
+def entry_to_dict(entry: Any) -> dict[str, Any]:
+    """A list entry as stored in ``ListEntry.data`` (JSON): enough to rebuild the index exactly."""
+    import dataclasses
+
+    return {
+        f.name: list(v) if isinstance(v, tuple) else v
+        for f in dataclasses.fields(entry)
+        for v in [getattr(entry, f.name)]
+    }
+
+
+def entry_from_dict(data: dict[str, Any]) -> Any:
+    import dataclasses
+
+    from compliance.screening.entries import ListEntry as EntryData
+
+    names = {f.name for f in dataclasses.fields(EntryData)}
+    return EntryData(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    )
+
+
+def snapshot_entries(snapshot: ListSnapshot) -> list[Any]:
+    return [
+        entry_from_dict(data)
+        for data in ListEntry.objects.filter(snapshot=snapshot)
+        .order_by("pk")
+        .values_list("data", flat=True)
+        .iterator(chunk_size=5000)
+    ]
+
+
+def screening_index(snapshot: ListSnapshot) -> Any:
+    from compliance.screening.matcher import ScreeningIndex
+
+    with _lock:
+        cached = _indexes.get(snapshot.pk)
+        if cached is not None:
+            _indexes.move_to_end(snapshot.pk)
+            return cached
+    index = ScreeningIndex.build(snapshot_entries(snapshot))
+    with _lock:
+        _indexes[snapshot.pk] = index
+        while len(_indexes) > _MAX_INDEXES:
+            _indexes.popitem(last=False)
+    return index
+
+
+def clear() -> None:
+    """Forget every cached build (tests)."""
+    with _lock:
+        _rulesets.clear()
+        _indexes.clear()
+
+
+def remember_index(snapshot_id: int, index: Any) -> None:
+    """Keep an index built during an import, so the first check does not rebuild it."""
+    with _lock:
+        _indexes[snapshot_id] = index
+        while len(_indexes) > _MAX_INDEXES:
+            _indexes.popitem(last=False)

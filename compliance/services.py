@@ -1,0 +1,1464 @@
+"""Writes of the compliance side: check requests, decisions, rule sets, list imports, reviews.
+
+The check path fails closed: any error while building the document, screening or evaluating
+records an ``on_hold`` decision with a system finding (never ``cleared``) and the task retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from compliance import engine, runtime
+from compliance.audit import audit_record
+from compliance.models import (
+    EFFECT_RANK,
+    Approval,
+    AuditEventType,
+    Decision,
+    Finding,
+    Licence,
+    ListSnapshot,
+    MatchReview,
+    RuleSet,
+    Trigger,
+)
+from compliance.selectors import visit_document, visits_for_documents
+from config.errors import ApplicationError
+from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
+
+logger = logging.getLogger(__name__)
+
+STATUS_FOR_OUTCOME = {
+    "clear": VisitStatus.CLEARED,
+    "review": VisitStatus.ON_HOLD,
+    "licence_required": VisitStatus.ON_HOLD,
+    "prohibited": VisitStatus.BLOCKED,
+}
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(_canonical_json(value).encode()).hexdigest()
+
+
+# --- Check requests --------------------------------------------------------------------------
+def _enqueue(visit_ids: list[int]) -> None:
+    from compliance.tasks import check_visit, check_visits
+
+    if len(visit_ids) == 1:
+        check_visit.delay(visit_ids[0])
+        return
+    size = settings.COMPLIANCE["RECHECK_CHUNK_SIZE"]
+    for i in range(0, len(visit_ids), size):
+        check_visits.delay(visit_ids[i : i + size])
+
+
+def visit_request_check(*, visit: Visit, trigger: str, actor: Any = None) -> None:
+    """Ask for a check of one visit; the task is enqueued when the transaction commits."""
+    now = timezone.now()
+    Visit.objects.filter(pk=visit.pk).update(check_requested_at=now, check_trigger=trigger)
+    visit.check_requested_at = now
+    visit.check_trigger = trigger
+    pk = visit.pk
+    transaction.on_commit(lambda: _enqueue([pk]))
+
+
+def visits_request_check(
+    *, visits: QuerySet[Visit], trigger: str, as_of: dt.date | None = None
+) -> int:
+    """Ask for a check of every open, not yet finished visit of ``visits``; returns how many."""
+    today = as_of or timezone.localdate()
+    ids = list(
+        visits.filter(status__in=OPEN_STATUSES, end_date__gte=today)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if not ids:
+        return 0
+    now = timezone.now()
+    size = settings.COMPLIANCE["RECHECK_CHUNK_SIZE"]
+    for i in range(0, len(ids), size):
+        Visit.objects.filter(pk__in=ids[i : i + size]).update(
+            check_requested_at=now, check_trigger=trigger
+        )
+    transaction.on_commit(lambda: _enqueue(ids))
+    return len(ids)
+
+
+def visits_sweep_unchecked(*, older_than_minutes: int | None = None) -> int:
+    """Re-enqueue visits whose requested check has not produced a decision in time.
+
+    A lost message, a worker killed mid-task or a broker restart delays a decision; this makes sure
+    it never loses one.
+    """
+    minutes = (
+        older_than_minutes
+        if older_than_minutes is not None
+        else settings.COMPLIANCE["SWEEP_AFTER_MINUTES"]
+    )
+    cutoff = timezone.now() - dt.timedelta(minutes=minutes)
+    ids = list(
+        Visit.objects.filter(check_requested_at__lte=cutoff, status__in=OPEN_STATUSES)
+        .order_by("check_requested_at")
+        .values_list("pk", flat=True)[:10000]
+    )
+    if ids:
+        logger.warning(
+            "Re-enqueueing %d visits whose check was requested before %s", len(ids), cutoff
+        )
+        _enqueue(ids)
+    return len(ids)
+
+
+# --- Check context ---------------------------------------------------------------------------
+@dataclass
+class CheckContext:
+    """What every check of one batch shares: the rules and the list in force."""
+
+    ruleset: RuleSet
+    compiled: Any
+    snapshot: ListSnapshot | None
+    index: Any
+    list_is_stale: bool
+
+    @property
+    def lists_version(self) -> str | None:
+        return self.snapshot.version if self.snapshot else None
+
+
+def active_ruleset() -> RuleSet:
+    ruleset = RuleSet.objects.filter(is_active=True).first()
+    if ruleset is None:
+        raise ApplicationError("No rule set is loaded: run `manage.py load_rulepacks`.")
+    return ruleset
+
+
+def active_snapshot() -> ListSnapshot | None:
+    return ListSnapshot.objects.filter(is_active=True).first()
+
+
+def check_context(*, now: dt.datetime | None = None) -> CheckContext:
+    ruleset = active_ruleset()
+    snapshot = active_snapshot()
+    now = now or timezone.now()
+    max_age = dt.timedelta(days=settings.COMPLIANCE["LIST_MAX_AGE_DAYS"])
+    return CheckContext(
+        ruleset=ruleset,
+        compiled=runtime.compiled_ruleset(ruleset),
+        snapshot=snapshot,
+        index=runtime.screening_index(snapshot) if snapshot else None,
+        list_is_stale=bool(snapshot and now - snapshot.imported_at > max_age),
+    )
+
+
+# --- Screening -------------------------------------------------------------------------------
+def _screen(index: Any, name: str, country: str | None) -> list[Any]:
+    if index is None or not name or not name.strip():
+        return []
+    return index.search(name, country=country, threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"])
+
+
+def screen_parties(
+    *,
+    index: Any,
+    document: dict[str, Any],
+    party_keys: dict[str, str] | None = None,
+    false_positives: set[tuple[str, str, str]] | None = None,
+) -> list[engine.ScreeningHit]:
+    """Screen the facility owner (and aliases) and every engineer of a document.
+
+    ``party_keys`` maps document parties ("facility.owner", "engineers[0]") to stable keys
+    ("customer:3", "engineer:7") under which false-positive marks are stored.
+    """
+    hits: list[engine.ScreeningHit] = []
+    party_keys = party_keys or {}
+    false_positives = false_positives or set()
+    facility = document.get("facility") or {}
+    owner_names = [facility.get("owner") or ""] + list(facility.get("owner_aliases") or [])
+    targets: list[tuple[str, str, str | None]] = [
+        ("facility.owner", n, facility.get("country")) for n in owner_names if n
+    ]
+    for i, eng in enumerate(document.get("engineers") or []):
+        targets.append((f"engineers[{i}]", eng.get("name") or "", None))
+    seen: set[tuple[str, str]] = set()
+    for party, name, country in targets:
+        for match in _screen(index, name, country):
+            if (party, match.entry_id) in seen:
+                continue
+            seen.add((party, match.entry_id))
+            key = party_keys.get(party, party)
+            hits.append(
+                engine.ScreeningHit(
+                    party=party,
+                    name=name,
+                    list_code=match.list_code,
+                    entry_id=match.entry_id,
+                    entry_name=match.entry_name,
+                    score=round(float(match.score), 4),
+                    explanation=match.explanation,
+                    entry_hash=match.entry_hash,
+                    false_positive=(key, match.entry_id, match.entry_hash) in false_positives,
+                )
+            )
+    return hits
+
+
+def _party_keys(visit: Visit) -> dict[str, str]:
+    keys = {"facility.owner": f"customer:{visit.facility.customer_id}"}
+    for i, eng in enumerate(visit.engineers.all()):
+        keys[f"engineers[{i}]"] = f"engineer:{eng.pk}"
+    return keys
+
+
+def _false_positive_marks(party_keys: Iterable[str]) -> set[tuple[str, str, str]]:
+    return set(
+        MatchReview.objects.filter(party__in=set(party_keys)).values_list(
+            "party", "entry_id", "entry_hash"
+        )
+    )
+
+
+# --- Licences --------------------------------------------------------------------------------
+def _licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
+    facilities = [f.name for f in licence.facilities.all()] + [c.name for c in licence.owners.all()]
+    return engine.LicenceSpec(
+        id=str(licence.pk),
+        authority=licence.authority,
+        number=licence.number,
+        holder=licence.holder.name if licence.holder_id else vendor_name,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        facilities=tuple(sorted(facilities)),
+        activities=tuple(sorted(licence.activities or [])),
+        classifications=tuple(sorted(licence.classifications or [])),
+        engineers=tuple(sorted(e.name for e in licence.engineers.all())),
+        revoked=licence.revoked_at is not None,
+    )
+
+
+def licences_for_visits(visits: Sequence[Visit]) -> dict[int, list[engine.LicenceSpec]]:
+    """Licences that could cover each visit: held by its vendor (or by anyone, e.g. a VEU) and naming
+    its facility or the facility's owner. A fixed number of queries for any number of visits."""
+    from django.db.models import Q
+
+    vendor_ids = {v.vendor_id for v in visits}
+    facility_ids = {v.facility_id for v in visits}
+    customer_ids = {v.facility.customer_id for v in visits}
+    licences = list(
+        Licence.objects.filter(Q(holder_id__in=vendor_ids) | Q(holder__isnull=True))
+        .filter(Q(facilities__in=facility_ids) | Q(owners__in=customer_ids))
+        .distinct()
+        .select_related("holder")
+        .prefetch_related("facilities", "owners", "engineers")
+    )
+    out: dict[int, list[engine.LicenceSpec]] = {}
+    for visit in visits:
+        specs = []
+        for lic in licences:
+            if lic.holder_id not in (None, visit.vendor_id):
+                continue
+            covers_place = any(f.pk == visit.facility_id for f in lic.facilities.all()) or any(
+                c.pk == visit.facility.customer_id for c in lic.owners.all()
+            )
+            if covers_place:
+                specs.append(_licence_spec(lic, visit.vendor.name))
+        out[visit.pk] = sorted(specs, key=lambda s: (s.authority, s.number))
+    return out
+
+
+# --- Evaluate --------------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    document: dict[str, Any]
+    screening: list[engine.ScreeningHit]
+    licences: list[engine.LicenceSpec]
+    decision: Any  # engine.Decision
+    error: str = ""
+    duration_ms: float = 0.0
+
+
+def _hit_dict(hit: engine.ScreeningHit) -> dict[str, Any]:
+    return asdict(hit)
+
+
+def _licence_dict(spec: engine.LicenceSpec) -> dict[str, Any]:
+    d = asdict(spec)
+    d["valid_from"] = spec.valid_from.isoformat()
+    d["valid_until"] = spec.valid_until.isoformat()
+    return d
+
+
+def _licence_from_dict(d: dict[str, Any]) -> engine.LicenceSpec:
+    data = dict(d)
+    data["valid_from"] = dt.date.fromisoformat(data["valid_from"])
+    data["valid_until"] = dt.date.fromisoformat(data["valid_until"])
+    for key in ("facilities", "activities", "classifications", "engineers"):
+        data[key] = tuple(data.get(key) or ())
+    return engine.LicenceSpec(**data)
+
+
+def evaluate_document(
+    *,
+    document: dict[str, Any],
+    ctx: CheckContext,
+    screening: list[engine.ScreeningHit],
+    licences: list[engine.LicenceSpec],
+    decided_at: dt.datetime,
+) -> Evaluation:
+    """Run the engine; any failure becomes a fail-closed system decision, never ``cleared``."""
+    started = time.perf_counter()
+    try:
+        parsed = engine.parse_document(document)
+        decision = engine.evaluate(
+            parsed,
+            ctx.compiled,
+            screening=screening,
+            licences=licences,
+            lists_version=ctx.lists_version,
+            list_is_stale=ctx.list_is_stale,
+            decided_at=decided_at,
+        )
+        error = ""
+    except Exception as exc:
+        logger.exception("Check failed for document %s", document.get("visit", {}).get("id"))
+        error = f"{type(exc).__name__}: {exc}"
+        decision = _error_decision(document, error, ctx=ctx, decided_at=decided_at)
+    return Evaluation(
+        document=document,
+        screening=screening,
+        licences=licences,
+        decision=decision,
+        error=error,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _as_of(document: dict[str, Any]) -> dt.date:
+    try:
+        return dt.date.fromisoformat(document["visit"]["start_date"])
+    except Exception:
+        return timezone.localdate()
+
+
+def _error_decision(
+    document: dict[str, Any] | None,
+    error: str,
+    *,
+    ctx: CheckContext | None,
+    decided_at: dt.datetime,
+) -> Any:
+    return engine.system_error_decision(
+        None,
+        error,
+        rules_version=ctx.ruleset.version if ctx else "",
+        lists_version=ctx.lists_version if ctx else None,
+        as_of=_as_of(document or {}),
+        decided_at=decided_at,
+    )
+
+
+def check_document(document: dict[str, Any], *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Dry run (``POST /api/v1/checks/``, ``manage.py check_visit``): the same engine, rules and
+    list as the worker; nothing is stored. Raises ``engine.DocumentError`` for an invalid document."""
+    parsed = engine.parse_document(document)
+    canonical = engine.document_to_dict(parsed)
+    ctx = check_context(now=now)
+    screening = screen_parties(index=ctx.index, document=canonical)
+    decision = engine.evaluate(
+        parsed,
+        ctx.compiled,
+        screening=screening,
+        licences=[],
+        lists_version=ctx.lists_version,
+        list_is_stale=ctx.list_is_stale,
+        decided_at=now or timezone.now(),
+    )
+    return decision.to_dict()
+
+
+# --- Record ----------------------------------------------------------------------------------
+def _change_reason(previous: Decision | None, new: Any, trigger: str) -> str:
+    if previous is None:
+        return ""
+    if previous.outcome == new.outcome:
+        return ""
+    old_rules = {
+        (f["rule"], f.get("engineer"), f.get("tool"))
+        for f in previous.result.get("findings", [])
+        if not f.get("covered_by_licence")
+    }
+    new_findings = [f for f in new.to_dict()["findings"] if not f.get("covered_by_licence")]
+    added = sorted(
+        {
+            f["rule"]
+            for f in new_findings
+            if (f["rule"], f.get("engineer"), f.get("tool")) not in old_rules
+        }
+    )
+    removed = sorted({r for r, _, _ in old_rules} - {f["rule"] for f in new_findings})
+    parts = [
+        f"Outcome changed from {previous.outcome} to {new.outcome} on {Trigger(trigger).label.lower()}."
+    ]
+    if added:
+        parts.append("New findings: " + ", ".join(added) + ".")
+    if removed:
+        parts.append("No longer applies: " + ", ".join(removed) + ".")
+    return " ".join(parts)
+
+
+def _next_status(visit: Visit, new_outcome: str, *, is_error: bool) -> str:
+    """Where a visit goes after a decision.
+
+    A system error never clears and never keeps a visit approved: it holds (fail closed). An
+    approval stands while the outcome is no worse than the one approved; a worse outcome re-opens
+    the hold.
+    """
+    if is_error:
+        return VisitStatus.BLOCKED if visit.status == VisitStatus.BLOCKED else VisitStatus.ON_HOLD
+    if visit.approval_id is not None:
+        approved_rank = EFFECT_RANK[visit.approval.decision.outcome]
+        if EFFECT_RANK[new_outcome] <= approved_rank:
+            return VisitStatus.APPROVED
+    return STATUS_FOR_OUTCOME[new_outcome]
+
+
+def decision_record(
+    *,
+    visit_id: int,
+    request_key: str,
+    trigger: str,
+    evaluation: Evaluation,
+    ctx: CheckContext | None,
+) -> Decision | None:
+    """Store a decision and move the visit, in one transaction. Returns None when the check request
+    was superseded (the visit changed or was decided meanwhile) — idempotent under redelivery."""
+    from compliance.notifications import notify_decision
+
+    result = evaluation.decision
+    result_dict = result.to_dict()
+    digest = _sha256(
+        {
+            "document": evaluation.document,
+            "screening": [_hit_dict(h) for h in evaluation.screening],
+            "licences": [_licence_dict(lic) for lic in evaluation.licences],
+            "rules": result_dict.get("rules_version"),
+            "lists": result_dict.get("lists_version"),
+            "stale": ctx.list_is_stale if ctx else None,
+            "error": evaluation.error,
+        }
+    )
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update().filter(pk=visit_id).first()
+        if visit is None or visit.status not in OPEN_STATUSES:
+            return None
+        current_key = visit.check_requested_at.isoformat() if visit.check_requested_at else ""
+        if current_key != request_key:
+            return None
+        previous = visit.current_decision
+        if evaluation.error and previous is not None and previous.input_digest == digest:
+            # The same failure again: keep the request open for the retry and the sweeper, without
+            # storing a duplicate of the same system decision.
+            visit.check_requested_at = timezone.now()
+            visit.save(update_fields=["check_requested_at", "updated_at"])
+            return None
+        reason = _change_reason(previous, result, trigger)
+        old_status = visit.status
+        new_status = _next_status(visit, result.outcome, is_error=bool(evaluation.error))
+        drop_approval = (
+            visit.approval_id is not None
+            and new_status != VisitStatus.APPROVED
+            and not evaluation.error
+        )
+        if drop_approval:
+            reason = (reason + " " if reason else "") + (
+                f"The approval covered outcome {visit.approval.decision.outcome}; the new outcome is worse, so the visit is on hold again."
+            )
+        decision = Decision.objects.create(
+            visit=visit,
+            trigger=trigger or Trigger.SUBMISSION,
+            request_key=request_key,
+            input_digest=digest,
+            document=evaluation.document,
+            screening_input=[_hit_dict(h) for h in evaluation.screening],
+            licences_input=[_licence_dict(lic) for lic in evaluation.licences],
+            ruleset=ctx.ruleset if ctx else None,
+            rules_version=result_dict.get("rules_version") or "",
+            snapshot=ctx.snapshot if ctx else None,
+            lists_version=result_dict.get("lists_version") or "",
+            list_is_stale=bool(ctx and ctx.list_is_stale),
+            outcome=result.outcome,
+            status=result.status,
+            result=result_dict,
+            as_of=result.as_of,
+            decided_at=result.decided_at or timezone.now(),
+            duration_ms=evaluation.duration_ms,
+            error=evaluation.error,
+            previous=previous,
+            change_reason=reason,
+        )
+        Finding.objects.bulk_create(
+            Finding(
+                decision=decision,
+                rule_code=f["rule"],
+                jurisdiction=f.get("jurisdiction") or "",
+                citation=f.get("citation") or "",
+                effect=f["effect"],
+                engineer=f.get("engineer") or "",
+                tool=f.get("tool") or "",
+                message=f.get("message") or "",
+                facts=f.get("facts") or {},
+                covered_by_licence=f.get("covered_by_licence") or "",
+            )
+            for f in result_dict["findings"]
+        )
+        visit.status = new_status
+        if drop_approval:
+            visit.approval = None
+        visit.current_decision = decision
+        # A system decision answers the request but keeps a new one open: the retry (and, failing
+        # that, the sweeper) checks again; a real decision closes it.
+        visit.check_requested_at = timezone.now() if evaluation.error else None
+        visit.save(
+            update_fields=[
+                "status",
+                "current_decision",
+                "approval",
+                "check_requested_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            event_type=AuditEventType.DECISION_RECORDED,
+            obj=visit,
+            old={"status": old_status, "decision": previous.pk if previous else None},
+            new={
+                "status": visit.status,
+                "decision": decision.pk,
+                "outcome": decision.outcome,
+                "trigger": decision.trigger,
+                "rules_version": decision.rules_version,
+                "lists_version": decision.lists_version,
+                "reason": reason,
+            },
+        )
+        decision_id, prev_status = decision.pk, old_status
+        transaction.on_commit(
+            lambda: notify_decision(decision_id=decision_id, previous_status=prev_status)
+        )
+    return decision
+
+
+def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
+    """Check a batch of visits that have a pending check request, in a fixed number of reads.
+
+    Raises after recording fail-closed decisions when anything went wrong, so the task retries.
+    """
+    decided_at = timezone.now()
+    visits = [
+        v
+        for v in visits_for_documents(visit_ids)
+        if v.check_requested_at and v.status in OPEN_STATUSES
+    ]
+    if not visits:
+        return []
+    try:
+        ctx: CheckContext | None = check_context(now=decided_at)
+    except Exception as exc:
+        logger.exception("Check context unavailable")
+        ctx = None
+        context_error = f"{type(exc).__name__}: {exc}"
+    else:
+        context_error = ""
+
+    licences = licences_for_visits(visits) if ctx else {}
+    keys_by_visit = {v.pk: _party_keys(v) for v in visits}
+    marks = _false_positive_marks(k for keys in keys_by_visit.values() for k in keys.values())
+    decisions: list[Decision] = []
+    failures: list[str] = []
+    for visit in visits:
+        request_key = visit.check_requested_at.isoformat()
+        trigger = visit.check_trigger or Trigger.SUBMISSION
+        try:
+            document = visit_document(visit)
+        except Exception as exc:
+            document = {"visit": {"id": visit.pk, "start_date": visit.start_date.isoformat()}}
+            evaluation = Evaluation(
+                document,
+                [],
+                [],
+                _error_decision(
+                    document, f"{type(exc).__name__}: {exc}", ctx=ctx, decided_at=decided_at
+                ),
+                error=str(exc),
+            )
+        else:
+            if ctx is None:
+                evaluation = Evaluation(
+                    document,
+                    [],
+                    [],
+                    _error_decision(document, context_error, ctx=None, decided_at=decided_at),
+                    error=context_error,
+                )
+            else:
+                try:
+                    screening = screen_parties(
+                        index=ctx.index,
+                        document=document,
+                        party_keys=keys_by_visit[visit.pk],
+                        false_positives=marks,
+                    )
+                except Exception as exc:
+                    logger.exception("Screening failed for visit %s", visit.pk)
+                    err = f"Screening failed: {type(exc).__name__}: {exc}"
+                    evaluation = Evaluation(
+                        document,
+                        [],
+                        [],
+                        _error_decision(document, err, ctx=ctx, decided_at=decided_at),
+                        error=err,
+                    )
+                else:
+                    evaluation = evaluate_document(
+                        document=document,
+                        ctx=ctx,
+                        screening=screening,
+                        licences=licences.get(visit.pk, []),
+                        decided_at=decided_at,
+                    )
+        if evaluation.error:
+            failures.append(f"visit {visit.pk}: {evaluation.error}")
+        decision = decision_record(
+            visit_id=visit.pk,
+            request_key=request_key,
+            trigger=trigger,
+            evaluation=evaluation,
+            ctx=ctx,
+        )
+        if decision is not None:
+            decisions.append(decision)
+    if failures:
+        raise CheckFailed("; ".join(failures))
+    return decisions
+
+
+class CheckFailed(Exception):
+    """Raised after fail-closed decisions were stored, so that the task retries the check."""
+
+
+def visit_check(*, visit_id: int) -> Decision | None:
+    decisions = visits_check(visit_ids=[visit_id])
+    return decisions[0] if decisions else None
+
+
+def visit_request_recheck(*, visit: Visit, user: Any) -> Visit:
+    """The explicit "re-check" action."""
+    from dispatch import roles
+
+    if not (
+        roles.is_superuser(user)
+        or roles.can_approve(user)
+        or (roles.can_file_visits(user) and roles.user_vendor_id(user) == visit.vendor_id)
+    ):
+        from config.errors import PermissionDenied
+
+        raise PermissionDenied("Your role may not re-check this visit.")
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.status not in OPEN_STATUSES:
+            from config.errors import Conflict
+
+            raise Conflict(f"A {locked.get_status_display().lower()} visit is not re-checked.")
+        audit_record(
+            event_type=AuditEventType.CHECK_REQUESTED,
+            obj=locked,
+            actor=user,
+            new={"trigger": Trigger.MANUAL},
+        )
+        visit_request_check(visit=locked, trigger=Trigger.MANUAL, actor=user)
+    return locked
+
+
+# --- Replay ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReplayResult:
+    identical: bool
+    differences: list[str]
+    original: dict[str, Any]
+    replayed: dict[str, Any]
+
+
+def _comparable(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "decided_at"}
+
+
+def decision_replay(decision: Decision) -> ReplayResult:
+    """Re-evaluate the stored document with the stored rule set, hits, licences and list version."""
+    original = decision.result
+    if decision.error:
+        # A system decision replays to itself only if the same failure recurs; re-run the engine
+        # on the stored document and report the difference instead.
+        pass
+    if decision.ruleset is None:
+        return ReplayResult(False, ["the decision has no stored rule set"], original, {})
+    compiled = runtime.compiled_ruleset(decision.ruleset)
+    screening = [engine.ScreeningHit(**h) for h in decision.screening_input]
+    licences = [_licence_from_dict(d) for d in decision.licences_input]
+    try:
+        parsed = engine.parse_document(decision.document)
+        replayed = engine.evaluate(
+            parsed,
+            compiled,
+            screening=screening,
+            licences=licences,
+            lists_version=decision.lists_version or None,
+            list_is_stale=decision.list_is_stale,
+            decided_at=decision.decided_at,
+        ).to_dict()
+    except Exception as exc:
+        replayed = _error_decision(
+            decision.document,
+            f"{type(exc).__name__}: {exc}",
+            ctx=None,
+            decided_at=decision.decided_at,
+        ).to_dict()
+    a, b = _comparable(original), _comparable(json.loads(_canonical_json(replayed)))
+    a = json.loads(_canonical_json(a))
+    differences = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            differences.append(f"{key}: stored {a.get(key)!r} ≠ replayed {b.get(key)!r}")
+    return ReplayResult(not differences, differences, original, replayed)
+
+
+def visits_pre_travel_recheck(*, as_of: dt.date | None = None) -> int:
+    """Re-check every open visit starting within the next ``PRE_TRAVEL_DAYS`` days."""
+    today = as_of or timezone.localdate()
+    horizon = today + dt.timedelta(days=settings.COMPLIANCE["PRE_TRAVEL_DAYS"])
+    with transaction.atomic():
+        return visits_request_check(
+            visits=Visit.objects.filter(start_date__gte=today, start_date__lte=horizon),
+            trigger=Trigger.PRE_TRAVEL,
+            as_of=today,
+        )
+
+
+# --- Rule sets -------------------------------------------------------------------------------
+def _rule_rows(ruleset: RuleSet, compiled: Any) -> None:
+    from compliance.models import CountryGroupMembership, Rule
+
+    enabled = set(ruleset.enabled_policies)
+    Rule.objects.bulk_create(
+        Rule(
+            ruleset=ruleset,
+            code=r.code,
+            pack=r.source_file,
+            jurisdiction=r.jurisdiction,
+            title=r.title,
+            citation=r.citation,
+            source_url=r.source_url or "",
+            confidence=r.confidence,
+            effective_from=r.effective_from,
+            effective_to=r.effective_to,
+            scope=r.scope,
+            effect=r.effect,
+            licence_authority=r.licence_authority or "",
+            condition=r.when,
+            message=r.message,
+            is_policy=r.policy,
+            is_enabled=(not r.policy) or r.code in enabled,
+        )
+        for r in compiled.rules
+    )
+    CountryGroupMembership.objects.bulk_create(
+        CountryGroupMembership(
+            ruleset=ruleset,
+            group=g.code,
+            country=m.country,
+            valid_from=m.from_date,
+            valid_to=m.to_date,
+            citation=m.citation or g.citation,
+            confidence=m.confidence or g.confidence,
+        )
+        for g in compiled.groups
+        for m in g.members
+    )
+
+
+def _ruleset_activate(ruleset: RuleSet, *, actor: Any, note: str) -> int:
+    """Make ``ruleset`` the one in force and re-check every open visit (inside a transaction)."""
+    previous = (
+        RuleSet.objects.select_for_update().filter(is_active=True).exclude(pk=ruleset.pk).first()
+    )
+    if previous is not None:
+        RuleSet.objects.filter(pk=previous.pk).update(is_active=False)
+    RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True)
+    ruleset.is_active = True
+    audit_record(
+        event_type=AuditEventType.RULESET_ACTIVATED,
+        obj=ruleset,
+        actor=actor,
+        old={"version": previous.version if previous else None},
+        new={
+            "version": ruleset.version,
+            "enabled_policies": ruleset.enabled_policies,
+            "note": note,
+        },
+    )
+    return visits_request_check(visits=Visit.objects.all(), trigger=Trigger.RULE_CHANGE)
+
+
+def ruleset_load(
+    *, texts: dict[str, str] | None = None, actor: Any = None, note: str = ""
+) -> tuple[RuleSet, bool]:
+    """Load the rule packs; a changed pack makes a new version and re-checks open visits.
+
+    Idempotent: loading the packs in force again changes nothing. A bad pack raises
+    ``engine.RulePackError`` (naming file, rule and problem) and changes nothing.
+    """
+    if texts is None:
+        texts = engine.read_rule_pack_dir(settings.COMPLIANCE["RULEPACK_DIR"])
+    packs = engine.load_rule_packs(texts)
+    current = RuleSet.objects.filter(is_active=True).first()
+    policy_codes = {r.code for r in packs.rules if r.policy}
+    enabled = frozenset(
+        c for c in (current.enabled_policies if current else []) if c in policy_codes
+    )
+    if current is None:
+        enabled = frozenset(r.code for r in packs.rules if r.policy and r.enabled_by_default)
+    compiled = engine.compile_ruleset(packs, enabled_policies=enabled)
+    with transaction.atomic():
+        existing = RuleSet.objects.select_for_update().filter(version=compiled.version).first()
+        if existing is not None and existing.is_active:
+            return existing, False
+        if existing is None:
+            existing = RuleSet.objects.create(
+                version=compiled.version,
+                packs=dict(texts),
+                enabled_policies=sorted(enabled),
+                loaded_by=actor if getattr(actor, "pk", None) else None,
+                note=note,
+            )
+            _rule_rows(existing, compiled)
+            audit_record(
+                event_type=AuditEventType.RULESET_LOADED,
+                obj=existing,
+                actor=actor,
+                new={
+                    "version": compiled.version,
+                    "files": sorted(texts),
+                    "rules": len(compiled.rules),
+                },
+            )
+        _ruleset_activate(existing, actor=actor, note=note or "rule packs loaded")
+    return existing, True
+
+
+def ruleset_with_policies(*, enabled_policies: Iterable[str], actor: Any = None) -> RuleSet:
+    """The rule set in force with another set of company policies switched on (created if new,
+    not activated): what the impact preview evaluates and what activation then puts in force."""
+    current = active_ruleset()
+    packs = engine.load_rule_packs(current.packs)
+    policy_codes = {r.code for r in packs.rules if r.policy}
+    wanted = frozenset(enabled_policies)
+    unknown = wanted - policy_codes
+    if unknown:
+        raise ApplicationError(
+            "Unknown policy.",
+            errors={"enabled_policies": [f"{c} is not a policy rule." for c in sorted(unknown)]},
+        )
+    compiled = engine.compile_ruleset(packs, enabled_policies=wanted)
+    with transaction.atomic():
+        ruleset = RuleSet.objects.filter(version=compiled.version).first()
+        if ruleset is None:
+            ruleset = RuleSet.objects.create(
+                version=compiled.version,
+                packs=current.packs,
+                enabled_policies=sorted(wanted),
+                loaded_by=actor if getattr(actor, "pk", None) else None,
+                note="policy switch",
+            )
+            _rule_rows(ruleset, compiled)
+            audit_record(
+                event_type=AuditEventType.RULESET_LOADED,
+                obj=ruleset,
+                actor=actor,
+                new={"version": compiled.version, "enabled_policies": sorted(wanted)},
+            )
+    return ruleset
+
+
+def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> int:
+    from dispatch import roles
+
+    if actor is not None and not roles.can_manage_compliance(actor):
+        from config.errors import PermissionDenied
+
+        raise PermissionDenied("Only an approver may change the rules in force.")
+    with transaction.atomic():
+        if RuleSet.objects.filter(pk=ruleset.pk, is_active=True).exists():
+            return 0
+        return _ruleset_activate(ruleset, actor=actor, note=note)
+
+
+def policy_switch(*, code: str, enabled: bool, actor: Any = None) -> RuleSet:
+    current = active_ruleset()
+    policies = set(current.enabled_policies)
+    if enabled:
+        policies.add(code)
+    else:
+        policies.discard(code)
+    ruleset = ruleset_with_policies(enabled_policies=policies, actor=actor)
+    ruleset_activate(
+        ruleset=ruleset, actor=actor, note=f"policy {code} {'on' if enabled else 'off'}"
+    )
+    return ruleset
+
+
+# --- Licences --------------------------------------------------------------------------------
+def licence_changed(*, licence: Licence, actor: Any = None, created: bool = False) -> int:
+    """Record a licence creation, change or revocation and re-check the open visits it could affect."""
+    from compliance.selectors import open_visits_referencing
+
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.LICENCE_CHANGED,
+            obj=licence,
+            actor=actor,
+            new={
+                "created": created,
+                "authority": licence.authority,
+                "number": licence.number,
+                "holder": licence.holder_id,
+                "valid_from": licence.valid_from,
+                "valid_until": licence.valid_until,
+                "revoked_at": licence.revoked_at,
+                "facilities": sorted(licence.facilities.values_list("pk", flat=True)),
+                "owners": sorted(licence.owners.values_list("pk", flat=True)),
+                "activities": licence.activities,
+                "classifications": licence.classifications,
+            },
+        )
+        visits = open_visits_referencing(
+            facility_ids=list(licence.facilities.values_list("pk", flat=True)),
+            customer_ids=list(licence.owners.values_list("pk", flat=True)),
+        )
+        if licence.holder_id:
+            visits = visits.filter(vendor_id=licence.holder_id)
+        return visits_request_check(
+            visits=Visit.objects.filter(pk__in=visits.values("pk")), trigger=Trigger.LICENCE_CHANGE
+        )
+
+
+# --- Screening lists -------------------------------------------------------------------------
+def _entry_to_json(entry: Any) -> dict[str, Any]:
+    return runtime.entry_to_dict(entry)
+
+
+def list_snapshot_import(
+    *,
+    path: str,
+    actor: Any = None,
+    progress: Any = None,
+    if_changed: bool = False,
+) -> ListSnapshot:
+    """Import a Consolidated Screening List file as a new immutable snapshot and put it in force.
+
+    A malformed file raises ``ApplicationError`` saying what is wrong and where; the snapshot in
+    force stays in force. Open visits whose parties' hits change are re-checked.
+    """
+    from compliance.models import ListEntry
+    from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
+    from compliance.screening.matcher import ScreeningIndex
+
+    try:
+        parsed = parse_csl_file(path, progress=progress)
+    except ListFormatError as exc:
+        raise ApplicationError(
+            f"The list file was rejected: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    except OSError as exc:
+        raise ApplicationError(
+            f"The list file could not be read: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    previous = active_snapshot()
+    if if_changed and previous is not None and previous.source_hash == parsed.source_hash:
+        return previous
+    old_hashes = (
+        dict(ListEntry.objects.filter(snapshot=previous).values_list("entry_id", "content_hash"))
+        if previous
+        else {}
+    )
+    diff = diff_entries(old_hashes, parsed)
+    new_index = ScreeningIndex.build(parsed.entries)
+    with transaction.atomic():
+        snapshot = ListSnapshot.objects.create(
+            source_name=str(path).rsplit("/", 1)[-1],
+            source_hash=parsed.source_hash,
+            format=parsed.format,
+            imported_by=actor if getattr(actor, "pk", None) else None,
+            entry_count=len(parsed.entries),
+            counts=dict(parsed.counts),
+            diff={
+                "added": len(diff.added),
+                "removed": len(diff.removed),
+                "changed": len(diff.changed),
+                "added_ids": sorted(diff.added)[:1000],
+                "removed_ids": sorted(diff.removed)[:1000],
+                "changed_ids": sorted(diff.changed)[:1000],
+            },
+            warnings=list(parsed.warnings)[:100],
+            previous=previous,
+            is_active=False,
+        )
+        ListEntry.objects.bulk_create(
+            (
+                ListEntry(
+                    snapshot=snapshot,
+                    entry_id=e.entry_id,
+                    list_code=e.list_code,
+                    name=e.name[:1000],
+                    alt_names=list(e.alt_names),
+                    countries=list(e.countries),
+                    content_hash=e.content_hash,
+                    data=_entry_to_json(e),
+                )
+                for e in parsed.entries
+            ),
+            batch_size=2000,
+        )
+        if previous is not None:
+            ListSnapshot.objects.filter(pk=previous.pk).update(is_active=False)
+        ListSnapshot.objects.filter(pk=snapshot.pk).update(is_active=True)
+        snapshot.is_active = True
+        audit_record(
+            event_type=AuditEventType.LIST_IMPORTED,
+            obj=snapshot,
+            actor=actor,
+            old={"snapshot": previous.pk if previous else None},
+            new={
+                "source_hash": parsed.source_hash,
+                "entries": len(parsed.entries),
+                "counts": dict(parsed.counts),
+                "added": len(diff.added),
+                "removed": len(diff.removed),
+                "changed": len(diff.changed),
+            },
+        )
+        affected = _visits_with_changed_hits(
+            old_index=runtime.screening_index(previous) if previous else None, new_index=new_index
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected), trigger=Trigger.LIST_IMPORT
+        )
+    runtime.remember_index(snapshot.pk, new_index)
+    return snapshot
+
+
+def _visits_with_changed_hits(*, old_index: Any, new_index: Any) -> list[int]:
+    """Open visits whose facility owner or engineers hit differently under the new list."""
+    from dispatch.models import Customer, Engineer
+
+    today = timezone.localdate()
+    open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
+    customers = Customer.objects.filter(facilities__visits__in=open_visits).distinct()
+    changed_customers: set[int] = set()
+    for c in customers.only("pk", "name", "aliases", "country"):
+        for name in [c.name, *(c.aliases or [])]:
+            if _hit_keys(old_index, name, c.country) != _hit_keys(new_index, name, c.country):
+                changed_customers.add(c.pk)
+                break
+    changed_engineers = {
+        e.pk
+        for e in Engineer.objects.filter(visits__in=open_visits).distinct().only("pk", "name")
+        if _hit_keys(old_index, e.name, None) != _hit_keys(new_index, e.name, None)
+    }
+    ids = set(
+        open_visits.filter(facility__customer_id__in=changed_customers).values_list("pk", flat=True)
+    )
+    ids |= set(open_visits.filter(engineers__in=changed_engineers).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def _hit_keys(index: Any, name: str, country: str | None) -> set[tuple[str, str]]:
+    return {(m.entry_id, m.entry_hash) for m in _screen(index, name, country)}
+
+
+def match_review_mark(
+    *, visit: Visit, party: str, entry_id: str, reason: str, actor: Any
+) -> MatchReview:
+    """Mark a screening hit of a visit's party as a false positive, bound to the entry's content.
+
+    ``party`` is the document party of the hit ("facility.owner" or "engineers[i]")."""
+    from dispatch import roles
+
+    if not roles.can_manage_compliance(actor):
+        from config.errors import PermissionDenied
+
+        raise PermissionDenied("Only an approver may mark a screening hit as a false positive.")
+    if not reason or not reason.strip():
+        raise ApplicationError(
+            "A reason is required.", errors={"reason": ["A reason is required."]}
+        )
+    decision = visit.current_decision
+    hit = None
+    for h in decision.screening_input if decision else []:
+        if h["party"] == party and h["entry_id"] == entry_id:
+            hit = h
+    if hit is None:
+        raise ApplicationError(
+            "The visit's current decision has no such hit.",
+            errors={"entry_id": ["No such hit for this party."]},
+        )
+    loaded = visits_for_documents([visit.pk]).get()
+    key = _party_keys(loaded).get(party)
+    if key is None:
+        raise ApplicationError("No such party.", errors={"party": ["No such party on this visit."]})
+    with transaction.atomic():
+        mark = MatchReview.objects.create(
+            party=key,
+            party_name=hit["name"],
+            entry_id=entry_id,
+            entry_hash=hit["entry_hash"],
+            list_code=hit["list_code"],
+            entry_name=hit["entry_name"],
+            reason=reason.strip(),
+            marked_by=actor,
+        )
+        audit_record(
+            event_type=AuditEventType.FALSE_POSITIVE_MARKED,
+            obj=mark,
+            actor=actor,
+            new={
+                "party": key,
+                "name": hit["name"],
+                "entry_id": entry_id,
+                "entry_hash": hit["entry_hash"],
+                "reason": reason.strip(),
+            },
+        )
+        kind, _, pk = key.partition(":")
+        from compliance.selectors import open_visits_referencing
+
+        affected = open_visits_referencing(
+            customer_ids=[int(pk)] if kind == "customer" else [],
+            engineer_ids=[int(pk)] if kind == "engineer" else [],
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected.values("pk")),
+            trigger=Trigger.FALSE_POSITIVE,
+        )
+    return mark
+
+
+def screening_search(*, name: str, country: str | None = None) -> dict[str, Any]:
+    """Screen one name against the list in force (``POST /api/v1/screening/search/``)."""
+    snapshot = active_snapshot()
+    if snapshot is None:
+        raise ApplicationError(
+            "No screening list is loaded: import one with `manage.py import_screening_list`."
+        )
+    index = runtime.screening_index(snapshot)
+    hits = _screen(index, name, country)
+    return {
+        "name": name,
+        "country": country,
+        "list_version": snapshot.version,
+        "hits": [
+            {
+                "list": m.list_code,
+                "entry": m.entry_name,
+                "entry_id": m.entry_id,
+                "matched_name": m.matched_name,
+                "score": round(float(m.score), 4),
+                "explanation": m.explanation,
+                "notice": "A list hit is a screening aid: confirm it against the official list.",
+            }
+            for m in hits
+        ],
+    }
+
+
+# --- Approvals -------------------------------------------------------------------------------
+MIN_JUSTIFICATION = 10
+
+
+def _approval_guard(*, visit: Visit, user: Any, justification: str) -> None:
+    from config.errors import PermissionDenied
+    from dispatch import roles
+
+    if not roles.can_approve(user):
+        raise PermissionDenied("Only an approver may approve or reject a visit.")
+    if visit.requested_by_id == getattr(user, "pk", None):
+        raise PermissionDenied("Four eyes: nobody approves or rejects their own request.")
+    if not justification or len(justification.strip()) < MIN_JUSTIFICATION:
+        raise ApplicationError(
+            "A justification is required.",
+            errors={
+                "justification": [
+                    f"Explain the decision in at least {MIN_JUSTIFICATION} characters."
+                ]
+            },
+        )
+
+
+def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any = None) -> Visit:
+    """Release a held visit. A prohibited visit cannot be approved; a licence_required hold only with
+    a valid licence that covers every licence-required finding; never one's own request."""
+    from config.errors import Conflict
+
+    with transaction.atomic():
+        locked = (
+            Visit.objects.select_for_update().select_related("current_decision").get(pk=visit.pk)
+        )
+        _approval_guard(visit=locked, user=user, justification=justification)
+        decision = locked.current_decision
+        if locked.status == VisitStatus.BLOCKED or (decision and decision.outcome == "prohibited"):
+            raise Conflict("A prohibited visit cannot be approved.")
+        if locked.status != VisitStatus.ON_HOLD or decision is None:
+            raise Conflict(
+                f"Only a visit on hold can be approved; this one is {locked.get_status_display().lower()}."
+            )
+        if decision.error or locked.check_requested_at is not None:
+            raise Conflict(
+                "The visit's check has not finished (or failed); wait for its decision before approving."
+            )
+        licence_obj = None
+        if licence is not None:
+            licence_obj = Licence.objects.filter(pk=getattr(licence, "pk", licence)).first()
+            if licence_obj is None:
+                raise ApplicationError("No such licence.", errors={"licence": ["No such licence."]})
+        uncovered = [
+            f
+            for f in decision.result.get("findings", [])
+            if f["effect"] == "licence_required" and not f.get("covered_by_licence")
+        ]
+        if uncovered:
+            if licence_obj is None:
+                raise ApplicationError(
+                    "A licence-required hold can only be approved with a licence that covers it.",
+                    errors={
+                        "licence": [
+                            f"Attach a licence covering {', '.join(sorted({f['rule'] for f in uncovered}))}."
+                        ]
+                    },
+                )
+            still = _uncovered_with_licence(decision, locked, licence_obj)
+            if still:
+                raise ApplicationError(
+                    f"Licence {licence_obj} does not cover this visit.",
+                    errors={
+                        "licence": [
+                            f"Not covered: {', '.join(still)} (check authority, holder, facility, activity, classification, engineers and dates)."
+                        ]
+                    },
+                )
+        approval = Approval.objects.create(
+            visit=locked,
+            decision=decision,
+            action=Approval.Action.APPROVE,
+            actor=user,
+            justification=justification.strip(),
+            licence=licence_obj,
+        )
+        old = locked.status
+        locked.status = VisitStatus.APPROVED
+        locked.approval = approval
+        locked.save(update_fields=["status", "approval", "updated_at"])
+        audit_record(
+            event_type=AuditEventType.VISIT_APPROVED,
+            obj=locked,
+            actor=user,
+            old={"status": old},
+            new={
+                "status": locked.status,
+                "decision": decision.pk,
+                "outcome": decision.outcome,
+                "justification": approval.justification,
+                "licence": str(licence_obj) if licence_obj else None,
+            },
+        )
+    return locked
+
+
+def _uncovered_with_licence(decision: Decision, visit: Visit, licence: Licence) -> list[str]:
+    """Re-evaluate the decision's stored inputs with the licence added; list what stays uncovered."""
+    compiled = runtime.compiled_ruleset(decision.ruleset)
+    spec = _licence_spec(licence, visit.vendor.name)
+    licences = [_licence_from_dict(d) for d in decision.licences_input] + [spec]
+    result = engine.evaluate(
+        engine.parse_document(decision.document),
+        compiled,
+        screening=[engine.ScreeningHit(**h) for h in decision.screening_input],
+        licences=licences,
+        lists_version=decision.lists_version or None,
+        list_is_stale=decision.list_is_stale,
+        decided_at=decision.decided_at,
+    )
+    return sorted(
+        {
+            f.rule
+            for f in result.findings
+            if f.effect == "licence_required" and not f.covered_by_licence
+        }
+    )
+
+
+def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
+    from config.errors import Conflict
+
+    with transaction.atomic():
+        locked = (
+            Visit.objects.select_for_update().select_related("current_decision").get(pk=visit.pk)
+        )
+        _approval_guard(visit=locked, user=user, justification=justification)
+        if (
+            locked.status not in (VisitStatus.ON_HOLD, VisitStatus.BLOCKED)
+            or locked.current_decision is None
+        ):
+            raise Conflict(
+                f"Only a held or blocked visit can be rejected; this one is {locked.get_status_display().lower()}."
+            )
+        approval = Approval.objects.create(
+            visit=locked,
+            decision=locked.current_decision,
+            action=Approval.Action.REJECT,
+            actor=user,
+            justification=justification.strip(),
+        )
+        old = locked.status
+        locked.status = VisitStatus.REJECTED
+        locked.check_requested_at = None
+        locked.save(update_fields=["status", "check_requested_at", "updated_at"])
+        audit_record(
+            event_type=AuditEventType.VISIT_REJECTED,
+            obj=locked,
+            actor=user,
+            old={"status": old},
+            new={
+                "status": locked.status,
+                "decision": locked.current_decision_id,
+                "justification": approval.justification,
+            },
+        )
+    return locked
+
+
+# --- Suggestions -----------------------------------------------------------------------------
+MAX_CANDIDATES = 200
+
+
+def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
+    """The vendor's other active engineers who would clear this exact visit, best first, and
+    what the visit would be without each of its engineers. One engine batch, fixed queries."""
+    from compliance.selectors import engineer_document, engineer_location
+    from dispatch.models import Engineer
+
+    ctx = check_context()
+    loaded = visits_for_documents([visit.pk]).get()
+    document = visit_document(loaded)
+    parsed = engine.parse_document(document)
+    on_visit = [e.pk for e in loaded.engineers.all()]
+    candidates = list(
+        Engineer.objects.filter(vendor_id=loaded.vendor_id, is_active=True)
+        .exclude(pk__in=on_visit)
+        .prefetch_related("citizenships", "residencies")
+        .order_by("name", "pk")[:MAX_CANDIDATES]
+    )
+    party_keys = _party_keys(loaded)
+    marks = _false_positive_marks([*party_keys.values(), *(f"engineer:{c.pk}" for c in candidates)])
+    screening = screen_parties(
+        index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
+    )
+    candidate_docs = [
+        engineer_document(
+            c,
+            location=engineer_location(
+                c, mode=loaded.mode, facility_country=loaded.facility.country
+            ),
+        )
+        for c in candidates
+    ]
+    infos = (
+        engine.parse_document({**document, "engineers": candidate_docs}).engineers
+        if candidates
+        else ()
+    )
+    screening_by_candidate: dict[int, list[engine.ScreeningHit]] = {}
+    for i, c in enumerate(candidates):
+        hits = []
+        for m in _screen(ctx.index, c.name, None):
+            hits.append(
+                engine.ScreeningHit(
+                    party=f"engineers[{i}]",
+                    name=c.name,
+                    list_code=m.list_code,
+                    entry_id=m.entry_id,
+                    entry_name=m.entry_name,
+                    score=round(float(m.score), 4),
+                    explanation=m.explanation,
+                    entry_hash=m.entry_hash,
+                    false_positive=(f"engineer:{c.pk}", m.entry_id, m.entry_hash) in marks,
+                )
+            )
+        if hits:
+            screening_by_candidate[i] = hits
+    licences = licences_for_visits([loaded])[loaded.pk]
+    common = {
+        "licences": licences,
+        "lists_version": ctx.lists_version,
+        "list_is_stale": ctx.list_is_stale,
+    }
+    suggestions = engine.suggest_engineers(
+        parsed,
+        infos,
+        ctx.compiled,
+        screening=screening,
+        screening_by_candidate=screening_by_candidate,
+        **common,
+    )
+    without = []
+    if len(parsed.engineers) > 1:
+        for i, eng in enumerate(parsed.engineers):
+            d = engine.without_engineer(parsed, i, ctx.compiled, screening=screening, **common)
+            without.append(
+                {
+                    "engineer": on_visit_id(loaded, i),
+                    "name": eng.name,
+                    "outcome": d.outcome,
+                    "status": d.status,
+                }
+            )
+    return {
+        "visit": loaded.pk,
+        "candidates": [
+            {
+                "engineer": candidates[s.candidate_index].pk,
+                "name": s.engineer.name,
+                "reason": s.reason,
+                "outcome": s.decision.outcome,
+            }
+            for s in suggestions
+        ],
+        "without": without,
+    }
+
+
+def on_visit_id(visit: Visit, index: int) -> int:
+    return list(visit.engineers.all())[index].pk

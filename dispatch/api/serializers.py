@@ -1,0 +1,279 @@
+"""Input and output serializers of the dispatch API (DESIGN sec. 9)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from config.api_base import StrictSerializer
+from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
+
+
+# --- Output ----------------------------------------------------------------------------------
+class VendorOut(serializers.ModelSerializer):
+    class Meta:
+        model = Vendor
+        fields = ("id", "name", "country", "is_us_branch")
+
+
+class CitizenshipOut(serializers.Serializer):
+    country = serializers.CharField()
+    since = serializers.DateField(allow_null=True)
+
+
+class ResidencyOut(serializers.Serializer):
+    country = serializers.CharField()
+    since = serializers.DateField(allow_null=True)
+    until = serializers.DateField(allow_null=True)
+
+
+class EngineerOut(serializers.ModelSerializer):
+    citizenships = CitizenshipOut(many=True, read_only=True)
+    permanent_residencies = ResidencyOut(many=True, read_only=True, source="residencies")
+
+    class Meta:
+        model = Engineer
+        fields = (
+            "id",
+            "vendor",
+            "name",
+            "employee_id",
+            "home_country",
+            "citizenships",
+            "permanent_residencies",
+            "us_protected_individual",
+            "is_active",
+        )
+
+
+class CustomerOut(serializers.ModelSerializer):
+    aliases = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Customer
+        fields = ("id", "name", "aliases", "country")
+
+
+class FacilityOut(serializers.ModelSerializer):
+    products = serializers.ListField(child=serializers.CharField())
+    dram_half_pitch_nm = serializers.FloatField(allow_null=True)
+    dram_cell_area_um2 = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = Facility
+        fields = (
+            "id",
+            "customer",
+            "name",
+            "building",
+            "address",
+            "city",
+            "country",
+            "products",
+            "logic_node_nm",
+            "non_planar",
+            "nand_layers",
+            "dram_half_pitch_nm",
+            "dram_cell_area_um2",
+            "capability_assessed_on",
+            "capability_evidence",
+        )
+
+
+class ToolOut(serializers.ModelSerializer):
+    classifications = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+    class Meta:
+        model = Tool
+        fields = (
+            "id",
+            "facility",
+            "oem",
+            "model",
+            "serial_number",
+            "classifications",
+            "subject_to_ear",
+        )
+
+
+class VisitOut(serializers.ModelSerializer):
+    engineers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    tools = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username")
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = (
+            "id",
+            "vendor",
+            "facility",
+            "tools",
+            "engineers",
+            "activity",
+            "mode",
+            "start_date",
+            "end_date",
+            "purpose",
+            "status",
+            "requested_by",
+            "created_at",
+            "updated_at",
+            "decision",
+        )
+
+    def get_decision(self, obj: Visit) -> dict | None:
+        d = obj.current_decision
+        if d is None:
+            return None
+        return {
+            "id": d.pk,
+            **d.result,
+            "change_reason": d.change_reason or None,
+            "trigger": d.trigger,
+        }
+
+
+class VisitListOut(VisitOut):
+    """Lists carry the outcome, not the whole decision."""
+
+    outcome = serializers.CharField(source="current_decision.outcome", default=None)
+
+    class Meta(VisitOut.Meta):
+        fields = tuple(f for f in VisitOut.Meta.fields if f != "decision") + ("outcome",)
+
+
+# --- Input -----------------------------------------------------------------------------------
+COUNTRY = {"max_length": 2, "min_length": 2}
+
+
+class VendorIn(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(**COUNTRY)
+    is_us_branch = serializers.BooleanField(default=False)
+
+
+class CitizenshipIn(StrictSerializer):
+    country = serializers.CharField(**COUNTRY)
+    since = serializers.DateField(required=False, allow_null=True)
+
+
+class ResidencyIn(StrictSerializer):
+    country = serializers.CharField(**COUNTRY)
+    since = serializers.DateField(required=False, allow_null=True)
+    until = serializers.DateField(required=False, allow_null=True)
+
+
+class CountryOrObject(serializers.Field):
+    """A country code as shorthand for {"country": code}, as in the visit document."""
+
+    def __init__(self, inner: type[StrictSerializer], **kwargs):  # type: ignore[no-untyped-def]
+        self.inner = inner
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        if isinstance(data, str):
+            data = {"country": data}
+        s = self.inner(data=data)
+        s.is_valid(raise_exception=True)
+        return dict(s.validated_data)
+
+    def to_representation(self, value):  # type: ignore[no-untyped-def]
+        return value
+
+
+class EngineerIn(StrictSerializer):
+    vendor = serializers.IntegerField()
+    name = serializers.CharField(max_length=200)
+    employee_id = serializers.CharField(max_length=50)
+    home_country = serializers.CharField(**COUNTRY)
+    citizenships = serializers.ListField(
+        child=CountryOrObject(CitizenshipIn), max_length=20, default=list
+    )
+    permanent_residencies = serializers.ListField(
+        child=CountryOrObject(ResidencyIn), max_length=20, default=list
+    )
+    us_protected_individual = serializers.BooleanField(default=False)
+    is_active = serializers.BooleanField(default=True)
+
+
+class CustomerIn(StrictSerializer):
+    name = serializers.CharField(max_length=300)
+    country = serializers.CharField(**COUNTRY)
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=300), max_length=50, default=list
+    )
+
+
+class FacilityIn(StrictSerializer):
+    customer = serializers.IntegerField()
+    name = serializers.CharField(max_length=200)
+    building = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(**COUNTRY)
+    products = serializers.ListField(
+        child=serializers.CharField(max_length=10), max_length=4, default=list
+    )
+    logic_node_nm = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True
+    )
+    non_planar = serializers.BooleanField(default=False)
+    nand_layers = serializers.IntegerField(
+        min_value=1, max_value=10000, required=False, allow_null=True
+    )
+    dram_half_pitch_nm = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    dram_cell_area_um2 = serializers.DecimalField(
+        max_digits=10, decimal_places=6, min_value=0, required=False, allow_null=True
+    )
+    capability_assessed_on = serializers.DateField(required=False, allow_null=True)
+    capability_evidence = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
+
+
+class ToolIn(StrictSerializer):
+    facility = serializers.IntegerField()
+    oem = serializers.IntegerField()
+    model = serializers.CharField(max_length=200)
+    serial_number = serializers.CharField(max_length=100)
+    classifications = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=50), max_length=20),
+        default=dict,
+    )
+    subject_to_ear = serializers.BooleanField(default=False)
+
+
+class VisitIn(StrictSerializer):
+    vendor = serializers.IntegerField()
+    facility = serializers.IntegerField()
+    tools = serializers.ListField(child=serializers.IntegerField(), max_length=50, default=list)
+    engineers = serializers.ListField(child=serializers.IntegerField(), max_length=50)
+    activity = serializers.ChoiceField(choices=Activity.choices)
+    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.ON_SITE)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    purpose = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class VisitFilterIn(StrictSerializer):
+    status = serializers.CharField(required=False)
+    facility = serializers.IntegerField(required=False)
+    vendor = serializers.IntegerField(required=False)
+    start_from = serializers.DateField(required=False)
+    start_to = serializers.DateField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+    search = serializers.CharField(required=False, max_length=200)
+
+
+class JustificationIn(StrictSerializer):
+    justification = serializers.CharField(max_length=5000)
+    licence = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ReasonIn(StrictSerializer):
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

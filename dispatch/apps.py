@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(sender, **kwargs):  # type: ignore[no-untyped-def]
+    from dispatch.roles import roles_ensure
+
+    roles_ensure()
+
+
+class DispatchConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "dispatch"
+    verbose_name = "Dispatch"
+
+    def ready(self) -> None:
+        # The role groups exist on every database after migrate, not only where demo data is loaded.
+        post_migrate.connect(_ensure_roles, dispatch_uid="dispatch.ensure_roles")

@@ -1,0 +1,73 @@
+"""Manager page forms. They only collect input; the services validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from dispatch import selectors
+from dispatch.models import Activity, Facility, Mode, VisitStatus
+
+
+class VisitFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *VisitStatus.choices], required=False)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "Facility, owner or purpose"}),
+    )
+
+
+class VisitForm(forms.Form):
+    facility = forms.ModelChoiceField(
+        queryset=Facility.objects.select_related("customer").order_by("name")
+    )
+    engineers = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    tools = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tools at the chosen facility.",
+    )
+    activity = forms.ChoiceField(choices=Activity.choices)
+    mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.ON_SITE)
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    purpose = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        engineers = (
+            selectors.engineers_visible_to(user)
+            .filter(is_active=True)
+            .prefetch_related("citizenships")
+        )
+        self.fields["engineers"].queryset = engineers
+        self.fields["engineers"].label_from_instance = lambda e: (
+            f"{e.name} ({', '.join(c.country for c in e.citizenships.all()) or 'no citizenship'})"
+        )
+        tools = selectors.tools_visible_to(user)
+        facility_id = self.data.get("facility") or self.initial.get("facility")
+        if facility_id and str(facility_id).isdigit():
+            tools = tools.filter(facility_id=int(facility_id))
+        self.fields["tools"].queryset = tools.order_by("model")
+        self.fields["facility"].label_from_instance = lambda f: (
+            f"{f.name} — {f.customer.name} ({f.city}, {f.country})"
+        )
+
+
+class DryRunForm(forms.Form):
+    document = forms.CharField(
+        widget=forms.Textarea(
+            attrs={
+                "rows": 22,
+                "spellcheck": "false",
+                "style": "font-family:monospace;max-width:100%",
+            }
+        ),
+        help_text="A visit document (JSON) as described in the API documentation.",
+    )

@@ -1,0 +1,352 @@
+"""The dispatch domain: who (engineers of a vendor) goes where (a fab building) to do what.
+
+Models hold data and invariants; writes go through ``dispatch.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from dispatch.countries import validate_country_code
+
+
+class CountryField(models.CharField):
+    """ISO 3166-1 alpha-2, upper case, validated."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("validators", [validate_country_code])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+
+class Activity(models.TextChoices):
+    INSTALLATION = "installation", "Installation"
+    MAINTENANCE = "maintenance", "Maintenance"
+    REPAIR = "repair", "Repair"
+    OVERHAUL = "overhaul", "Overhaul"
+    REFURBISHMENT = "refurbishment", "Refurbishment"
+    UPGRADE = "upgrade", "Upgrade"
+    SPARE_PARTS = "spare_parts", "Spare parts"
+    SOFTWARE_UPDATE = "software_update", "Software update"
+    REMOTE_SUPPORT = "remote_support", "Remote support"
+    TRAINING = "training", "Training"
+    INSPECTION = "inspection", "Inspection"
+    DECOMMISSIONING = "decommissioning", "Decommissioning"
+
+
+class Mode(models.TextChoices):
+    ON_SITE = "on_site", "On site"
+    REMOTE = "remote", "Remote"
+
+
+class Product(models.TextChoices):
+    LOGIC = "logic", "Logic"
+    DRAM = "dram", "DRAM"
+    NAND = "nand", "NAND"
+    OTHER = "other", "Other"
+
+
+class Vendor(models.Model):
+    """A tool vendor (or one of its legal entities) that employs field-service engineers."""
+
+    name = models.CharField("legal name", max_length=200, unique=True)
+    country = CountryField(help_text="Country of organisation (ISO 3166-1 alpha-2).")
+    is_us_branch = models.BooleanField(
+        "is a US branch",
+        default=False,
+        help_text="A foreign branch of a US-organised company is itself a U.S. person (15 CFR 772.1).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Engineer(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="engineers")
+    name = models.CharField(max_length=200)
+    employee_id = models.CharField("employee id", max_length=50)
+    us_protected_individual = models.BooleanField(
+        "US protected individual",
+        default=False,
+        help_text="Protected individual under 8 U.S.C. 1324b(a)(3) (certain refugees and asylees).",
+    )
+    home_country = CountryField(
+        help_text="Where the engineer is based; the location for remote work."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "employee_id"], name="engineer_employee_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Citizenship(models.Model):
+    """Every citizenship ever held: ITAR counts all of them, the EAR the most recent (DOMAIN sec. 5)."""
+
+    engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="citizenships")
+    country = CountryField()
+    since = models.DateField(null=True, blank=True, help_text="Date acquired, if known.")
+
+    class Meta:
+        ordering = ["since", "country"]
+        constraints = [
+            models.UniqueConstraint(fields=["engineer", "country"], name="citizenship_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.country
+
+
+class Residency(models.Model):
+    """A permanent residency (e.g. a US green card), with the period it was held."""
+
+    engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="residencies")
+    country = CountryField()
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["since", "country"]
+        verbose_name_plural = "residencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(since__isnull=True) | Q(until__gte=F("since")),
+                name="residency_until_after_since",
+                violation_error_message="The residency cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.country
+
+
+class Customer(models.Model):
+    """The company that owns fab buildings; screened against restricted-party lists."""
+
+    name = models.CharField("legal name", max_length=300, unique=True)
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other names the owner trades under."
+    )
+    country = CountryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Facility(models.Model):
+    """One fab building: capability is recorded per building (15 CFR 772.1 "facility")."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="facilities")
+    name = models.CharField(max_length=200)
+    building = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100)
+    country = CountryField()
+    products = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What the building produces: any of "logic", "dram", "nand", "other". '
+        "Empty means capability unknown.",
+    )
+    logic_node_nm = models.PositiveSmallIntegerField("logic node (nm)", null=True, blank=True)
+    non_planar = models.BooleanField(
+        "non-planar logic (FinFET/GAA)",
+        default=False,
+        help_text="Non-planar transistor architecture.",
+    )
+    nand_layers = models.PositiveSmallIntegerField("NAND layers", null=True, blank=True)
+    dram_half_pitch_nm = models.DecimalField(
+        "DRAM half-pitch (nm)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    dram_cell_area_um2 = models.DecimalField(
+        "DRAM cell area (µm²)", max_digits=10, decimal_places=6, null=True, blank=True
+    )
+    capability_assessed_on = models.DateField(null=True, blank=True)
+    capability_evidence = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["customer__name", "name"]
+        verbose_name_plural = "facilities"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="facility_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city}, {self.country})"
+
+    def clean(self) -> None:
+        products = self.products if isinstance(self.products, list) else None
+        if products is None or any(p not in Product.values for p in products):
+            raise ValidationError(
+                {"products": f"Each product must be one of: {', '.join(Product.values)}."}
+            )
+        if len(set(products)) != len(products):
+            raise ValidationError({"products": "A product is listed twice."})
+
+
+class Tool(models.Model):
+    """A tool installed in a facility, with its control classifications per jurisdiction."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="tools")
+    oem = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="tools", verbose_name="OEM vendor"
+    )
+    model = models.CharField(max_length=200)
+    serial_number = models.CharField(max_length=100)
+    classifications = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Control codes per jurisdiction, e.g. {"US": ["3B001.f"], "NL": ["3B001.f.4"]}.',
+    )
+    subject_to_ear = models.BooleanField("subject to the EAR", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "serial_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["oem", "serial_number"], name="tool_serial_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.serial_number}"
+
+    def clean(self) -> None:
+        value = self.classifications
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str)
+            and k in CLASSIFICATION_JURISDICTIONS
+            and isinstance(v, list)
+            and all(isinstance(c, str) and c.strip() for c in v)
+            for k, v in value.items()
+        )
+        if not ok:
+            raise ValidationError(
+                {
+                    "classifications": "Expected a map of jurisdiction ("
+                    + ", ".join(CLASSIFICATION_JURISDICTIONS)
+                    + ") to a list of codes."
+                }
+            )
+
+
+CLASSIFICATION_JURISDICTIONS = ("US", "NL", "JP", "KR", "EU")
+
+
+class VisitStatus(models.TextChoices):
+    PENDING = "pending", "Pending check"
+    CLEARED = "cleared", "Cleared"
+    ON_HOLD = "on_hold", "On hold"
+    BLOCKED = "blocked", "Blocked"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Visits that may still happen: they are re-checked when anything they depend on changes.
+OPEN_STATUSES = (
+    VisitStatus.PENDING,
+    VisitStatus.CLEARED,
+    VisitStatus.ON_HOLD,
+    VisitStatus.BLOCKED,
+    VisitStatus.APPROVED,
+)
+
+
+class Visit(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="visits")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="visits")
+    tools = models.ManyToManyField(Tool, related_name="visits", blank=True)
+    engineers = models.ManyToManyField(Engineer, related_name="visits")
+    activity = models.CharField(max_length=20, choices=Activity.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    purpose = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_visits"
+    )
+    status = models.CharField(
+        max_length=10, choices=VisitStatus.choices, default=VisitStatus.PENDING, db_index=True
+    )
+    current_decision = models.ForeignKey(
+        "compliance.Decision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The approval in force: kept while re-checks do not make the outcome worse than what was approved.
+    approval = models.ForeignKey(
+        "compliance.Approval",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set when a check is asked for, cleared when its decision is stored: the sweeper re-enqueues
+    # visits whose request is older than a few minutes, so a lost message is never a lost check.
+    check_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    check_trigger = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="visit_end_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"Visit #{self.pk}: {self.get_activity_display()} at {self.facility.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class UserProfile(models.Model):
+    """Links a user to the vendor whose visits they file (service managers belong to one vendor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.vendor or 'no vendor'})"

@@ -1,0 +1,717 @@
+"""Writes of the dispatch domain. Every create/change of a visit and what it references goes
+through here, so the admin, the API and the pages enforce the same invariants and permissions.
+
+Each function validates everything first and raises ``ApplicationError`` naming every field at
+fault; nothing is written unless all checks pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from compliance.audit import audit_record
+from compliance.models import AuditEventType, Trigger
+from config.errors import ApplicationError, NotFound, PermissionDenied
+from dispatch import roles
+from dispatch.countries import is_country_code
+from dispatch.models import (
+    Activity,
+    Citizenship,
+    Customer,
+    Engineer,
+    Facility,
+    Mode,
+    Residency,
+    Tool,
+    Vendor,
+    Visit,
+    VisitStatus,
+)
+
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+MAX_PARTIES = 50
+EARLIEST_PERSONAL_DATE = dt.date(1900, 1, 1)
+
+
+class _Errors:
+    """Collects field errors so one response names every field at fault."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def raise_if_any(self, message: str = "The request has invalid fields.") -> None:
+        if self.errors:
+            first_field, first = next(iter(self.errors.items()))
+            raise ApplicationError(f"{message} {first_field}: {first[0]}", errors=self.errors)
+
+
+def _full_clean(instance: Any, errors: _Errors, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for m in messages:
+                errors.add(field if field != "__all__" else "non_field_errors", m)
+
+
+def _ids(value: Any, field: str, errors: _Errors) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        errors.add(field, "Expected a list of ids.")
+        return []
+    out: list[int] = []
+    for item in value:
+        pk = getattr(item, "pk", item)
+        if isinstance(pk, bool) or not isinstance(pk, int):
+            errors.add(field, f"{pk!r} is not a valid id.")
+            continue
+        out.append(pk)
+    if len(out) != len(set(out)):
+        errors.add(field, "The same id is listed twice.")
+    if len(out) > MAX_PARTIES:
+        errors.add(field, f"At most {MAX_PARTIES} per visit.")
+    return out
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+def _date(
+    value: Any, field: str, errors: _Errors, *, earliest: dt.date = MIN_DATE
+) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            errors.add(field, f"{value!r} is not an ISO 8601 date (YYYY-MM-DD).")
+            return None
+    if not isinstance(value, dt.date):
+        errors.add(field, "A date is required.")
+        return None
+    if not earliest <= value <= MAX_DATE:
+        errors.add(field, f"The date must be between {earliest} and {MAX_DATE}.")
+        return None
+    return value
+
+
+def _require_vendor_access(user: Any, vendor_id: int) -> None:
+    if roles.is_superuser(user):
+        return
+    if not roles.can_file_visits(user):
+        raise PermissionDenied("Your role may not file or change visits.")
+    if roles.user_vendor_id(user) != vendor_id:
+        # Another vendor's objects do not exist for a service manager.
+        raise NotFound("No such vendor.", errors={"vendor": ["No such vendor."]})
+
+
+# --- Visits ----------------------------------------------------------------------------------
+def _visit_validate(
+    *,
+    user: Any,
+    vendor: Any,
+    facility: Any,
+    tools: Sequence[Any],
+    engineers: Sequence[Any],
+    activity: Any,
+    mode: Any,
+    start_date: Any,
+    end_date: Any,
+    purpose: Any,
+) -> dict[str, Any]:
+    errors = _Errors()
+    vendor_obj = Vendor.objects.filter(pk=_pk(vendor)).first() if vendor is not None else None
+    if vendor_obj is None:
+        errors.add("vendor", "No such vendor." if vendor is not None else "This field is required.")
+    elif not roles.is_superuser(user):
+        if not roles.can_file_visits(user):
+            raise PermissionDenied("Your role may not file or change visits.")
+        if roles.user_vendor_id(user) != vendor_obj.pk:
+            errors.add("vendor", "You may only file visits for your own vendor.")
+    facility_obj = (
+        Facility.objects.filter(pk=_pk(facility)).first() if facility is not None else None
+    )
+    if facility_obj is None:
+        errors.add(
+            "facility", "No such facility." if facility is not None else "This field is required."
+        )
+
+    engineer_ids = _ids(engineers, "engineers", errors)
+    if not engineer_ids and "engineers" not in errors.errors:
+        errors.add("engineers", "At least one engineer is required.")
+    engineer_objs = list(Engineer.objects.filter(pk__in=engineer_ids))
+    found = {e.pk for e in engineer_objs}
+    for pk in engineer_ids:
+        if pk not in found:
+            errors.add("engineers", f"No such engineer: {pk}.")
+    for e in engineer_objs:
+        if vendor_obj is not None and e.vendor_id != vendor_obj.pk:
+            errors.add("engineers", f"{e.name} is not an engineer of {vendor_obj.name}.")
+        elif not e.is_active:
+            errors.add("engineers", f"{e.name} is not active.")
+
+    tool_ids = _ids(tools, "tools", errors)
+    tool_objs = list(Tool.objects.filter(pk__in=tool_ids))
+    found = {t.pk for t in tool_objs}
+    for pk in tool_ids:
+        if pk not in found:
+            errors.add("tools", f"No such tool: {pk}.")
+    for t in tool_objs:
+        if facility_obj is not None and t.facility_id != facility_obj.pk:
+            errors.add("tools", f"{t} is not installed at {facility_obj.name}.")
+
+    if activity not in Activity.values:
+        errors.add(
+            "activity",
+            f"{activity!r} is not a valid activity; choose one of: {', '.join(Activity.values)}.",
+        )
+    if mode not in Mode.values:
+        errors.add(
+            "mode", f"{mode!r} is not a valid mode; choose one of: {', '.join(Mode.values)}."
+        )
+    start = _date(start_date, "start_date", errors)
+    end = _date(end_date, "end_date", errors)
+    if start and end and end < start:
+        errors.add("end_date", "The end date cannot be before the start date.")
+    if purpose is not None and not isinstance(purpose, str):
+        errors.add("purpose", "Expected text.")
+    elif purpose and len(purpose) > 5000:
+        errors.add("purpose", "At most 5000 characters.")
+    errors.raise_if_any("The visit was not saved.")
+    return {
+        "vendor": vendor_obj,
+        "facility": facility_obj,
+        "tools": tool_objs,
+        "engineers": engineer_objs,
+        "activity": activity,
+        "mode": mode,
+        "start_date": start,
+        "end_date": end,
+        "purpose": purpose or "",
+    }
+
+
+def _visit_snapshot(visit: Visit) -> dict[str, Any]:
+    return {
+        "vendor": visit.vendor_id,
+        "facility": visit.facility_id,
+        "tools": sorted(visit.tools.values_list("pk", flat=True)),
+        "engineers": sorted(visit.engineers.values_list("pk", flat=True)),
+        "activity": visit.activity,
+        "mode": visit.mode,
+        "start_date": visit.start_date,
+        "end_date": visit.end_date,
+        "purpose": visit.purpose,
+        "status": visit.status,
+    }
+
+
+def visit_create(
+    *,
+    requested_by: Any,
+    vendor: Any,
+    facility: Any,
+    engineers: Sequence[Any],
+    tools: Sequence[Any] = (),
+    activity: str,
+    mode: str = Mode.ON_SITE,
+    start_date: Any,
+    end_date: Any,
+    purpose: str = "",
+) -> Visit:
+    """File a visit: stored as ``pending`` and queued for a compliance check on commit."""
+    from compliance.services import visit_request_check
+
+    data = _visit_validate(
+        user=requested_by,
+        vendor=vendor,
+        facility=facility,
+        tools=list(tools),
+        engineers=list(engineers),
+        activity=activity,
+        mode=mode,
+        start_date=start_date,
+        end_date=end_date,
+        purpose=purpose,
+    )
+    with transaction.atomic():
+        visit = Visit(
+            vendor=data["vendor"],
+            facility=data["facility"],
+            activity=data["activity"],
+            mode=data["mode"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            purpose=data["purpose"],
+            requested_by=requested_by,
+            status=VisitStatus.PENDING,
+        )
+        visit.save()
+        visit.engineers.set(data["engineers"])
+        visit.tools.set(data["tools"])
+        audit_record(
+            event_type=AuditEventType.VISIT_SUBMITTED,
+            obj=visit,
+            actor=requested_by,
+            new=_visit_snapshot(visit),
+        )
+        visit_request_check(visit=visit, trigger=Trigger.SUBMISSION, actor=requested_by)
+    return visit
+
+
+EDITABLE_STATUSES = (
+    VisitStatus.PENDING,
+    VisitStatus.CLEARED,
+    VisitStatus.ON_HOLD,
+    VisitStatus.BLOCKED,
+    VisitStatus.APPROVED,
+)
+
+
+def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
+    """Change a visit's parties, activity or dates; the visit goes back to ``pending`` and is re-checked."""
+    from compliance.services import visit_request_check
+
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.status not in EDITABLE_STATUSES:
+            raise ApplicationError(
+                f"A {locked.get_status_display().lower()} visit cannot be changed."
+            )
+        current = _visit_snapshot(locked)
+        merged = {
+            k: current[k]
+            for k in (
+                "vendor",
+                "facility",
+                "tools",
+                "engineers",
+                "activity",
+                "mode",
+                "start_date",
+                "end_date",
+                "purpose",
+            )
+        }
+        unknown = set(changes) - set(merged)
+        if unknown:
+            raise ApplicationError(
+                "Unknown fields.",
+                errors={f: ["This field cannot be changed."] for f in sorted(unknown)},
+            )
+        merged.update(changes)
+        if _pk(merged["vendor"]) != locked.vendor_id:
+            raise ApplicationError(
+                "The vendor of a visit cannot be changed.",
+                errors={"vendor": ["The vendor of a visit cannot be changed."]},
+            )
+        data = _visit_validate(user=user, **merged)
+        for field in ("facility", "activity", "mode", "start_date", "end_date", "purpose"):
+            setattr(locked, field, data[field])
+        locked.status = VisitStatus.PENDING
+        locked.approval = None  # an approval covers the visit as it was, not as it is now
+        locked.save()
+        locked.engineers.set(data["engineers"])
+        locked.tools.set(data["tools"])
+        audit_record(
+            event_type=AuditEventType.VISIT_EDITED,
+            obj=locked,
+            actor=user,
+            old=current,
+            new=_visit_snapshot(locked),
+        )
+        visit_request_check(visit=locked, trigger=Trigger.EDIT, actor=user)
+    return locked
+
+
+def visit_cancel(*, visit: Visit, user: Any, reason: str = "") -> Visit:
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if not roles.is_superuser(user) and (
+            not roles.can_file_visits(user) or roles.user_vendor_id(user) != locked.vendor_id
+        ):
+            raise PermissionDenied("Only a service manager of the visit's vendor may cancel it.")
+        if locked.status in (VisitStatus.CANCELLED, VisitStatus.REJECTED):
+            raise ApplicationError(f"The visit is already {locked.get_status_display().lower()}.")
+        old = locked.status
+        locked.status = VisitStatus.CANCELLED
+        locked.check_requested_at = None
+        locked.save(update_fields=["status", "check_requested_at", "updated_at"])
+        audit_record(
+            event_type=AuditEventType.VISIT_CANCELLED,
+            obj=locked,
+            actor=user,
+            old={"status": old},
+            new={"status": locked.status, "reason": reason},
+        )
+    return locked
+
+
+# --- Reference data --------------------------------------------------------------------------
+def _country(value: Any, field: str, errors: _Errors) -> None:
+    if not is_country_code(value):
+        errors.add(field, f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, NL).")
+
+
+def _require_reference_writer(user: Any) -> None:
+    if user is not None and not (roles.is_superuser(user) or roles.can_manage_compliance(user)):
+        raise PermissionDenied("Your role may not change reference data.")
+
+
+def vendor_create(
+    *, user: Any = None, name: str, country: str, is_us_branch: bool = False
+) -> Vendor:
+    _require_reference_writer(user)
+    errors = _Errors()
+    _country(country, "country", errors)
+    vendor = Vendor(name=name, country=country, is_us_branch=is_us_branch)
+    _full_clean(vendor, errors, exclude=["country"])
+    errors.raise_if_any("The vendor was not saved.")
+    with transaction.atomic():
+        vendor.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=vendor,
+            actor=user,
+            new={"name": name, "country": country},
+        )
+    return vendor
+
+
+def customer_create(
+    *, user: Any = None, name: str, country: str, aliases: Sequence[str] = ()
+) -> Customer:
+    _require_reference_writer(user)
+    errors = _Errors()
+    _country(country, "country", errors)
+    alias_list = list(aliases)
+    if any(not isinstance(a, str) or not a.strip() or len(a) > 300 for a in alias_list):
+        errors.add("aliases", "Each alias must be non-empty text of at most 300 characters.")
+    customer = Customer(name=name, country=country, aliases=alias_list)
+    _full_clean(customer, errors, exclude=["country", "aliases"])
+    errors.raise_if_any("The customer was not saved.")
+    with transaction.atomic():
+        customer.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=customer,
+            actor=user,
+            new={"name": name, "aliases": alias_list},
+        )
+    return customer
+
+
+FACILITY_FIELDS = (
+    "name",
+    "building",
+    "address",
+    "city",
+    "country",
+    "products",
+    "logic_node_nm",
+    "non_planar",
+    "nand_layers",
+    "dram_half_pitch_nm",
+    "dram_cell_area_um2",
+    "capability_assessed_on",
+    "capability_evidence",
+)
+
+
+def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facility:
+    _require_reference_writer(user)
+    errors = _Errors()
+    customer_obj = Customer.objects.filter(pk=_pk(customer)).first()
+    if customer_obj is None:
+        errors.add("customer", "No such customer.")
+    unknown = set(fields) - set(FACILITY_FIELDS)
+    for f in sorted(unknown):
+        errors.add(f, "Unknown field.")
+    _country(fields.get("country"), "country", errors)
+    facility = Facility(
+        customer=customer_obj, **{k: v for k, v in fields.items() if k in FACILITY_FIELDS}
+    )
+    _full_clean(facility, errors, exclude=["customer", "country"])
+    errors.raise_if_any("The facility was not saved.")
+    with transaction.atomic():
+        facility.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=facility,
+            actor=user,
+            new={k: getattr(facility, k) for k in FACILITY_FIELDS},
+        )
+    return facility
+
+
+def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> Facility:
+    """Change a building's capability or address; re-checks its open visits."""
+    from compliance.services import visits_request_check
+
+    _require_reference_writer(user)
+    errors = _Errors()
+    unknown = set(fields) - set(FACILITY_FIELDS)
+    for f in sorted(unknown):
+        errors.add(f, "Unknown field.")
+    errors.raise_if_any("The facility was not saved.")
+    old = {k: getattr(facility, k) for k in fields}
+    for k, v in fields.items():
+        setattr(facility, k, v)
+    if "country" in fields:
+        _country(fields["country"], "country", errors)
+    _full_clean(facility, errors, exclude=["country"])
+    errors.raise_if_any("The facility was not saved.")
+    with transaction.atomic():
+        facility.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=facility,
+            actor=user,
+            old=old,
+            new={k: getattr(facility, k) for k in fields},
+        )
+        visits_request_check(visits=Visit.objects.filter(facility=facility), trigger=Trigger.EDIT)
+    return facility
+
+
+def tool_create(
+    *,
+    user: Any = None,
+    facility: Any,
+    oem: Any,
+    model: str,
+    serial_number: str,
+    classifications: dict[str, list[str]] | None = None,
+    subject_to_ear: bool = False,
+) -> Tool:
+    if user is not None and not roles.is_superuser(user):
+        if roles.can_file_visits(user):
+            if roles.user_vendor_id(user) != _pk(oem):
+                raise NotFound(
+                    "No such vendor.",
+                    errors={"oem": ["You may only add tools of your own vendor."]},
+                )
+        else:
+            _require_reference_writer(user)
+    errors = _Errors()
+    facility_obj = Facility.objects.filter(pk=_pk(facility)).first()
+    if facility_obj is None:
+        errors.add("facility", "No such facility.")
+    oem_obj = Vendor.objects.filter(pk=_pk(oem)).first()
+    if oem_obj is None:
+        errors.add("oem", "No such vendor.")
+    tool = Tool(
+        facility=facility_obj,
+        oem=oem_obj,
+        model=model,
+        serial_number=serial_number,
+        classifications=classifications or {},
+        subject_to_ear=subject_to_ear,
+    )
+    _full_clean(tool, errors, exclude=["facility", "oem"])
+    errors.raise_if_any("The tool was not saved.")
+    with transaction.atomic():
+        tool.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=tool,
+            actor=user,
+            new={
+                "model": model,
+                "serial_number": serial_number,
+                "classifications": tool.classifications,
+            },
+        )
+    return tool
+
+
+def _citizenships(value: Any, errors: _Errors) -> list[tuple[str, dt.date | None]]:
+    out = []
+    for i, item in enumerate(value or []):
+        if isinstance(item, str):
+            item = {"country": item}
+        if not isinstance(item, dict):
+            errors.add(f"citizenships[{i}]", "Expected a country code or {country, since}.")
+            continue
+        _country(item.get("country"), f"citizenships[{i}].country", errors)
+        since = (
+            _date(
+                item["since"], f"citizenships[{i}].since", errors, earliest=EARLIEST_PERSONAL_DATE
+            )
+            if item.get("since")
+            else None
+        )
+        out.append((item.get("country"), since))
+    if len({c for c, _ in out}) != len(out):
+        errors.add("citizenships", "A citizenship is listed twice.")
+    return out
+
+
+def _residencies(value: Any, errors: _Errors) -> list[tuple[str, dt.date | None, dt.date | None]]:
+    out = []
+    for i, item in enumerate(value or []):
+        if isinstance(item, str):
+            item = {"country": item}
+        if not isinstance(item, dict):
+            errors.add(
+                f"permanent_residencies[{i}]", "Expected a country code or {country, since, until}."
+            )
+            continue
+        _country(item.get("country"), f"permanent_residencies[{i}].country", errors)
+        since = (
+            _date(
+                item["since"],
+                f"permanent_residencies[{i}].since",
+                errors,
+                earliest=EARLIEST_PERSONAL_DATE,
+            )
+            if item.get("since")
+            else None
+        )
+        until = (
+            _date(
+                item["until"],
+                f"permanent_residencies[{i}].until",
+                errors,
+                earliest=EARLIEST_PERSONAL_DATE,
+            )
+            if item.get("until")
+            else None
+        )
+        if since and until and until < since:
+            errors.add(
+                f"permanent_residencies[{i}].until", "The residency cannot end before it starts."
+            )
+        out.append((item.get("country"), since, until))
+    return out
+
+
+def engineer_create(
+    *,
+    user: Any = None,
+    vendor: Any,
+    name: str,
+    employee_id: str,
+    home_country: str,
+    citizenships: Sequence[Any] = (),
+    permanent_residencies: Sequence[Any] = (),
+    us_protected_individual: bool = False,
+    is_active: bool = True,
+) -> Engineer:
+    vendor_obj = Vendor.objects.filter(pk=_pk(vendor)).first()
+    if user is not None and not roles.is_superuser(user):
+        if roles.can_file_visits(user):
+            if vendor_obj is None or roles.user_vendor_id(user) != vendor_obj.pk:
+                raise NotFound("No such vendor.", errors={"vendor": ["No such vendor."]})
+        else:
+            _require_reference_writer(user)
+    errors = _Errors()
+    if vendor_obj is None:
+        errors.add("vendor", "No such vendor.")
+    _country(home_country, "home_country", errors)
+    cits = _citizenships(citizenships, errors)
+    ress = _residencies(permanent_residencies, errors)
+    engineer = Engineer(
+        vendor=vendor_obj,
+        name=name,
+        employee_id=employee_id,
+        home_country=home_country,
+        us_protected_individual=us_protected_individual,
+        is_active=is_active,
+    )
+    _full_clean(engineer, errors, exclude=["vendor", "home_country"])
+    if (
+        vendor_obj is not None
+        and Engineer.objects.filter(vendor=vendor_obj, employee_id=employee_id).exists()
+    ):
+        errors.add(
+            "employee_id", "An engineer with this employee id already exists at this vendor."
+        )
+    errors.raise_if_any("The engineer was not saved.")
+    with transaction.atomic():
+        engineer.save()
+        Citizenship.objects.bulk_create(
+            Citizenship(engineer=engineer, country=c, since=s) for c, s in cits
+        )
+        Residency.objects.bulk_create(
+            Residency(engineer=engineer, country=c, since=s, until=u) for c, s, u in ress
+        )
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=engineer,
+            actor=user,
+            new={
+                "name": name,
+                "citizenships": cits,
+                "permanent_residencies": ress,
+                "home_country": home_country,
+            },
+        )
+    return engineer
+
+
+def engineer_update(
+    *,
+    engineer: Engineer,
+    user: Any = None,
+    citizenships: Sequence[Any] | None = None,
+    permanent_residencies: Sequence[Any] | None = None,
+    **fields: Any,
+) -> Engineer:
+    """Change an engineer; every open visit they are on is re-checked."""
+    from compliance.services import visits_request_check
+
+    if user is not None and not roles.is_superuser(user):
+        if roles.can_file_visits(user):
+            _require_vendor_access(user, engineer.vendor_id)
+        else:
+            _require_reference_writer(user)
+    errors = _Errors()
+    allowed = {"name", "employee_id", "home_country", "us_protected_individual", "is_active"}
+    for f in sorted(set(fields) - allowed):
+        errors.add(f, "This field cannot be changed.")
+    if "home_country" in fields:
+        _country(fields["home_country"], "home_country", errors)
+    cits = _citizenships(citizenships, errors) if citizenships is not None else None
+    ress = (
+        _residencies(permanent_residencies, errors) if permanent_residencies is not None else None
+    )
+    errors.raise_if_any("The engineer was not saved.")
+    with transaction.atomic():
+        old = {k: getattr(engineer, k) for k in fields}
+        for k, v in fields.items():
+            setattr(engineer, k, v)
+        _full_clean(engineer, errors, exclude=["vendor", "home_country"])
+        errors.raise_if_any("The engineer was not saved.")
+        engineer.save()
+        if cits is not None:
+            engineer.citizenships.all().delete()
+            Citizenship.objects.bulk_create(
+                Citizenship(engineer=engineer, country=c, since=s) for c, s in cits
+            )
+        if ress is not None:
+            engineer.residencies.all().delete()
+            Residency.objects.bulk_create(
+                Residency(engineer=engineer, country=c, since=s, until=u) for c, s, u in ress
+            )
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=engineer,
+            actor=user,
+            old=old,
+            new={**fields, "citizenships": cits, "permanent_residencies": ress},
+        )
+        visits_request_check(visits=Visit.objects.filter(engineers=engineer), trigger=Trigger.EDIT)
+    return engineer

@@ -1,0 +1,227 @@
+"""Service-manager pages: server-rendered, scoped through selectors, writing through services."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config.errors import ApplicationError
+from dispatch import roles, selectors, services
+from dispatch.forms import DryRunForm, VisitFilterForm, VisitForm
+from dispatch.models import Visit
+
+EXAMPLE_DOCUMENT = {
+    "visit": {
+        "activity": "maintenance",
+        "mode": "on_site",
+        "start_date": "2026-12-07",
+        "end_date": "2026-12-09",
+    },
+    "vendor": {"name": "ASML Netherlands B.V.", "country": "NL", "us_branch": False},
+    "facility": {
+        "name": "Fab 8 building B",
+        "owner": "Example Semiconductor Co., Ltd.",
+        "owner_aliases": [],
+        "address": "",
+        "city": "Shanghai",
+        "country": "CN",
+        "products": ["logic"],
+        "logic_node_nm": 7,
+        "non_planar": True,
+        "nand_layers": None,
+        "dram_half_pitch_nm": None,
+        "dram_cell_area_um2": None,
+    },
+    "tools": [
+        {
+            "model": "TWINSCAN NXT:1980i",
+            "classifications": {"US": ["3B001.f"], "NL": ["3B001.f.4"]},
+            "subject_to_ear": False,
+        }
+    ],
+    "engineers": [
+        {
+            "name": "Jan de Vries",
+            "citizenships": ["NL"],
+            "permanent_residencies": [{"country": "US", "since": "2019-03-01", "until": None}],
+            "us_protected_individual": False,
+        }
+    ],
+}
+
+
+def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
+    visit = selectors.visits_visible_to(request.user).filter(pk=pk).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
+@login_required
+def visit_list(request: HttpRequest) -> HttpResponse:
+    form = VisitFilterForm(request.GET or None)
+    visits = selectors.visits_visible_to(request.user)
+    if form.is_valid():
+        if form.cleaned_data["status"]:
+            visits = visits.filter(status=form.cleaned_data["status"])
+        if form.cleaned_data["q"]:
+            term = form.cleaned_data["q"]
+            visits = visits.filter(
+                Q(facility__name__icontains=term)
+                | Q(facility__customer__name__icontains=term)
+                | Q(purpose__icontains=term)
+            )
+    return render(
+        request,
+        "dispatch/visit_list.html",
+        {
+            "visits": visits.order_by("-created_at")[:200],
+            "form": form,
+            "can_file": roles.can_file_visits(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest) -> HttpResponse:
+    if not roles.can_file_visits(request.user):
+        raise Http404("Your role does not file visits.")
+    form = VisitForm(
+        request.POST or None, user=request.user, initial={"facility": request.GET.get("facility")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit = services.visit_create(
+                requested_by=request.user,
+                vendor=roles.user_vendor_id(request.user),
+                facility=data["facility"].pk,
+                engineers=[e.pk for e in data["engineers"]],
+                tools=[t.pk for t in data["tools"]],
+                activity=data["activity"],
+                mode=data["mode"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                purpose=data["purpose"],
+            )
+        except ApplicationError as exc:
+            for field, errs in exc.errors.items():
+                name = field.split("[")[0].split(".")[0]
+                for e in errs:
+                    form.add_error(name if name in form.fields else None, e)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"Visit #{visit.pk} filed; the compliance check is under way."
+            )
+            return redirect("visit-detail", pk=visit.pk)
+    return render(request, "dispatch/visit_form.html", {"form": form})
+
+
+def _findings_by_party(result: dict | None) -> list[dict]:
+    """Group findings by engineer and tool for the page."""
+    if not result:
+        return []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for f in result.get("findings", []):
+        groups.setdefault((f.get("engineer") or "", f.get("tool") or ""), []).append(f)
+    out = []
+    for (engineer, tool), findings in sorted(groups.items()):
+        label = " · ".join(x for x in (engineer, tool) if x) or "The visit as a whole"
+        out.append({"label": label, "findings": findings})
+    return out
+
+
+@login_required
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit_or_404(request, pk)
+    decision = visit.current_decision
+    result = decision.result if decision else None
+    suggestions = None
+    if visit.status in ("on_hold", "blocked") and roles.can_file_visits(request.user):
+        from compliance.services import visit_suggestions
+
+        try:
+            suggestions = visit_suggestions(visit=visit, user=request.user)
+        except ApplicationError:
+            suggestions = None
+    return render(
+        request,
+        "dispatch/visit_detail.html",
+        {
+            "visit": visit,
+            "decision": decision,
+            "result": result,
+            "groups": _findings_by_party(result),
+            "suggestions": suggestions,
+            "engineers": visit.engineers.all(),
+            "tools": visit.tools.all(),
+            "is_pending": visit.status == "pending" or visit.check_requested_at is not None,
+            "can_cancel": roles.can_file_visits(request.user) and visit.is_open,
+        },
+    )
+
+
+@login_required
+def visit_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled by the visit page while a check is under way."""
+    visit = _visit_or_404(request, pk)
+    return JsonResponse(
+        {
+            "status": visit.status,
+            "pending": visit.status == "pending" or visit.check_requested_at is not None,
+            "decision": visit.current_decision_id,
+        }
+    )
+
+
+@login_required
+@require_POST
+def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit_or_404(request, pk)
+    try:
+        services.visit_cancel(
+            visit=visit, user=request.user, reason=request.POST.get("reason", "")[:1000]
+        )
+        messages.success(request, f"Visit #{visit.pk} cancelled.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("visit-detail", pk=visit.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dry_run(request: HttpRequest) -> HttpResponse:
+    from compliance import engine
+    from compliance.services import check_document
+
+    form = DryRunForm(
+        request.POST or None, initial={"document": json.dumps(EXAMPLE_DOCUMENT, indent=2)}
+    )
+    result = None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            raw = json.loads(form.cleaned_data["document"])
+            if not isinstance(raw, dict):
+                raise ValueError("expected a JSON object")
+            result = check_document(raw)
+        except (ValueError, json.JSONDecodeError) as exc:
+            errors = {"document": [f"Not a valid JSON object: {exc}"]}
+        except engine.DocumentError as exc:
+            errors = exc.errors or {"document": [str(exc)]}
+        except ApplicationError as exc:
+            errors = {"document": [exc.message]}
+    return render(
+        request,
+        "dispatch/dry_run.html",
+        {"form": form, "result": result, "groups": _findings_by_party(result), "errors": errors},
+    )

@@ -1,0 +1,104 @@
+"""factory_boy factories for the dispatch domain (they write through the ORM directly: tests of
+the services call the services themselves)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from dispatch.models import (
+    Citizenship,
+    Customer,
+    Engineer,
+    Facility,
+    Residency,
+    Tool,
+    UserProfile,
+    Vendor,
+)
+
+
+class VendorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vendor
+
+    name = factory.Sequence(lambda n: f"Vendor {n} B.V.")
+    country = "NL"
+
+
+class EngineerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Engineer
+
+    vendor = factory.SubFactory(VendorFactory)
+    name = factory.Sequence(lambda n: f"Engineer {n}")
+    employee_id = factory.Sequence(lambda n: f"E-{n:05d}")
+    home_country = "NL"
+
+    @factory.post_generation
+    def citizenships(self, create, extracted, **kwargs):
+        for item in extracted if extracted is not None else ["NL"]:
+            country, since = (item, None) if isinstance(item, str) else item
+            Citizenship.objects.create(engineer=self, country=country, since=since)
+
+    @factory.post_generation
+    def residencies(self, create, extracted, **kwargs):
+        for country, since, until in extracted or []:
+            Residency.objects.create(engineer=self, country=country, since=since, until=until)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Example Semiconductor {n} Co., Ltd.")
+    country = "CN"
+
+
+class FacilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facility
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Fab {n} building A")
+    city = "Shanghai"
+    country = "CN"
+    products = ["logic"]
+    logic_node_nm = 28
+    non_planar = False
+
+
+class ToolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tool
+
+    facility = factory.SubFactory(FacilityFactory)
+    oem = factory.SubFactory(VendorFactory)
+    model = "TWINSCAN NXT:1980i"
+    serial_number = factory.Sequence(lambda n: f"SN-{n:06d}")
+    classifications = {"US": ["3B001.f"], "NL": ["3B001.f.4"]}
+    subject_to_ear = False
+
+
+def make_user(
+    username: str, *, role: str | None = None, vendor: Vendor | None = None, superuser: bool = False
+):
+    user = get_user_model().objects.create_user(
+        username=username,
+        password="pw-" + username,
+        email=f"{username}@example.com",
+        is_staff=True,
+        is_superuser=superuser,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    UserProfile.objects.create(user=user, vendor=vendor)
+    return user
+
+
+def window(start: str = "2026-12-07", days: int = 3) -> tuple[dt.date, dt.date]:
+    s = dt.date.fromisoformat(start)
+    return s, s + dt.timedelta(days=days - 1)

@@ -1,0 +1,256 @@
+"""The check path end to end on the database: document, screening, engine, decision, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from compliance.models import AuditEvent, Decision, RuleSet
+from compliance.selectors import visit_documents_build
+from compliance.services import decision_replay, ruleset_load, visits_request_check
+from dispatch import services
+from dispatch.models import Visit, VisitStatus
+from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _visit(*, vendor, facility, engineers, tools, manager, start=None, activity="maintenance"):
+    start = start or dt.date.today() + dt.timedelta(days=10)
+    return services.visit_create(
+        requested_by=manager,
+        vendor=vendor.pk,
+        facility=facility.pk,
+        engineers=[e.pk for e in engineers],
+        tools=[t.pk for t in tools],
+        activity=activity,
+        start_date=start,
+        end_date=start + dt.timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def lam(rules, sample_list):
+    vendor = VendorFactory(name="Lam Research Corporation", country="US")
+    return vendor, make_user("lam", role="service_manager", vendor=vendor)
+
+
+def test_a_us_citizen_at_an_advanced_shanghai_fab_is_held_citing_744_6(lam):
+    vendor, manager = lam
+    fab = FacilityFactory(logic_node_nm=7, non_planar=True)
+    tool = ToolFactory(
+        facility=fab, oem=vendor, classifications={"US": ["3B001.c"]}, subject_to_ear=True
+    )
+    engineer = EngineerFactory(
+        vendor=vendor, name="David Miller", citizenships=["US"], home_country="US"
+    )
+    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[tool], manager=manager)
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    findings = visit.current_decision.findings.all()
+    assert any("744.6(c)(2)" in f.citation and f.engineer == "David Miller" for f in findings)
+    assert (
+        AuditEvent.objects.filter(event_type="decision_recorded", object_id=str(visit.pk)).count()
+        == 1
+    )
+
+
+def test_the_same_engineer_at_a_28nm_planar_fab_with_an_unlisted_owner_is_cleared(lam):
+    vendor, manager = lam
+    fab = FacilityFactory(logic_node_nm=28, non_planar=False)
+    engineer = EngineerFactory(
+        vendor=vendor, name="David Miller", citizenships=["US"], home_country="US"
+    )
+    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CLEARED, visit.current_decision.result
+    assert visit.current_decision.outcome == "clear"
+
+
+def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_and_tools(lam):
+    vendor, manager = lam
+    fab = FacilityFactory()
+    small = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=[EngineerFactory(vendor=vendor)],
+        tools=[ToolFactory(facility=fab, oem=vendor)],
+        manager=manager,
+    )
+    big = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=[EngineerFactory(vendor=vendor, citizenships=["NL", "DE"]) for _ in range(6)],
+        tools=[ToolFactory(facility=fab, oem=vendor) for _ in range(5)],
+        manager=manager,
+    )
+    counts = []
+    for visit in (small, big):
+        with CaptureQueriesContext(connection) as ctx:
+            documents = visit_documents_build([visit.pk])
+        counts.append(len(ctx.captured_queries))
+        assert documents[visit.pk]["visit"]["id"] == visit.pk
+    assert counts[0] == counts[1] == 5
+    with CaptureQueriesContext(connection) as ctx:
+        visit_documents_build([small.pk, big.pk])
+    assert len(ctx.captured_queries) == 5
+
+
+def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam):
+    vendor, manager = lam
+    fab = FacilityFactory(logic_node_nm=7, non_planar=True)
+    mature = FacilityFactory(logic_node_nm=40)
+    tool = ToolFactory(
+        facility=fab, oem=vendor, classifications={"US": ["3B001.c"]}, subject_to_ear=True
+    )
+    people = [
+        EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US"),
+        EngineerFactory(vendor=vendor, citizenships=["CN"], home_country="CN"),
+        EngineerFactory(
+            vendor=vendor, citizenships=["NL"], residencies=[("US", dt.date(2019, 3, 1), None)]
+        ),
+    ]
+    for p in people:
+        _visit(vendor=vendor, facility=fab, engineers=[p], tools=[tool], manager=manager)
+        _visit(vendor=vendor, facility=mature, engineers=[p], tools=[], manager=manager)
+    assert Decision.objects.count() == 6
+    for decision in Decision.objects.all():
+        result = decision_replay(decision)
+        assert result.identical, result.differences
+
+
+def test_a_rule_set_change_rechecks_open_visits_and_a_worse_outcome_reholds_an_approved_visit(lam):
+    vendor, manager = lam
+    fab = FacilityFactory(logic_node_nm=28)
+    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
+    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CLEARED
+    # The fab turns out to run a FinFET line: the building's capability changes.
+    services.facility_update(facility=fab, logic_node_nm=14, non_planar=True)
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    assert "Outcome changed from clear to licence_required" in visit.current_decision.change_reason
+    assert visit.decisions.count() == 2
+
+
+def test_loading_the_same_rule_packs_twice_changes_nothing(rules):
+    assert RuleSet.objects.count() == 1
+    _, changed = ruleset_load()
+    assert changed is False
+    assert RuleSet.objects.count() == 1
+
+
+def test_a_redelivered_check_finds_nothing_left_to_do(lam):
+    from compliance.services import visit_check
+
+    vendor, manager = lam
+    fab = FacilityFactory()
+    visit = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=[EngineerFactory(vendor=vendor)],
+        tools=[],
+        manager=manager,
+    )
+    assert visit.decisions.count() == 1
+    assert visit_check(visit_id=visit.pk) is None  # the same message delivered again
+    assert visit.decisions.count() == 1
+
+
+def test_a_check_without_rules_holds_the_visit_and_never_clears_it(db):
+    vendor = VendorFactory()
+    manager = make_user("m", role="service_manager", vendor=vendor)
+    fab = FacilityFactory(logic_node_nm=40)
+    visit = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=[EngineerFactory(vendor=vendor)],
+        tools=[],
+        manager=manager,
+    )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    assert visit.current_decision.findings.filter(rule_code="SYSTEM-ERROR").exists()
+    # The request stays open so the sweeper and the retry can answer it once the rules are there.
+    assert visit.check_requested_at is not None
+
+
+def test_the_sweeper_answers_a_check_whose_message_was_lost(lam):
+    from compliance.services import visits_sweep_unchecked
+
+    vendor, manager = lam
+    fab = FacilityFactory()
+    visit = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=[EngineerFactory(vendor=vendor)],
+        tools=[],
+        manager=manager,
+    )
+    # A re-check is requested but its message never reaches a worker.
+    Visit.objects.filter(pk=visit.pk).update(
+        check_requested_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), check_trigger="manual"
+    )
+    assert visits_sweep_unchecked() == 1
+    visit.refresh_from_db()
+    assert visit.check_requested_at is None
+    assert visit.decisions.count() == 2
+
+
+def test_check_visit_command_prints_the_decision_and_exits_2_naming_the_field(
+    rules, tmp_path, capsys
+):
+    doc = {
+        "visit": {
+            "activity": "maintenance",
+            "mode": "on_site",
+            "start_date": "2026-12-07",
+            "end_date": "2026-12-09",
+        },
+        "vendor": {"name": "Lam Research Corporation", "country": "US", "us_branch": False},
+        "facility": {
+            "name": "Fab",
+            "owner": "Example Co",
+            "city": "Shanghai",
+            "country": "CN",
+            "products": ["logic"],
+            "logic_node_nm": 7,
+            "non_planar": True,
+        },
+        "tools": [
+            {"model": "Kiyo", "classifications": {"US": ["3B001.c"]}, "subject_to_ear": True}
+        ],
+        "engineers": [{"name": "David Miller", "citizenships": ["US"]}],
+    }
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(doc))
+    call_command("check_visit", str(path))
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "on_hold"
+    assert any(f["citation"] == "15 CFR 744.6(c)(2)" for f in out["findings"])
+
+    doc["facility"]["country"] = "XX"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SystemExit) as exc:
+        call_command("check_visit", str(path))
+    assert exc.value.code == 2
+    assert "facility.country" in capsys.readouterr().err
+
+
+def test_rechecks_of_many_visits_run_in_chunks(lam, settings):
+    settings.COMPLIANCE = {**settings.COMPLIANCE, "RECHECK_CHUNK_SIZE": 3}
+    vendor, manager = lam
+    fab = FacilityFactory()
+    engineer = EngineerFactory(vendor=vendor)
+    for _ in range(7):
+        _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+    with transaction.atomic():
+        assert visits_request_check(visits=Visit.objects.all(), trigger="rule_change") == 7
+    assert not Visit.objects.filter(check_requested_at__isnull=False).exists()
+    assert Decision.objects.count() == 14

@@ -1,0 +1,1 @@
+from tests.django_fixtures import *  # noqa: F403
