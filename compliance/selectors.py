@@ -86,7 +86,7 @@ def visit_document(visit: Visit) -> dict[str, Any]:
             "name": facility.name,
             "owner": customer.name,
             "owner_aliases": list(customer.aliases or []),
-            "address": facility.address,
+            "address": facility.address or None,
             "city": facility.city,
             "country": facility.country,
             "products": list(facility.products or []),
@@ -99,7 +99,7 @@ def visit_document(visit: Visit) -> dict[str, Any]:
         "tools": [
             {
                 "model": t.model,
-                "serial": t.serial_number,
+                "serial": t.serial_number or None,
                 "classifications": {
                     k: list(v) for k, v in sorted((t.classifications or {}).items())
                 },

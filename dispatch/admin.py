@@ -264,10 +264,12 @@ class VisitAdmin(admin.ModelAdmin):
 
         return RequestForm
 
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Visit:
+        # The service saved the visit while validating the form; hand the admin that object.
+        return form.saved
+
     def save_model(self, request: HttpRequest, obj: Visit, form: Any, change: bool) -> None:
-        # Saved by the service during validation; make the admin's response point at it.
-        form.instance = form.saved
-        obj.pk = form.saved.pk
+        pass  # saved by the service
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass

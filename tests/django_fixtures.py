@@ -6,7 +6,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fresh_runtime_caches():
+def fresh_runtime_caches():
     """Compiled rule sets and screening indexes are cached per process; each test starts clean."""
     from compliance import runtime
 
@@ -33,7 +33,7 @@ def sample_list(db):
 
 
 @pytest.fixture(autouse=True)
-def _run_on_commit_immediately(request, monkeypatch):
+def run_on_commit_immediately(request, monkeypatch):
     """Tests run inside one transaction that never commits, so on-commit hooks would never fire.
     Run them at once instead (the check then runs in-process, as in embedded mode). Tests that use
     real transactions (``django_db(transaction=True)``) keep Django's real behaviour."""

@@ -32,6 +32,7 @@ class VendorFactory(factory.django.DjangoModelFactory):
 class EngineerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Engineer
+        skip_postgeneration_save = True
 
     vendor = factory.SubFactory(VendorFactory)
     name = factory.Sequence(lambda n: f"Engineer {n}")

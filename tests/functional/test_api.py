@@ -94,7 +94,7 @@ def test_a_manager_files_a_visit_and_sees_its_status_and_decision(world):
     body = c.get(f"/api/v1/visits/{r.json()['id']}/").json()
     assert body["status"] == "on_hold"
     assert body["decision"]["outcome"] == "licence_required"
-    assert any(f["citation"] == "15 CFR 744.6(c)(2)" for f in body["decision"]["findings"])
+    assert any("15 CFR 744.6(c)(2)" in f["citation"] for f in body["decision"]["findings"])
 
 
 def test_a_bad_visit_gets_400_naming_the_field_and_writes_nothing(world):

@@ -233,7 +233,7 @@ def test_check_visit_command_prints_the_decision_and_exits_2_naming_the_field(
     call_command("check_visit", str(path))
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "on_hold"
-    assert any(f["citation"] == "15 CFR 744.6(c)(2)" for f in out["findings"])
+    assert any("15 CFR 744.6(c)(2)" in f["citation"] for f in out["findings"])
 
     doc["facility"]["country"] = "XX"
     path.write_text(json.dumps(doc))

@@ -93,7 +93,7 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(b
     ]
     start = dt.date.today() + dt.timedelta(days=5)
     app.conf.task_always_eager = True  # decide the initial submissions in-process, quickly
-    for _ in range(400):
+    for _ in range(150):
         services.visit_create(
             requested_by=manager,
             vendor=vendor.pk,
@@ -105,14 +105,14 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(b
         )
     app.conf.task_always_eager = False
     before = Decision.objects.count()
-    assert before == 400
+    assert before == 150
 
     # A rule change queues one re-check of every open visit, in chunks, on Redis.
     from django.db import transaction
 
     with transaction.atomic():
         queued = visits_request_check(visits=Visit.objects.all(), trigger="rule_change")
-    assert queued == 400
+    assert queued == 150
 
     worker.start()
     wait_for(
@@ -120,9 +120,14 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(b
     )
     worker.kill()  # SIGKILL mid-batch: unacknowledged chunks stay on the broker
     partial = Decision.objects.count() - before
-    assert partial < 400, "the batch finished before the kill; nothing was interrupted"
+    assert partial < 150, "the batch finished before the kill; nothing was interrupted"
 
     worker.start()
+    # The killed worker's message is redelivered once its visibility timeout lapses; beat's
+    # sweeper re-enqueues whatever is still unanswered. Run the sweeper as beat would.
+    from compliance.services import visits_sweep_unchecked
+
+    visits_sweep_unchecked(older_than_minutes=0)
     wait_for(
         lambda: not Visit.objects.filter(check_requested_at__isnull=False).exists(),
         timeout=120,
