@@ -63,6 +63,56 @@ class RuleSetAdmin(ReadOnlyAdmin):
     list_filter = ("is_active",)
     inlines = [RuleInline]
     exclude = ("packs",)
+    change_list_template = "admin/compliance/ruleset/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        return [
+            path("policies/", self.admin_site.admin_view(self.policies_view), name="compliance_ruleset_policies"),
+            *super().get_urls(),
+        ]
+
+    def policies_view(self, request: HttpRequest) -> Any:
+        """Company policies: preview which open visits a switch would change, then activate."""
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from compliance import services
+        from config.errors import ApplicationError
+        from dispatch import roles
+
+        if not (roles.can_manage_compliance(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)):
+            raise PermissionDenied
+        current = services.active_ruleset()
+        policies = list(current.rules.filter(is_policy=True).order_by("code"))
+        wanted = set(current.enabled_policies)
+        preview = None
+        if request.method == "POST":
+            if not roles.can_manage_compliance(request.user):
+                raise PermissionDenied
+            wanted = set(request.POST.getlist("enabled"))
+            try:
+                candidate = services.ruleset_with_policies(enabled_policies=wanted, actor=request.user)
+                if "activate" in request.POST:
+                    queued = services.ruleset_activate(ruleset=candidate, actor=request.user, note="policy switch")
+                    messages.success(request, f"Rule set {candidate.version[:12]} in force; {queued} open visits queued for re-check.")
+                    return redirect("admin:compliance_ruleset_policies")
+                preview = {"ruleset": candidate, "changes": services.ruleset_impact(candidate=candidate)}
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Company policies: impact preview",
+            "opts": self.model._meta,
+            "policies": [(p, p.code in wanted) for p in policies],
+            "current": current,
+            "preview": preview,
+            "can_change": roles.can_manage_compliance(request.user),
+        }
+        return TemplateResponse(request, "admin/compliance/ruleset/policies.html", context)
 
     @admin.display(description="Version")
     def short_version(self, obj: RuleSet) -> str:

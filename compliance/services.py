@@ -1462,3 +1462,136 @@ def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
 
 def on_visit_id(visit: Visit, index: int) -> int:
     return list(visit.engineers.all())[index].pk
+
+
+# --- Licence writes --------------------------------------------------------------------------
+def licence_create(
+    *,
+    user: Any,
+    authority: str,
+    number: str,
+    valid_from: dt.date,
+    valid_until: dt.date,
+    holder: int | None = None,
+    kind: str = "licence",
+    facilities: Sequence[int] = (),
+    owners: Sequence[int] = (),
+    activities: Sequence[str] = (),
+    classifications: Sequence[str] = (),
+    engineers: Sequence[int] = (),
+    conditions: str = "",
+) -> Licence:
+    from config.errors import PermissionDenied
+    from dispatch import roles
+    from dispatch.models import Activity, Customer, Engineer, Facility, Vendor
+
+    if not roles.can_manage_compliance(user):
+        raise PermissionDenied("Only an approver may record licences.")
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    from compliance.models import LicenceAuthority
+
+    if authority not in LicenceAuthority.values:
+        add("authority", f"Choose one of: {', '.join(LicenceAuthority.values)}.")
+    if kind not in Licence.Kind.values:
+        add("kind", f"Choose one of: {', '.join(Licence.Kind.values)}.")
+    if valid_until < valid_from:
+        add("valid_until", "A licence cannot end before it starts.")
+    if Licence.objects.filter(authority=authority, number=number).exists():
+        add("number", "A licence with this authority and number is already on file.")
+    holder_obj = Vendor.objects.filter(pk=holder).first() if holder is not None else None
+    if holder is not None and holder_obj is None:
+        add("holder", "No such vendor.")
+    facility_objs = list(Facility.objects.filter(pk__in=facilities))
+    if len(facility_objs) != len(set(facilities)):
+        add("facilities", "No such facility among the ids given.")
+    owner_objs = list(Customer.objects.filter(pk__in=owners))
+    if len(owner_objs) != len(set(owners)):
+        add("owners", "No such customer among the ids given.")
+    if not facility_objs and not owner_objs:
+        add("facilities", "A licence must name the facilities or owners it covers.")
+    engineer_objs = list(Engineer.objects.filter(pk__in=engineers))
+    if len(engineer_objs) != len(set(engineers)):
+        add("engineers", "No such engineer among the ids given.")
+    bad = [a for a in activities if a not in Activity.values]
+    if bad:
+        add("activities", f"Unknown activities: {', '.join(bad)}.")
+    if errors:
+        field, messages = next(iter(errors.items()))
+        raise ApplicationError(f"The licence was not saved. {field}: {messages[0]}", errors=errors)
+    with transaction.atomic():
+        licence = Licence.objects.create(
+            authority=authority, kind=kind, number=number, holder=holder_obj, valid_from=valid_from,
+            valid_until=valid_until, activities=list(activities), classifications=list(classifications),
+            conditions=conditions,
+        )
+        licence.facilities.set(facility_objs)
+        licence.owners.set(owner_objs)
+        licence.engineers.set(engineer_objs)
+        licence_changed(licence=licence, actor=user, created=True)
+    return licence
+
+
+def licence_revoke(*, licence: Licence, user: Any, reason: str) -> Licence:
+    from config.errors import Conflict, PermissionDenied
+    from dispatch import roles
+
+    if not roles.can_manage_compliance(user):
+        raise PermissionDenied("Only an approver may revoke licences.")
+    if not reason or not reason.strip():
+        raise ApplicationError("A reason is required.", errors={"reason": ["Say why the licence is revoked."]})
+    with transaction.atomic():
+        locked = Licence.objects.select_for_update().get(pk=licence.pk)
+        if locked.revoked_at is not None:
+            raise Conflict("The licence is already revoked.")
+        locked.revoked_at = timezone.now()
+        locked.revocation_reason = reason.strip()
+        locked.save(update_fields=["revoked_at", "revocation_reason", "updated_at"])
+        licence_changed(licence=locked, actor=user)
+    return locked
+
+
+# --- Rule-change impact ----------------------------------------------------------------------
+def ruleset_impact(*, candidate: RuleSet, user: Any = None) -> list[dict[str, Any]]:
+    """Which open visits would change outcome under ``candidate``, and how — computed by the engine
+    from each visit's current decision inputs (document, hits, licences); nothing is written."""
+    from dispatch.models import Visit as VisitModel
+
+    compiled = runtime.compiled_ruleset(candidate)
+    today = timezone.localdate()
+    visits = (
+        VisitModel.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today, current_decision__isnull=False)
+        .select_related("current_decision", "facility", "vendor")
+        .order_by("pk")
+    )
+    changes = []
+    for visit in visits.iterator(chunk_size=500):
+        d = visit.current_decision
+        if d.error:
+            continue
+        new = engine.evaluate(
+            engine.parse_document(d.document), compiled,
+            screening=[engine.ScreeningHit(**h) for h in d.screening_input],
+            licences=[_licence_from_dict(x) for x in d.licences_input],
+            lists_version=d.lists_version or None, list_is_stale=d.list_is_stale, decided_at=d.decided_at,
+        )
+        if new.outcome != d.outcome:
+            old_rules = {f["rule"] for f in d.result.get("findings", []) if not f.get("covered_by_licence")}
+            new_rules = {f.rule for f in new.findings if not f.covered_by_licence}
+            changes.append(
+                {
+                    "visit": visit.pk,
+                    "facility": visit.facility.name,
+                    "vendor": visit.vendor.name,
+                    "status": visit.status,
+                    "outcome": d.outcome,
+                    "new_outcome": new.outcome,
+                    "new_status": new.status,
+                    "added_rules": sorted(new_rules - old_rules),
+                    "removed_rules": sorted(old_rules - new_rules),
+                }
+            )
+    return changes

@@ -34,6 +34,10 @@ api_v1 = [
     path("screening/lists/", capi.ScreeningListsApi.as_view(), name="api-screening-lists"),
     path("screening/search/", capi.ScreeningSearchApi.as_view(), name="api-screening-search"),
     path("rules/", capi.RuleListApi.as_view(), name="api-rules"),
+    path("rules/impact/", capi.RuleImpactApi.as_view(), name="api-rules-impact"),
+    path("audit/events/", capi.AuditEventListApi.as_view(), name="api-audit-events"),
+    path("licences/", capi.LicenceListApi.as_view(), name="api-licences"),
+    path("screening/false-positives/", capi.FalsePositiveApi.as_view(), name="api-false-positives"),
 ]
 
 urlpatterns = [

@@ -208,3 +208,116 @@ class VisitSuggestionsApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         return Response(services.visit_suggestions(visit=visit, user=request.user))
+
+
+class ImpactIn(StrictSerializer):
+    enabled_policies = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
+    activate = serializers.BooleanField(default=False)
+
+
+class RuleImpactApi(APIView):
+    """Preview which open visits a policy switch would change; activate only when asked."""
+
+    @extend_schema(request=ImpactIn, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        from config.errors import PermissionDenied
+        from dispatch import roles
+
+        if not roles.can_manage_compliance(request.user):
+            raise PermissionDenied("Only an approver may preview or change the rules in force.")
+        s = ImpactIn(data=request.data)
+        s.is_valid(raise_exception=True)
+        candidate = services.ruleset_with_policies(enabled_policies=s.validated_data["enabled_policies"], actor=request.user)
+        changes = services.ruleset_impact(candidate=candidate, user=request.user)
+        queued = None
+        if s.validated_data["activate"]:
+            queued = services.ruleset_activate(ruleset=candidate, actor=request.user, note="activated after impact preview")
+        return Response(
+            {"ruleset": candidate.version, "enabled_policies": candidate.enabled_policies, "changes": changes, "activated": s.validated_data["activate"], "rechecks_queued": queued}
+        )
+
+
+class LicenceOut(serializers.ModelSerializer):
+    facilities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    owners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    engineers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    activities = serializers.ListField(child=serializers.CharField())
+    classifications = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        from compliance.models import Licence
+
+        model = Licence
+        fields = (
+            "id", "authority", "kind", "number", "holder", "valid_from", "valid_until", "facilities", "owners",
+            "activities", "classifications", "engineers", "conditions", "revoked_at", "revocation_reason",
+        )
+
+
+class LicenceIn(StrictSerializer):
+    authority = serializers.CharField(max_length=20)
+    kind = serializers.CharField(max_length=10, default="licence")
+    number = serializers.CharField(max_length=100)
+    holder = serializers.IntegerField(required=False, allow_null=True)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    facilities = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    owners = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    activities = serializers.ListField(child=serializers.CharField(max_length=30), max_length=20, default=list)
+    classifications = serializers.ListField(child=serializers.CharField(max_length=50), max_length=50, default=list)
+    engineers = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    conditions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class LicenceListApi(APIView):
+    @extend_schema(responses=LicenceOut(many=True))
+    def get(self, request: Request) -> Response:
+        from compliance.models import Licence
+
+        qs = Licence.objects.prefetch_related("facilities", "owners", "engineers").order_by("authority", "number")
+        return paginated(request, qs, LicenceOut, self)
+
+    @extend_schema(request=LicenceIn, responses={201: LicenceOut})
+    def post(self, request: Request) -> Response:
+        s = LicenceIn(data=request.data)
+        s.is_valid(raise_exception=True)
+        licence = services.licence_create(user=request.user, **s.validated_data)
+        return Response(LicenceOut(licence).data, status=201)
+
+
+class FalsePositiveIn(StrictSerializer):
+    visit = serializers.IntegerField()
+    party = serializers.CharField(max_length=30)
+    entry_id = serializers.CharField(max_length=100)
+    reason = serializers.CharField(max_length=5000)
+
+
+class FalsePositiveApi(APIView):
+    """Mark a screening hit of a visit's party as a false positive (approvers)."""
+
+    @extend_schema(request=FalsePositiveIn, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        s = FalsePositiveIn(data=request.data)
+        s.is_valid(raise_exception=True)
+        visit = visit_for(request, s.validated_data["visit"])
+        mark = services.match_review_mark(
+            visit=visit, party=s.validated_data["party"], entry_id=s.validated_data["entry_id"],
+            reason=s.validated_data["reason"], actor=request.user,
+        )
+        return Response(
+            {"id": mark.pk, "party": mark.party, "entry_id": mark.entry_id, "entry_hash": mark.entry_hash, "list": mark.list_code, "reason": mark.reason},
+            status=201,
+        )
+
+
+class AuditEventListApi(APIView):
+    """The audit log, newest first (approvers and auditors)."""
+
+    @extend_schema(responses=EventOut(many=True))
+    def get(self, request: Request) -> Response:
+        from config.errors import PermissionDenied
+        from dispatch import roles
+
+        if not (roles.can_approve(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)):
+            raise PermissionDenied("Only approvers and auditors read the audit log.")
+        return paginated(request, AuditEvent.objects.order_by("-pk"), EventOut, self)
