@@ -1,0 +1,56 @@
+"""Restricted-party screening: CSL importers, name normalisation and the fuzzy matcher.
+
+Pure Python, no Django: the Django side stores snapshots and calls this API. See README.md.
+"""
+
+from compliance.screening.entries import (
+    LIST_NAMES,
+    ListEntry,
+    UnknownListSourceError,
+    entry_content_hash,
+    list_code_from_source,
+    list_label,
+)
+from compliance.screening.importers import (
+    CSL_COLUMNS,
+    CSL_COLUMNS_WITHOUT_ID,
+    ListDiff,
+    ListFormatError,
+    ParsedList,
+    diff_entries,
+    parse_csl_csv,
+    parse_csl_file,
+    parse_csl_json,
+)
+from compliance.screening.matcher import (
+    CONFIRM_NOTICE,
+    COUNTRY_BOOST,
+    DEFAULT_THRESHOLD,
+    Match,
+    ScreeningIndex,
+)
+from compliance.screening.normalise import normalise_name
+
+__all__ = [
+    "CONFIRM_NOTICE",
+    "COUNTRY_BOOST",
+    "CSL_COLUMNS",
+    "CSL_COLUMNS_WITHOUT_ID",
+    "DEFAULT_THRESHOLD",
+    "LIST_NAMES",
+    "ListDiff",
+    "ListEntry",
+    "ListFormatError",
+    "Match",
+    "ParsedList",
+    "ScreeningIndex",
+    "UnknownListSourceError",
+    "diff_entries",
+    "entry_content_hash",
+    "list_code_from_source",
+    "list_label",
+    "normalise_name",
+    "parse_csl_csv",
+    "parse_csl_file",
+    "parse_csl_json",
+]

@@ -1,0 +1,422 @@
+"""Fuzzy screening of a name against every name and alias of a list snapshot.
+
+Scoring (the README gives the reasoning and the evidence for the threshold)
+-------------------------------------------------------------------------
+Both sides are normalised to tokens (normalise.py). A query token and a list token *correspond* when
+they are equal, or when both have at least MIN_FUZZY_LENGTH characters and differ by at most one
+character on each side (one typo: a wrong, missing, extra or swapped letter), i.e. their longest common
+subsequence (LCS, `rapidfuzz.distance.LCSseq`) is at least the longer length minus one. Corresponding
+tokens are paired greedily, best first, each token used once. Then
+
+    score = 2 * sum(LCS of the paired tokens) / (characters of all query tokens + of all name tokens)
+
+which is 1.0 for the same words in any order, loses a little per typo, and loses in proportion to the
+length of every word present on one side only. That last property is why plain `token_set_ratio` is
+not used: it scores "Semiconductor Manufacturing" 100 against "Taiwan Semiconductor Manufacturing".
+Unlike `ratio`/`token_sort_ratio` on joined strings, the score is additive over tokens, which is what
+makes exact blocking possible (below), and it says which words matched, for the explanation.
+
+A country given with the query and present in the entry's countries adds COUNTRY_BOOST: a hint, never
+a filter, and never the reason an unrelated name passes (it only lifts a near miss).
+
+Blocking (why the index returns exactly what `full_scan` returns)
+----------------------------------------------------------------
+Pairs contribute at most their query token's length, so a name can reach score t only if the query
+tokens it pairs with hold at least t/(2-t) of the query's characters. The index therefore orders the
+query tokens from rarest to most common and looks up only the first few, just enough that the rest hold
+less than that share: every name that can still reach the threshold must pair with one of them (and
+when one token is indispensable on its own, looking up that one suffices). Looking a token up means:
+the exact token, plus every list token within one typo, found through a deletion index (each token of
+MIN_FUZZY_LENGTH+ characters is stored under itself and under each of its one-letter deletions; two
+tokens are within one typo exactly when they share such a key). Postings are sorted by name length and
+read only inside the window of lengths that can reach t, and each candidate's score is bounded from
+above before it is aligned. Every filter drops only names that provably score below the threshold,
+and the survivors are scored by the same function as `full_scan`, so both return the same matches by
+construction; the property tests check it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from compliance.screening.entries import ListEntry, list_label
+from compliance.screening.names import KIND_ORDER, NameKind, searchable_names
+from compliance.screening.normalise import deletion_keys, normalise_name, typo_lcs
+
+DEFAULT_THRESHOLD = 0.88
+COUNTRY_BOOST = 0.02
+MIN_FUZZY_LENGTH = 5
+SCORE_DECIMALS = 4
+# Blocking keeps every name whose unrounded score is this close below the threshold, so that a score
+# rounded up to the threshold (SCORE_DECIMALS) is never lost by the index.
+_BLOCKING_MARGIN = 1e-4
+CONFIRM_NOTICE = "A list hit is a screening aid: confirm it against the official list."
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One list entry hit by a screened name.
+
+    `matched_name` is the name or alias of the entry that scored best (as printed in the list),
+    `matched_alias` whether it is an alias rather than the entry's own name, `score` in 0..1 (country
+    bonus included), `matched_tokens` the normalised words of `matched_name` that were paired, and
+    `entry_hash` the entry's content hash, to which a false-positive mark is bound.
+    """
+
+    entry_id: str
+    list_code: str
+    entry_name: str
+    matched_name: str
+    matched_alias: bool
+    score: float
+    matched_tokens: tuple[str, ...]
+    explanation: str
+    entry_hash: str
+
+
+def token_pair_lcs(query_token: str, list_token: str) -> int:
+    """LCS length when the two tokens correspond (equal, or one typo apart), else -1."""
+    if query_token == list_token:
+        return len(query_token)
+    if min(len(query_token), len(list_token)) < MIN_FUZZY_LENGTH:
+        return -1  # short tokens (acronyms, "smic" against "smich") must match exactly
+    return typo_lcs(query_token, list_token)
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    raw_score: float
+    pairs: tuple[tuple[int, int, int], ...]  # (query position, name position, LCS)
+
+
+def _align(
+    query: Sequence[str],
+    query_chars: int,
+    name: Sequence[str],
+    name_chars: int,
+    rows: Sequence[Mapping[str, int]],
+) -> _Alignment:
+    """Greedy one-to-one pairing of corresponding tokens, best similarity first.
+
+    `rows[i]` maps a list token to its LCS with `query[i]` for the tokens that correspond; the index
+    fills it from the deletion index, `full_scan` by comparing against every token.
+    """
+    candidates: list[tuple[float, int, int, int, int]] = []
+    for i, row in enumerate(rows):
+        for j, token in enumerate(name):
+            lcs = row.get(token, -1)
+            if lcs > 0:
+                similarity = 2 * lcs / (len(query[i]) + len(token))
+                candidates.append((-similarity, -lcs, i, j, lcs))
+    if not candidates:
+        return _Alignment(0.0, ())
+    candidates.sort()
+    used_query: set[int] = set()
+    used_name: set[int] = set()
+    pairs: list[tuple[int, int, int]] = []
+    total = 0
+    for _, _, i, j, lcs in candidates:
+        if i in used_query or j in used_name:
+            continue
+        used_query.add(i)
+        used_name.add(j)
+        pairs.append((i, j, lcs))
+        total += lcs
+    return _Alignment(2 * total / (query_chars + name_chars), tuple(sorted(pairs)))
+
+
+def _length_window(query_chars: int, threshold: float) -> tuple[float, float]:
+    """Name lengths (in characters) that can reach `threshold`: 2*min/(sum) >= t."""
+    if threshold <= 0:
+        return 0.0, float("inf")
+    return query_chars * threshold / (2 - threshold), query_chars * (2 - threshold) / threshold
+
+
+@dataclass(frozen=True)
+class _Best:
+    score: float
+    boosted_by: str | None  # the query's country, when it matched the entry's countries
+    name_index: int
+    query: tuple[str, ...]
+    alignment: _Alignment
+
+
+class ScreeningIndex:
+    """An immutable, in-memory index of every searchable name of a list snapshot."""
+
+    def __init__(self, entries: Sequence[ListEntry]) -> None:
+        self.entries: tuple[ListEntry, ...] = tuple(entries)
+        self._name_entry: list[int] = []
+        self._name_text: list[str] = []
+        self._name_kind: list[NameKind] = []
+        self._name_tokens: list[tuple[str, ...]] = []
+        self._name_chars: list[int] = []
+        postings: dict[str, list[int]] = {}
+        for entry_index, entry in enumerate(self.entries):
+            for search_name in searchable_names(entry):
+                name_index = len(self._name_entry)
+                self._name_entry.append(entry_index)
+                self._name_text.append(search_name.text)
+                self._name_kind.append(search_name.kind)
+                self._name_tokens.append(search_name.tokens)
+                self._name_chars.append(sum(map(len, search_name.tokens)))
+                for token in set(search_name.tokens):
+                    postings.setdefault(token, []).append(name_index)
+        # Postings in order of name length, so that a query reads only the names whose length lets
+        # them reach the threshold (a bisect on `_posting_chars`).
+        self._postings: dict[str, tuple[int, ...]] = {}
+        self._posting_chars: dict[str, tuple[int, ...]] = {}
+        for token, ids in postings.items():
+            ordered = sorted(ids, key=lambda i: (self._name_chars[i], i))
+            self._postings[token] = tuple(ordered)
+            self._posting_chars[token] = tuple(self._name_chars[i] for i in ordered)
+        deletions: dict[str, list[str]] = {}
+        for token in self._postings:
+            if len(token) >= MIN_FUZZY_LENGTH:
+                for key in deletion_keys(token):
+                    deletions.setdefault(key, []).append(token)
+        self._deletions: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in deletions.items()}
+
+    @classmethod
+    def build(cls, entries: Iterable[ListEntry]) -> ScreeningIndex:
+        return cls(tuple(entries))
+
+    @property
+    def name_count(self) -> int:
+        return len(self._name_entry)
+
+    @property
+    def token_count(self) -> int:
+        return len(self._postings)
+
+    def _query_variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The query, plus each spelling with two neighbouring words joined into a list word
+        ("Hua Wei" -> "huawei", "Global Foundries" -> "globalfoundry")."""
+        variants = [tokens]
+        for i in range(len(tokens) - 1):
+            joined = tokens[i] + tokens[i + 1]
+            if joined in self._postings:
+                variants.append((*tokens[:i], joined, *tokens[i + 2 :]))
+        return variants
+
+    def _corresponding(self, token: str) -> dict[str, int]:
+        """List tokens corresponding to `token`, with their LCS, via the deletion index."""
+        if len(token) < MIN_FUZZY_LENGTH:
+            return {token: len(token)} if token in self._postings else {}
+        found: dict[str, int] = {}
+        for key in deletion_keys(token):
+            for list_token in self._deletions.get(key, ()):
+                if list_token not in found:
+                    lcs = token_pair_lcs(token, list_token)
+                    if lcs > 0:
+                        found[list_token] = lcs
+        return found
+
+    def _check_arguments(self, country: str | None, threshold: float, limit: int) -> str | None:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if country is None or country == "":
+            return None
+        code = country.strip().upper()
+        if not _COUNTRY.fullmatch(code):
+            raise ValueError(f"country must be an ISO 3166-1 alpha-2 code, got {country!r}")
+        return code
+
+    def search(
+        self,
+        name: str,
+        *,
+        country: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        limit: int = 10,
+    ) -> list[Match]:
+        """Entries whose best name scores at least `threshold` against `name`, best first."""
+        code = self._check_arguments(country, threshold, limit)
+        floor = threshold - (COUNTRY_BOOST if code else 0.0) - _BLOCKING_MARGIN
+        best: dict[int, _Best] = {}
+        for query in self._query_variants(normalise_name(name)):
+            query_chars = sum(map(len, query))
+            rows = [self._corresponding(token) for token in query]
+            for name_index in self._candidates(query, rows, floor):
+                tokens = self._name_tokens[name_index]
+                name_chars = self._name_chars[name_index]
+                # Upper bound of the score: each query token paired with its best list token. Most
+                # candidates share one rare word and nothing else; this drops them before the
+                # (costlier) alignment, without changing any result.
+                bound = 0
+                for row in rows:
+                    bound += max([row.get(token, 0) for token in tokens])
+                if 2 * bound < floor * (query_chars + name_chars):
+                    continue
+                alignment = _align(query, query_chars, tokens, name_chars, rows)
+                self._keep_best(best, name_index, query, alignment, code, threshold)
+        return self._matches(best, limit)
+
+    def _candidates(
+        self, query: tuple[str, ...], rows: Sequence[Mapping[str, int]], floor: float
+    ) -> set[int]:
+        """Names within the length window that pair with at least one of the rarest query tokens;
+        see the module docstring."""
+        query_chars = sum(map(len, query))
+        if floor <= 0:
+            return set(range(self.name_count))
+        low, high = _length_window(query_chars, floor)
+        slices: list[list[tuple[str, int, int]]] = []  # per query token: (token, start, stop)
+        costs: list[int] = []
+        for row in rows:
+            ranges = []
+            for token in row:
+                lengths = self._posting_chars[token]
+                ranges.append((token, bisect_left(lengths, low), bisect_right(lengths, high)))
+            slices.append(ranges)
+            costs.append(sum(stop - start for _, start, stop in ranges))
+        # Tokens that every passing name must pair with: without them the rest of the query is too
+        # short to reach the floor. One of them alone is then a complete candidate source.
+        needed = query_chars * floor / (2 - floor)
+        mandatory = [i for i in range(len(query)) if query_chars - len(query[i]) < needed]
+        order = sorted(range(len(query)), key=lambda i: (costs[i], -len(query[i]), query[i], i))
+        # Otherwise, prefix filtering: a name pairing only with tokens outside the looked-up set
+        # holds at most `remaining` characters of the query, too few once below `needed`.
+        chosen: list[int] = []
+        remaining = query_chars
+        for i in order:
+            if remaining < needed:
+                break
+            chosen.append(i)
+            remaining -= len(query[i])
+        if mandatory:
+            cheapest = min(mandatory, key=lambda i: (costs[i], i))
+            if costs[cheapest] <= sum(costs[i] for i in chosen):
+                chosen = [cheapest]
+        candidates: set[int] = set()
+        for i in chosen:
+            for token, start, stop in slices[i]:
+                candidates.update(self._postings[token][start:stop])
+        return candidates
+
+    def full_scan(
+        self,
+        name: str,
+        *,
+        country: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        limit: int = 10,
+    ) -> list[Match]:
+        """The same search without the index: every token pair of every name is compared.
+
+        The benchmark baseline and the test oracle for `search`.
+        """
+        code = self._check_arguments(country, threshold, limit)
+        best: dict[int, _Best] = {}
+        list_tokens = list(self._postings)
+        for query in self._query_variants(normalise_name(name)):
+            query_chars = sum(map(len, query))
+            rows: list[dict[str, int]] = []
+            for token in query:
+                row: dict[str, int] = {}
+                for list_token in list_tokens:
+                    lcs = token_pair_lcs(token, list_token)
+                    if lcs > 0:
+                        row[list_token] = lcs
+                rows.append(row)
+            for name_index, tokens in enumerate(self._name_tokens):
+                alignment = _align(query, query_chars, tokens, self._name_chars[name_index], rows)
+                self._keep_best(best, name_index, query, alignment, code, threshold)
+        return self._matches(best, limit)
+
+    def _keep_best(
+        self,
+        best: dict[int, _Best],
+        name_index: int,
+        query: tuple[str, ...],
+        alignment: _Alignment,
+        country: str | None,
+        threshold: float,
+    ) -> None:
+        if not alignment.pairs:
+            return
+        entry_index = self._name_entry[name_index]
+        boosted_by = country if country in self.entries[entry_index].countries else None
+        boost = COUNTRY_BOOST if boosted_by else 0.0
+        score = round(min(1.0, alignment.raw_score + boost), SCORE_DECIMALS)
+        if score < threshold:
+            return
+        current = best.get(entry_index)
+        candidate = _Best(score, boosted_by, name_index, query, alignment)
+        if current is None or self._rank(candidate) < self._rank(current):
+            best[entry_index] = candidate
+
+    def _rank(self, found: _Best) -> tuple[float, float, int, int]:
+        # Highest score first; then the unboosted raw score, so a tie on the capped 1.0 prefers the
+        # better-spelled name; then the entry's own name over its aliases; then publication order.
+        return (
+            -found.score,
+            -found.alignment.raw_score,
+            KIND_ORDER[self._name_kind[found.name_index]],
+            found.name_index,
+        )
+
+    def _matches(self, best: Mapping[int, _Best], limit: int) -> list[Match]:
+        ranked = sorted(
+            best.items(),
+            key=lambda item: (*self._rank(item[1])[:2], self.entries[item[0]].entry_id),
+        )
+        return [self._match(entry_index, found) for entry_index, found in ranked[:limit]]
+
+    def _match(self, entry_index: int, found: _Best) -> Match:
+        entry = self.entries[entry_index]
+        name_tokens = self._name_tokens[found.name_index]
+        matched = tuple(
+            name_tokens[j] for _, j, _ in sorted(found.alignment.pairs, key=lambda p: p[1])
+        )
+        return Match(
+            entry_id=entry.entry_id,
+            list_code=entry.list_code,
+            entry_name=entry.name,
+            matched_name=self._name_text[found.name_index],
+            matched_alias=self._name_kind[found.name_index] in ("alias", "short_form"),
+            score=found.score,
+            matched_tokens=matched,
+            explanation=self._explain(entry, found, name_tokens),
+            entry_hash=entry.content_hash,
+        )
+
+    def _explain(self, entry: ListEntry, found: _Best, name_tokens: tuple[str, ...]) -> str:
+        kind = self._name_kind[found.name_index]
+        text = self._name_text[found.name_index]
+        where = f'{list_label(entry.list_code)} entry "{entry.name}"'
+        if kind == "name":
+            opening = f"Matched the name of {where}"
+        elif kind == "name_part":
+            opening = f'Matched "{text}", part of the name of {where}'
+        elif kind == "short_form":
+            opening = f'Matched alias "{text}" (given in brackets in the name) of {where}'
+        else:
+            opening = f'Matched alias "{text}" of {where}'
+        words: list[str] = []
+        for i, j, _ in sorted(found.alignment.pairs, key=lambda p: p[1]):
+            query_token, list_token = found.query[i], name_tokens[j]
+            words.append(
+                list_token if query_token == list_token else f'{list_token} (typed "{query_token}")'
+            )
+        paired_query = {i for i, _, _ in found.alignment.pairs}
+        paired_name = {j for _, j, _ in found.alignment.pairs}
+        parts = [opening, f"tokens: {', '.join(words)}"]
+        only_list = [t for j, t in enumerate(name_tokens) if j not in paired_name]
+        only_query = [t for i, t in enumerate(found.query) if i not in paired_query]
+        if only_list:
+            parts.append(f"only in the list name: {', '.join(only_list)}")
+        if only_query:
+            parts.append(f"only in the screened name: {', '.join(only_query)}")
+        score = f"score {found.score:.2f}"
+        if found.boosted_by:
+            score += f" (country {found.boosted_by} matches +{COUNTRY_BOOST:.2f})"
+        parts.append(score)
+        return " — ".join(parts) + ". " + CONFIRM_NOTICE

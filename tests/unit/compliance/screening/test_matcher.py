@@ -1,0 +1,377 @@
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compliance.screening import CONFIRM_NOTICE, ListEntry, Match, ParsedList, ScreeningIndex
+from compliance.screening.names import searchable_names
+
+SMIC_EL = "EL:736c2c6ac3e138ed746296f09c18d066c8fddcd0"
+SMIC_CMIC = "CMIC:30951"
+HUAWEI_EL = {
+    "EL:d05d55fa214aff19c1eb3270d54905e4e362d445",
+    "EL:1a3ccc08ecbb40155a4cce8d9c9ace917f54cc74",
+    "EL:6bcb81e3dedb7bb330d74e8784035bc96d9c9ab3",
+}
+HUAWEI_CMIC = "CMIC:30947"
+KATRINA_SMICH = (
+    "EL:11fd34384f357f39176adb771ebb40e5218b7059"  # Mahsa Keivan Bahari, alias Katrina Smich
+)
+YMTC = "EL:sample-el-yangtze-memory-technologies"
+
+SMIC_QUERIES = [
+    "Semiconductor Manufacturing International Corporation",
+    "Semiconductor Manufacturing Intl. Corp.",
+    "SEMICONDUCTOR MANUFACTURING INT'L CORP",
+    "Semiconducter Manufacturing International Corporation",  # one typo
+    "Semiconductor Manufacturng Intl Corp",  # one typo
+    "Semiconductor Manufacturing International Corportion",  # typo in the legal form
+]
+SMIC_ACRONYM_QUERIES = ["SMIC", "smic", "S.M.I.C."]
+HUAWEI_QUERIES = [
+    "Huawei Technologies Co., Ltd",
+    "HUAWEI TECHNOLOGIES CO LTD",
+    "Huawei Technolgies Co., Ltd",  # one typo
+    "Huawei Tecnologies Co Ltd",  # one typo
+    "Huawie Technologies Co., Ltd",  # one typo (swap)
+    "Hua Wei Technologies Co., Ltd.",  # split word
+]
+YMTC_QUERIES = [
+    "Yangtze Memory Technologies Co Ltd",
+    "YANGTZE MEMORY TECHNOLOGIES CO., LTD.",
+    "Yangtze Memroy Technologies",  # one typo
+    "Yangtze Memory Technolgies Co Ltd",  # one typo
+    "Yangtse Memory Technologies Co., Ltd.",  # one typo
+    "Yangtze Memory Tech Co",
+]
+NOT_LISTED = [
+    "Taiwan Semiconductor Manufacturing Company Limited",
+    "Samsung Electronics Co., Ltd.",
+    "Intel Corporation",
+    "GlobalFoundries Dresden Module One LLC & Co. KG",
+]
+
+
+def hit_ids(matches: list[Match]) -> set[str]:
+    return {m.entry_id for m in matches}
+
+
+# ------------------------------------------------------------------------------------ acceptance, real 2022 list
+
+
+@pytest.mark.parametrize("query", SMIC_QUERIES)
+def test_smic_names_and_typos_hit_smic_in_the_2022_list(
+    full_index: ScreeningIndex, query: str
+) -> None:
+    matches = full_index.search(query)
+    assert {SMIC_EL, SMIC_CMIC} <= hit_ids(matches)
+    assert {matches[0].entry_id, matches[1].entry_id} == {SMIC_EL, SMIC_CMIC}
+    assert matches[0].score >= 0.95
+
+
+@pytest.mark.parametrize("query", SMIC_ACRONYM_QUERIES)
+def test_the_acronym_smic_hits_smic_and_nothing_else_in_the_2022_list(
+    full_index: ScreeningIndex, query: str
+) -> None:
+    matches = full_index.search(query)
+    assert hit_ids(matches) == {SMIC_EL, SMIC_CMIC}
+    assert all(m.score == 1.0 and m.matched_alias and m.matched_name == "SMIC" for m in matches)
+
+
+def test_smic_never_hits_katrina_smich_even_at_a_low_threshold(full_index: ScreeningIndex) -> None:
+    assert KATRINA_SMICH not in hit_ids(full_index.search("SMIC", threshold=0.3, limit=1000))
+    assert KATRINA_SMICH not in hit_ids(full_index.full_scan("SMIC", threshold=0.3, limit=1000))
+    # The party itself is found by its alias.
+    assert KATRINA_SMICH in hit_ids(full_index.search("Katrina Smich"))
+
+
+def test_an_acronym_with_a_typo_is_another_acronym(full_index: ScreeningIndex) -> None:
+    # Letters of short words must match exactly: "SMCI" or "SMIH" would otherwise hit every
+    # four-letter neighbour in the list.
+    assert full_index.search("SMCI") == []
+
+
+@pytest.mark.parametrize("query", HUAWEI_QUERIES)
+def test_huawei_names_and_typos_hit_huawei_in_the_2022_list(
+    full_index: ScreeningIndex, query: str
+) -> None:
+    matches = full_index.search(query)
+    assert HUAWEI_EL | {HUAWEI_CMIC} <= hit_ids(matches)
+    assert matches[0].score >= 0.93
+
+
+@pytest.mark.parametrize("query", NOT_LISTED)
+def test_unlisted_semiconductor_companies_do_not_hit_the_2022_list(
+    full_index: ScreeningIndex, query: str
+) -> None:
+    assert full_index.search(query) == []
+    assert full_index.search(query, country="CN") == []
+
+
+def test_the_2022_list_has_no_ymtc_entry(full_index: ScreeningIndex) -> None:
+    # The 2022 file predates YMTC's listing (2022-12-16): the YMTC tests use the sample list.
+    assert full_index.search("Yangtze Memory Technologies Co Ltd") == []
+
+
+# ------------------------------------------------------------------------------------ acceptance, sample list
+
+
+@pytest.mark.parametrize("query", YMTC_QUERIES)
+def test_ymtc_names_and_typos_hit_ymtc_in_the_sample_list(
+    sample_index: ScreeningIndex, query: str
+) -> None:
+    matches = sample_index.search(query)
+    assert [m.entry_id for m in matches] == [YMTC]
+    assert matches[0].list_code == "EL"
+
+
+@pytest.mark.parametrize("query", SMIC_QUERIES + SMIC_ACRONYM_QUERIES)
+def test_smic_names_hit_smic_in_the_sample_list(sample_index: ScreeningIndex, query: str) -> None:
+    assert {SMIC_EL, SMIC_CMIC} <= hit_ids(sample_index.search(query))
+    assert KATRINA_SMICH not in hit_ids(sample_index.search(query, threshold=0.3, limit=100))
+
+
+@pytest.mark.parametrize("query", HUAWEI_QUERIES)
+def test_huawei_names_hit_huawei_in_the_sample_list(
+    sample_index: ScreeningIndex, query: str
+) -> None:
+    assert HUAWEI_EL | {HUAWEI_CMIC} <= hit_ids(sample_index.search(query))
+
+
+@pytest.mark.parametrize("query", NOT_LISTED)
+def test_unlisted_companies_do_not_hit_the_sample_list(
+    sample_index: ScreeningIndex, query: str
+) -> None:
+    assert sample_index.search(query) == []
+
+
+def test_fujian_jinhua_is_found_by_name_and_by_its_alias(sample_index: ScreeningIndex) -> None:
+    jinhua = "EL:be6aa627f2843086addb1bcf563a5763e7594f23"
+    assert hit_ids(sample_index.search("Fujian Jinhua Integrated Circuit Co., Ltd.")) == {jinhua}
+    assert hit_ids(sample_index.search("JHICC")) == {jinhua}
+
+
+def test_a_huawei_affiliate_is_found_by_its_own_name_not_by_the_parents(
+    sample_index: ScreeningIndex,
+) -> None:
+    marine = "EL:aadd6c0abb767fa2f457bea14ad47bc7e231db93"
+    [match] = sample_index.search("Huawei Marine Networks Co., Ltd.")
+    assert match.entry_id == marine
+    assert match.matched_name == "Huawei Marine Networks Co., Ltd"
+    assert marine not in hit_ids(sample_index.search("Huawei Technologies Co., Ltd.", limit=100))
+
+
+# ------------------------------------------------------------------------------------ matches and explanations
+
+
+def test_a_match_carries_the_entry_and_a_plain_explanation(
+    sample_index: ScreeningIndex, sample_list: ParsedList
+) -> None:
+    match = next(m for m in sample_index.search("SMIC") if m.entry_id == SMIC_EL)
+    entry = next(e for e in sample_list.entries if e.entry_id == SMIC_EL)
+    assert match == Match(
+        entry_id=SMIC_EL,
+        list_code="EL",
+        entry_name="Semiconductor Manufacturing International Corporation (SMIC)",
+        matched_name="SMIC",
+        matched_alias=True,
+        score=1.0,
+        matched_tokens=("smic",),
+        explanation='Matched alias "SMIC" (given in brackets in the name) of Entity List (EL) entry '
+        '"Semiconductor Manufacturing International Corporation (SMIC)" — tokens: smic — score 1.00. '
+        "A list hit is a screening aid: confirm it against the official list.",
+        entry_hash=entry.content_hash,
+    )
+
+
+def test_the_explanation_names_typos_extra_words_and_the_country_boost(
+    full_index: ScreeningIndex,
+) -> None:
+    [match] = [
+        m
+        for m in full_index.search(
+            "Semiconducter Manufacturing Intl (Beijing) Shanghai", country="CN", threshold=0.8
+        )
+        if m.entry_id == "EL:90273675549d962ebc2b2b0b280aae3d6b32a586"
+    ]
+    assert match.matched_alias is False
+    assert match.matched_tokens == ("semiconductor", "manufacturing", "international", "beijing")
+    assert (
+        'Matched the name of Entity List (EL) entry "Semiconductor Manufacturing International (Beijing) Corporation"'
+        in match.explanation
+    )
+    assert 'semiconductor (typed "semiconducter")' in match.explanation
+    assert "only in the screened name: shanghai" in match.explanation
+    assert "(country CN matches +0.02)" in match.explanation
+    assert match.explanation.endswith(CONFIRM_NOTICE)
+
+
+def test_every_explanation_asks_to_confirm_against_the_official_list(
+    full_index: ScreeningIndex,
+) -> None:
+    for query in ["Huawei", "Mohammed Ali", "Rosoboronexport", "SMIC"]:
+        assert all(m.explanation.endswith(CONFIRM_NOTICE) for m in full_index.search(query))
+
+
+def tiny_index() -> ScreeningIndex:
+    entry = ListEntry(
+        entry_id="EL:1", list_code="EL", source="Entity List (EL)", name="Abcdefgh", alt_names=(),
+        entity_type="", programs=(), countries=("CN",), addresses=("Wuhan, CN",),
+        federal_register_notice="", start_date="", license_requirement="", license_policy="",
+        remarks="", source_list_url="", source_information_url="",
+    )  # fmt: skip
+    return ScreeningIndex.build([entry])
+
+
+def test_the_country_lifts_a_near_miss_but_never_filters() -> None:
+    index = tiny_index()
+    assert index.search("Abcdefgx") == []  # one typo in eight letters: 0.875
+    [boosted] = index.search("Abcdefgx", country="CN")
+    assert boosted.score == 0.895
+    assert index.search("Abcdefgx", country="us") == []
+    assert index.search("Abcdefgh", country="US")[0].score == 1.0  # other country: still a hit
+
+
+def test_invalid_arguments_are_rejected() -> None:
+    index = tiny_index()
+    with pytest.raises(ValueError, match="threshold"):
+        index.search("x", threshold=0)
+    with pytest.raises(ValueError, match="alpha-2"):
+        index.search("x", country="CHN")
+    with pytest.raises(ValueError, match="limit"):
+        index.search("x", limit=0)
+
+
+def test_results_are_ordered_by_score_and_limited(full_index: ScreeningIndex) -> None:
+    matches = full_index.search("Semiconductor Manufacturing International Corporation", limit=3)
+    assert len(matches) == 3
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+# ------------------------------------------------------------------------------------ searchable names
+
+
+def names_of(name: str, *aliases: str) -> list[tuple[str, str]]:
+    entry = tiny_index().entries[0]
+    return [
+        (n.text, n.kind) for n in searchable_names(replace(entry, name=name, alt_names=aliases))
+    ]
+
+
+def test_a_bracketed_acronym_becomes_a_short_form_and_the_name_stands_without_it() -> None:
+    assert names_of("Semiconductor Manufacturing International Corporation (SMIC)") == [
+        ("Semiconductor Manufacturing International Corporation (SMIC)", "name"),
+        ("Semiconductor Manufacturing International Corporation", "name_part"),
+        ("SMIC", "short_form"),
+    ]
+
+
+def test_a_bracketed_place_stays_part_of_the_name() -> None:
+    assert names_of("Semiconductor Manufacturing International (Beijing) Corporation") == [
+        ("Semiconductor Manufacturing International (Beijing) Corporation", "name")
+    ]
+    assert names_of("XYZ TRADING CO (BEIJING)") == [("XYZ TRADING CO (BEIJING)", "name")]
+
+
+def test_aliases_written_into_the_name_are_separated() -> None:
+    assert names_of("Far East Trading Company, Inc. (a.k.a. FETCO, Inc.)")[1:] == [
+        ("Far East Trading Company, Inc", "name_part"),
+        ("FETCO, Inc", "alias"),
+    ]
+    assert names_of("Asia-Invest LLC and any successor, sub-unit, or subsidiary thereof")[1:] == [
+        ("Asia-Invest LLC", "name_part"),
+        # "AL-HARAMAIN" is also written "Alharamain": hyphen-less spellings are searchable too.
+        ("AsiaInvest LLC and any successor, subunit, or subsidiary thereof", "name"),
+        ("AsiaInvest LLC", "name_part"),
+    ]
+
+
+def test_no_acronym_is_invented_from_initials() -> None:
+    texts = [text for text, _ in names_of("Semiconductor Manufacturing International Corporation")]
+    assert texts == ["Semiconductor Manufacturing International Corporation"]
+
+
+# ------------------------------------------------------------------------------------ index == full scan
+
+
+def perturb(text: str, rng: random.Random) -> str:
+    words = text.split() or [text]
+    for _ in range(rng.randint(0, 3)):
+        operation = rng.choice(["typo", "typo", "drop", "swap", "add", "join", "case"])
+        i = rng.randrange(len(words))
+        word = words[i]
+        if operation == "typo" and len(word) > 2:
+            j = rng.randrange(len(word))
+            words[i] = word[:j] + rng.choice("abcdefghijklmnopqrstuvwxyz") + word[j + 1 :]
+        elif operation == "drop" and len(words) > 1:
+            del words[i]
+        elif operation == "swap" and len(words) > 1:
+            k = rng.randrange(len(words))
+            words[i], words[k] = words[k], words[i]
+        elif operation == "add":
+            words.insert(i, rng.choice(["Trading", "Co", "Shanghai", "Group", "Al", "Technology"]))
+        elif operation == "join" and i + 1 < len(words):
+            words[i : i + 2] = [words[i] + words[i + 1]]
+        elif operation == "case":
+            words[i] = word.upper()
+    return " ".join(words)
+
+
+def assert_same_hits(
+    index: ScreeningIndex, query: str, country: str | None, threshold: float
+) -> None:
+    found = index.search(query, country=country, threshold=threshold, limit=1000)
+    expected = index.full_scan(query, country=country, threshold=threshold, limit=1000)
+    assert found == expected, query
+
+
+def all_names(entries: tuple[ListEntry, ...]) -> list[str]:
+    return [name.text for entry in entries for name in searchable_names(entry)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    country=st.sampled_from([None, "CN", "IR", "RU", "US"]),
+    threshold=st.sampled_from([0.6, 0.75, 0.85, 0.88, 0.9, 0.97]),
+)
+def test_the_index_finds_exactly_what_the_full_scan_finds_on_the_2022_list(
+    full_index: ScreeningIndex,
+    full_list: ParsedList,
+    seed: int,
+    country: str | None,
+    threshold: float,
+) -> None:
+    rng = random.Random(seed)
+    query = perturb(rng.choice(all_names(full_list.entries)), rng)
+    assert_same_hits(full_index, query, country, threshold)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    country=st.sampled_from([None, "CN", "HK"]),
+    threshold=st.floats(0.5, 1.0),
+)
+def test_the_index_finds_exactly_what_the_full_scan_finds_on_the_sample_list(
+    sample_index: ScreeningIndex,
+    sample_list: ParsedList,
+    seed: int,
+    country: str | None,
+    threshold: float,
+) -> None:
+    rng = random.Random(seed)
+    query = perturb(rng.choice(all_names(sample_list.entries)), rng)
+    assert_same_hits(sample_index, query, country, threshold)
+
+
+@settings(max_examples=100, deadline=None)
+@given(query=st.text(alphabet="abcdeiouhnrst .&-'", min_size=1, max_size=30))
+def test_the_index_finds_exactly_what_the_full_scan_finds_for_arbitrary_text(
+    sample_index: ScreeningIndex, query: str
+) -> None:
+    assert_same_hits(sample_index, query, None, 0.7)
