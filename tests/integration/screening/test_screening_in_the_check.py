@@ -1,0 +1,174 @@
+"""Screening in the check: list imports, hits, false-positive marks bound to entry content, freshness."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from compliance.models import ListSnapshot, MatchReview
+from compliance.services import list_snapshot_import, match_review_mark
+from config.errors import ApplicationError
+from dispatch import services
+from dispatch.models import Visit, VisitStatus
+from tests.factories import CustomerFactory, EngineerFactory, FacilityFactory, VendorFactory, make_user
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = Path("compliance/screening/data/sample_csl.csv")
+SMIC_NAME = "Semiconductor Manufacturing International Corporation (SMIC)"
+
+
+@pytest.fixture
+def smic_visit(rules, sample_list):
+    vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
+    manager = make_user("asml", role="service_manager", vendor=vendor)
+    owner = CustomerFactory(name="Semiconductor Manufacturing Intl. Corp.", country="CN")
+    fab = FacilityFactory(customer=owner, logic_node_nm=40)  # mature: only the owner can hold it
+    engineer = EngineerFactory(vendor=vendor, name="Sanne Bakker", citizenships=["NL"])
+    start = dt.date.today() + dt.timedelta(days=10)
+    visit = services.visit_create(
+        requested_by=manager, vendor=vendor.pk, facility=fab.pk, engineers=[engineer.pk],
+        activity="maintenance", start_date=start, end_date=start,
+    )
+    visit.refresh_from_db()
+    return visit
+
+
+def _rows() -> tuple[list[str], list[list[str]]]:
+    with SAMPLE.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        return header, list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_a_fab_owned_by_an_entity_list_party_is_held_citing_supplement_4(smic_visit):
+    decision = smic_visit.current_decision
+    assert smic_visit.status == VisitStatus.ON_HOLD
+    el = [f for f in decision.result["findings"] if "Supplement No. 4 to Part 744" in f["citation"]]
+    assert el, decision.result["findings"]
+    hits = [h for h in decision.result["screening"] if h["list"] == "EL"]
+    assert hits and hits[0]["entry"] == SMIC_NAME
+    assert hits[0]["score"] >= 0.88
+    assert "confirm" in hits[0]["notice"].lower()
+
+
+def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(smic_visit, tmp_path):
+    approver = make_user("approver", role="approver")
+    # Every hit on the owner needs a mark of its own (EL and CMIC entries).
+    for hit in smic_visit.current_decision.result["screening"]:
+        match_review_mark(visit=smic_visit, party=hit["party"], entry_id=hit["entry_id"], reason="Different company: verified registration documents.", actor=approver)
+    smic_visit.refresh_from_db()
+    assert smic_visit.status == VisitStatus.CLEARED, smic_visit.current_decision.result
+    assert all(h["false_positive"] for h in smic_visit.current_decision.result["screening"])
+
+    # The EL entry changes (a new address) in the next list: the mark lapses and the visit is held.
+    header, rows = _rows()
+    name_col, addr_col = header.index("name"), header.index("addresses")
+    for row in rows:
+        if row[name_col] == SMIC_NAME:
+            row[addr_col] = row[addr_col] + "; No. 1 New Fab Road, Beijing, CN"
+    snapshot = list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
+    assert snapshot.diff["changed"] == 1
+    smic_visit.refresh_from_db()
+    assert smic_visit.status == VisitStatus.ON_HOLD
+    assert smic_visit.current_decision.trigger == "list_import"
+    el = [h for h in smic_visit.current_decision.result["screening"] if h["list"] == "EL"]
+    assert el and not el[0]["false_positive"]
+
+
+def test_a_manager_cannot_mark_a_false_positive(smic_visit):
+    manager = smic_visit.requested_by
+    hit = smic_visit.current_decision.result["screening"][0]
+    with pytest.raises(ApplicationError):
+        match_review_mark(visit=smic_visit, party=hit["party"], entry_id=hit["entry_id"], reason="not them", actor=manager)
+    assert MatchReview.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("wrong-header.csv", "id,source,name\n1,Entity List (EL) - BIS,ACME\n", "header"),
+        ("truncated.csv", None, "expected 29 fields"),
+        ("broken.json", '{"results": [ {"id": "1", "name": ', "JSON"),
+        ("no-results.json", '{"entries": []}', "results"),
+    ],
+)
+def test_a_malformed_list_is_rejected_and_the_list_in_force_stays(sample_list, tmp_path, name, content, expected):
+    if content is None:
+        header, rows = _rows()
+        content = ",".join(header) + "\n" + ",".join(rows[0][:12]) + "\n"
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        call_command("import_screening_list", str(path), verbosity=0)
+    assert expected.lower() in str(exc.value).lower()
+    assert "unchanged" in str(exc.value)
+    assert ListSnapshot.objects.get(is_active=True).pk == sample_list.pk
+    assert ListSnapshot.objects.count() == 1
+
+
+def test_importing_the_same_file_with_if_changed_keeps_the_snapshot(sample_list):
+    call_command("import_screening_list", str(SAMPLE), "--if-changed", verbosity=0)
+    assert ListSnapshot.objects.count() == 1
+
+
+def test_a_stale_list_adds_a_review_finding_to_every_check(smic_visit, settings):
+    ListSnapshot.objects.filter(is_active=True).update(imported_at=timezone.now() - dt.timedelta(days=8))
+    vendor = smic_visit.vendor
+    fab = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
+    start = dt.date.today() + dt.timedelta(days=10)
+    visit = services.visit_create(
+        requested_by=smic_visit.requested_by, vendor=vendor.pk, facility=fab.pk,
+        engineers=[smic_visit.engineers.first().pk], activity="maintenance", start_date=start, end_date=start,
+    )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    assert any("STALE" in f["rule"] for f in visit.current_decision.result["findings"])
+
+
+def test_importing_a_list_rechecks_only_visits_whose_hits_changed(smic_visit, tmp_path):
+    vendor = smic_visit.vendor
+    other = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
+    start = dt.date.today() + dt.timedelta(days=10)
+    quiet = services.visit_create(
+        requested_by=smic_visit.requested_by, vendor=vendor.pk, facility=other.pk,
+        engineers=[smic_visit.engineers.first().pk], activity="maintenance", start_date=start, end_date=start,
+    )
+    header, rows = _rows()
+    name_col = header.index("name")
+    rows = [r for r in rows if r[name_col] != SMIC_NAME]  # SMIC's EL entry is removed
+    list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
+    assert Visit.objects.get(pk=smic_visit.pk).decisions.count() == 2
+    assert Visit.objects.get(pk=quiet.pk).decisions.count() == 1
+
+
+def test_screening_search_api_explains_hits(sample_list, client):
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    c.force_authenticate(make_user("approver", role="approver"))
+    r = c.post("/api/v1/screening/search/", {"name": "Huawei Technolgies Co., Ltd"}, format="json")
+    assert r.status_code == 200
+    hits = r.json()["hits"]
+    assert any(h["list"] == "EL" and "Huawei" in h["entry"] for h in hits)
+    assert "confirm" in hits[0]["explanation"].lower()
+    r = c.post("/api/v1/screening/search/", {"name": "Taiwan Semiconductor Manufacturing Company Limited"}, format="json")
+    assert r.json()["hits"] == []
+    lists = c.get("/api/v1/screening/lists/").json()
+    assert lists["results"][0]["counts"]["EL"] >= 1
