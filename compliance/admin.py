@@ -69,7 +69,11 @@ class RuleSetAdmin(ReadOnlyAdmin):
         from django.urls import path
 
         return [
-            path("policies/", self.admin_site.admin_view(self.policies_view), name="compliance_ruleset_policies"),
+            path(
+                "policies/",
+                self.admin_site.admin_view(self.policies_view),
+                name="compliance_ruleset_policies",
+            ),
             *super().get_urls(),
         ]
 
@@ -84,7 +88,10 @@ class RuleSetAdmin(ReadOnlyAdmin):
         from config.errors import ApplicationError
         from dispatch import roles
 
-        if not (roles.can_manage_compliance(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)):
+        if not (
+            roles.can_manage_compliance(request.user)
+            or roles.has_role(request.user, roles.Role.AUDITOR)
+        ):
             raise PermissionDenied
         current = services.active_ruleset()
         policies = list(current.rules.filter(is_policy=True).order_by("code"))
@@ -95,12 +102,22 @@ class RuleSetAdmin(ReadOnlyAdmin):
                 raise PermissionDenied
             wanted = set(request.POST.getlist("enabled"))
             try:
-                candidate = services.ruleset_with_policies(enabled_policies=wanted, actor=request.user)
+                candidate = services.ruleset_with_policies(
+                    enabled_policies=wanted, actor=request.user
+                )
                 if "activate" in request.POST:
-                    queued = services.ruleset_activate(ruleset=candidate, actor=request.user, note="policy switch")
-                    messages.success(request, f"Rule set {candidate.version[:12]} in force; {queued} open visits queued for re-check.")
+                    queued = services.ruleset_activate(
+                        ruleset=candidate, actor=request.user, note="policy switch"
+                    )
+                    messages.success(
+                        request,
+                        f"Rule set {candidate.version[:12]} in force; {queued} open visits queued for re-check.",
+                    )
                     return redirect("admin:compliance_ruleset_policies")
-                preview = {"ruleset": candidate, "changes": services.ruleset_impact(candidate=candidate)}
+                preview = {
+                    "ruleset": candidate,
+                    "changes": services.ruleset_impact(candidate=candidate),
+                }
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         context = {
@@ -238,3 +255,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 from compliance import admin_holds  # noqa: E402,F401  (registers the hold queue)
+
+from compliance.reports import admin as reports_admin  # noqa: E402,F401  (registers the weekly reports)

@@ -92,6 +92,19 @@ class ApproveForm(forms.Form):
     )
 
 
+class FalsePositiveForm(forms.Form):
+    hit = forms.ChoiceField(label="Screening hit")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        min_length=services.MIN_JUSTIFICATION,
+        help_text="Why this party is not the listed entry (e.g. registration number, address, date of birth).",
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hit"].choices = choices
+
+
 class RejectForm(forms.Form):
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), min_length=services.MIN_JUSTIFICATION
@@ -219,6 +232,7 @@ class HoldAdmin(admin.ModelAdmin):
     list_select_related = ("vendor", "facility", "requested_by", "current_decision")
     fields = ("summary", "decision", "history")
     readonly_fields = ("summary", "decision", "history")
+    change_form_template = "admin/compliance/hold/change_form.html"
     actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -270,15 +284,8 @@ class HoldAdmin(admin.ModelAdmin):
     def summary(self, obj: Any) -> str:
         engineers = ", ".join(e.name for e in obj.engineers.all())
         tools = ", ".join(str(t) for t in obj.tools.all()) or "none"
-        buttons = ""
-        if roles.can_approve(self._request.user) if hasattr(self, "_request") else False:
-            buttons = format_html(
-                '<p><a class="button" href="{}">Approve…</a> <a class="button" href="{}">Reject…</a></p>',
-                reverse("admin:compliance_hold_approve", args=[obj.pk]),
-                reverse("admin:compliance_hold_reject", args=[obj.pk]),
-            )
         return format_html(
-            "<p>{} ({}) at <strong>{}</strong>, {} ({}, {}), {} – {}, for {}. Requested by {}.</p><p>Engineers: {}. Tools: {}.</p><p>{}</p>{}",
+            "<p>{} ({}) at <strong>{}</strong>, {} ({}, {}), {} – {}, for {}. Requested by {}.</p><p>Engineers: {}. Tools: {}.</p><p>{}</p>",
             obj.get_activity_display(),
             obj.get_mode_display(),
             obj.facility.name,
@@ -292,7 +299,6 @@ class HoldAdmin(admin.ModelAdmin):
             engineers,
             tools,
             obj.purpose,
-            buttons,
         )
 
     @admin.display(description="Decision")
@@ -310,8 +316,16 @@ class HoldAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        self._request = request
-        return super().change_view(request, object_id, form_url, extra_context)
+        extra = dict(extra_context or {})
+        if roles.can_approve(request.user) and str(object_id).isdigit():
+            pk = int(object_id)
+            extra["hold_actions"] = format_html(
+                '<ul class="object-tools" style="position:static;margin:0 0 1em"><li><a href="{}">Approve…</a></li><li><a href="{}">Reject…</a></li><li><a href="{}">Mark a screening hit false positive…</a></li></ul>',
+                reverse("admin:compliance_hold_approve", args=[pk]),
+                reverse("admin:compliance_hold_reject", args=[pk]),
+                reverse("admin:compliance_hold_false_positive", args=[pk]),
+            )
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_urls(self) -> list[Any]:
         return [
@@ -324,6 +338,11 @@ class HoldAdmin(admin.ModelAdmin):
                 "<int:pk>/reject/",
                 self.admin_site.admin_view(self.reject_view),
                 name="compliance_hold_reject",
+            ),
+            path(
+                "<int:pk>/false-positive/",
+                self.admin_site.admin_view(self.false_positive_view),
+                name="compliance_hold_false_positive",
             ),
             *super().get_urls(),
         ]
@@ -371,6 +390,52 @@ class HoldAdmin(admin.ModelAdmin):
             "visit": visit,
             "form": form,
             "approve": approve,
+            "decision": decision_html(visit),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/compliance/hold/decide.html", context)
+
+    def false_positive_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Mark one screening hit of this hold as a false positive for that party, with a reason."""
+        visit = get_object_or_404(Hold.objects.select_related("current_decision"), pk=pk)
+        hits = [
+            h
+            for h in (visit.current_decision.screening_input if visit.current_decision else [])
+            if not h.get("false_positive")
+        ]
+        choices = [
+            (
+                f"{h['party']}|{h['entry_id']}",
+                f"{h['name']} ≈ {h['entry_name']} ({h['list_code']}, score {h['score']})",
+            )
+            for h in hits
+        ]
+        form = FalsePositiveForm(request.POST or None, choices=choices)
+        if request.method == "POST" and form.is_valid():
+            party, entry_id = form.cleaned_data["hit"].split("|", 1)
+            try:
+                services.match_review_mark(
+                    visit=visit,
+                    party=party,
+                    entry_id=entry_id,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    "Hit marked as a false positive; the visit is being re-checked.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:compliance_hold_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Mark a screening hit of visit #{visit.pk} as a false positive",
+            "visit": visit,
+            "form": form,
+            "approve": None,
             "decision": decision_html(visit),
             "opts": self.model._meta,
         }

@@ -1524,8 +1524,14 @@ def licence_create(
         raise ApplicationError(f"The licence was not saved. {field}: {messages[0]}", errors=errors)
     with transaction.atomic():
         licence = Licence.objects.create(
-            authority=authority, kind=kind, number=number, holder=holder_obj, valid_from=valid_from,
-            valid_until=valid_until, activities=list(activities), classifications=list(classifications),
+            authority=authority,
+            kind=kind,
+            number=number,
+            holder=holder_obj,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            activities=list(activities),
+            classifications=list(classifications),
             conditions=conditions,
         )
         licence.facilities.set(facility_objs)
@@ -1542,7 +1548,9 @@ def licence_revoke(*, licence: Licence, user: Any, reason: str) -> Licence:
     if not roles.can_manage_compliance(user):
         raise PermissionDenied("Only an approver may revoke licences.")
     if not reason or not reason.strip():
-        raise ApplicationError("A reason is required.", errors={"reason": ["Say why the licence is revoked."]})
+        raise ApplicationError(
+            "A reason is required.", errors={"reason": ["Say why the licence is revoked."]}
+        )
     with transaction.atomic():
         locked = Licence.objects.select_for_update().get(pk=licence.pk)
         if locked.revoked_at is not None:
@@ -1563,7 +1571,9 @@ def ruleset_impact(*, candidate: RuleSet, user: Any = None) -> list[dict[str, An
     compiled = runtime.compiled_ruleset(candidate)
     today = timezone.localdate()
     visits = (
-        VisitModel.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today, current_decision__isnull=False)
+        VisitModel.objects.filter(
+            status__in=OPEN_STATUSES, end_date__gte=today, current_decision__isnull=False
+        )
         .select_related("current_decision", "facility", "vendor")
         .order_by("pk")
     )
@@ -1573,13 +1583,18 @@ def ruleset_impact(*, candidate: RuleSet, user: Any = None) -> list[dict[str, An
         if d.error:
             continue
         new = engine.evaluate(
-            engine.parse_document(d.document), compiled,
+            engine.parse_document(d.document),
+            compiled,
             screening=[engine.ScreeningHit(**h) for h in d.screening_input],
             licences=[_licence_from_dict(x) for x in d.licences_input],
-            lists_version=d.lists_version or None, list_is_stale=d.list_is_stale, decided_at=d.decided_at,
+            lists_version=d.lists_version or None,
+            list_is_stale=d.list_is_stale,
+            decided_at=d.decided_at,
         )
         if new.outcome != d.outcome:
-            old_rules = {f["rule"] for f in d.result.get("findings", []) if not f.get("covered_by_licence")}
+            old_rules = {
+                f["rule"] for f in d.result.get("findings", []) if not f.get("covered_by_licence")
+            }
             new_rules = {f.rule for f in new.findings if not f.covered_by_licence}
             changes.append(
                 {

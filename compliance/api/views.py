@@ -211,7 +211,9 @@ class VisitSuggestionsApi(APIView):
 
 
 class ImpactIn(StrictSerializer):
-    enabled_policies = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
+    enabled_policies = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=100
+    )
     activate = serializers.BooleanField(default=False)
 
 
@@ -227,13 +229,23 @@ class RuleImpactApi(APIView):
             raise PermissionDenied("Only an approver may preview or change the rules in force.")
         s = ImpactIn(data=request.data)
         s.is_valid(raise_exception=True)
-        candidate = services.ruleset_with_policies(enabled_policies=s.validated_data["enabled_policies"], actor=request.user)
+        candidate = services.ruleset_with_policies(
+            enabled_policies=s.validated_data["enabled_policies"], actor=request.user
+        )
         changes = services.ruleset_impact(candidate=candidate, user=request.user)
         queued = None
         if s.validated_data["activate"]:
-            queued = services.ruleset_activate(ruleset=candidate, actor=request.user, note="activated after impact preview")
+            queued = services.ruleset_activate(
+                ruleset=candidate, actor=request.user, note="activated after impact preview"
+            )
         return Response(
-            {"ruleset": candidate.version, "enabled_policies": candidate.enabled_policies, "changes": changes, "activated": s.validated_data["activate"], "rechecks_queued": queued}
+            {
+                "ruleset": candidate.version,
+                "enabled_policies": candidate.enabled_policies,
+                "changes": changes,
+                "activated": s.validated_data["activate"],
+                "rechecks_queued": queued,
+            }
         )
 
 
@@ -249,8 +261,21 @@ class LicenceOut(serializers.ModelSerializer):
 
         model = Licence
         fields = (
-            "id", "authority", "kind", "number", "holder", "valid_from", "valid_until", "facilities", "owners",
-            "activities", "classifications", "engineers", "conditions", "revoked_at", "revocation_reason",
+            "id",
+            "authority",
+            "kind",
+            "number",
+            "holder",
+            "valid_from",
+            "valid_until",
+            "facilities",
+            "owners",
+            "activities",
+            "classifications",
+            "engineers",
+            "conditions",
+            "revoked_at",
+            "revocation_reason",
         )
 
 
@@ -261,12 +286,22 @@ class LicenceIn(StrictSerializer):
     holder = serializers.IntegerField(required=False, allow_null=True)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
-    facilities = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    facilities = serializers.ListField(
+        child=serializers.IntegerField(), max_length=200, default=list
+    )
     owners = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
-    activities = serializers.ListField(child=serializers.CharField(max_length=30), max_length=20, default=list)
-    classifications = serializers.ListField(child=serializers.CharField(max_length=50), max_length=50, default=list)
-    engineers = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
-    conditions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    activities = serializers.ListField(
+        child=serializers.CharField(max_length=30), max_length=20, default=list
+    )
+    classifications = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=50, default=list
+    )
+    engineers = serializers.ListField(
+        child=serializers.IntegerField(), max_length=200, default=list
+    )
+    conditions = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
 
 
 class LicenceListApi(APIView):
@@ -274,7 +309,9 @@ class LicenceListApi(APIView):
     def get(self, request: Request) -> Response:
         from compliance.models import Licence
 
-        qs = Licence.objects.prefetch_related("facilities", "owners", "engineers").order_by("authority", "number")
+        qs = Licence.objects.prefetch_related("facilities", "owners", "engineers").order_by(
+            "authority", "number"
+        )
         return paginated(request, qs, LicenceOut, self)
 
     @extend_schema(request=LicenceIn, responses={201: LicenceOut})
@@ -301,11 +338,21 @@ class FalsePositiveApi(APIView):
         s.is_valid(raise_exception=True)
         visit = visit_for(request, s.validated_data["visit"])
         mark = services.match_review_mark(
-            visit=visit, party=s.validated_data["party"], entry_id=s.validated_data["entry_id"],
-            reason=s.validated_data["reason"], actor=request.user,
+            visit=visit,
+            party=s.validated_data["party"],
+            entry_id=s.validated_data["entry_id"],
+            reason=s.validated_data["reason"],
+            actor=request.user,
         )
         return Response(
-            {"id": mark.pk, "party": mark.party, "entry_id": mark.entry_id, "entry_hash": mark.entry_hash, "list": mark.list_code, "reason": mark.reason},
+            {
+                "id": mark.pk,
+                "party": mark.party,
+                "entry_id": mark.entry_id,
+                "entry_hash": mark.entry_hash,
+                "list": mark.list_code,
+                "reason": mark.reason,
+            },
             status=201,
         )
 
@@ -318,6 +365,8 @@ class AuditEventListApi(APIView):
         from config.errors import PermissionDenied
         from dispatch import roles
 
-        if not (roles.can_approve(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)):
+        if not (
+            roles.can_approve(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)
+        ):
             raise PermissionDenied("Only approvers and auditors read the audit log.")
         return paginated(request, AuditEvent.objects.order_by("-pk"), EventOut, self)
