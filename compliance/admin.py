@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from compliance import admin_holds  # noqa: F401  (registers the hold queue)
 from compliance.models import (
     Approval,
     AuditEvent,
@@ -254,6 +255,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("object_id", "actor_name")
 
 
-from compliance import admin_holds  # noqa: E402,F401  (registers the hold queue)
 
 from compliance.reports import admin as reports_admin  # noqa: E402,F401  (registers the weekly reports)
