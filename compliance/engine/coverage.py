@@ -1,0 +1,127 @@
+"""Licence coverage: which `licence_required` findings a licence on file covers (DESIGN sec. 4).
+
+A covered finding stays in the decision with `covered_by_licence` set, so the record shows both
+the requirement and the licence relied on. Matching is deliberately strict; when in doubt a
+finding stays uncovered and the visit stays on hold:
+
+- the licence is not revoked, and its authority equals the rule's `licence_authority`;
+- its holder is the vendor (case-insensitive);
+- it names the facility or the facility owner (a licence naming no facility covers nothing);
+- the visit activity is among its activities (empty = any activity);
+- for a finding about a tool: *every* code the tool carries in the rule's jurisdiction falls
+  under one of its classification prefixes (empty = any). Requiring every code, not just one,
+  keeps a licence for 3B991 from covering a tool that is also 3B001. A tool with no code in that
+  jurisdiction is not covered by a licence that lists classifications;
+- if it names engineers: the finding's engineer is among them; a finding about the visit as a
+  whole (no engineer) needs every engineer on the visit to be named;
+- the whole visit lies within valid_from..valid_until (inclusive).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .decision import Finding, LicenceSpec
+from .document import VisitDocument
+
+__all__ = ["PendingFinding", "PrefixSet", "apply_licences", "code_matches", "licence_covers"]
+
+
+@dataclass(frozen=True)
+class PendingFinding:
+    """A finding before licence coverage, with the index of the tool it is about."""
+
+    finding: Finding
+    tool_index: int | None = None
+
+
+def code_matches(code: str, prefix: str) -> bool:
+    """True if `prefix` is `code` or a whole-segment prefix of it ('.' and ':' separate segments).
+
+    "3B001" matches "3B001.f.4"; "3B001.f.4" does not match "3B001.f.40".
+    """
+    if not prefix or not code.startswith(prefix):
+        return False
+    if len(code) == len(prefix) or prefix[-1] in ".:":
+        return True
+    return code[len(prefix)] in ".:"
+
+
+class PrefixSet:
+    """A set of classification prefixes that answers "does this code match any of them?".
+
+    Equivalent to `any(code_matches(code, p) for p in prefixes)` (a test checks it), but a few
+    set lookups per code: `whole` holds prefixes that must match whole segments ("3B001"),
+    `open` those ending in a separator that match any continuation ("METI-23:").
+    """
+
+    __slots__ = ("open", "whole")
+
+    def __init__(self, prefixes: Sequence[str]) -> None:
+        self.whole = frozenset(p for p in prefixes if p and p[-1] not in ".:")
+        self.open = frozenset(p for p in prefixes if p and p[-1] in ".:")
+
+    def matches(self, code: str) -> bool:
+        whole, open_ = self.whole, self.open
+        if code in whole:
+            return True
+        for i, char in enumerate(code):
+            if char in ".:" and (code[:i] in whole or code[: i + 1] in open_):
+                return True
+        return False
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: VisitDocument) -> bool:
+    finding = pending.finding
+    visit = document.visit
+    if licence.revoked or finding.effect != "licence_required" or finding.licence_authority is None:
+        return False
+    if _fold(licence.authority) != _fold(finding.licence_authority):
+        return False
+    if _fold(licence.holder) != _fold(document.vendor.name):
+        return False
+    places = {_fold(f) for f in licence.facilities}
+    if _fold(document.facility.name) not in places and _fold(document.facility.owner) not in places:
+        return False
+    if licence.activities and visit.activity not in licence.activities:
+        return False
+    if licence.classifications and pending.tool_index is not None:
+        tool = document.tools[pending.tool_index]
+        codes = tool.classifications.get(finding.jurisdiction, ())
+        if not codes or not all(
+            any(code_matches(c, p) for p in licence.classifications) for c in codes
+        ):
+            return False
+    if licence.engineers:
+        named = {_fold(e) for e in licence.engineers}
+        people = (
+            [finding.engineer]
+            if finding.engineer is not None
+            else [e.name for e in document.engineers]
+        )
+        if not all(_fold(p) in named for p in people):
+            return False
+    return licence.valid_from <= visit.start_date and visit.end_date <= licence.valid_until
+
+
+def apply_licences(
+    pending: Sequence[PendingFinding], document: VisitDocument, licences: Sequence[LicenceSpec]
+) -> list[Finding]:
+    # Deterministic choice when several licences would cover: lowest number first.
+    ordered = sorted(licences, key=lambda lic: (lic.number, str(lic.id)))
+    result: list[Finding] = []
+    for p in pending:
+        finding = p.finding
+        if finding.effect == "licence_required":
+            for licence in ordered:
+                if licence_covers(licence, p, document):
+                    finding = dataclasses.replace(finding, covered_by_licence=licence.number)
+                    break
+        result.append(finding)
+    return result

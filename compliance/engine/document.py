@@ -1,0 +1,750 @@
+"""The visit document: the engine's only input about a visit (DESIGN sec. 3).
+
+The document is plain data, validated here once, so that everything downstream (facts, rules,
+decision) can trust it. It is also stored with every decision, which is why `document_to_dict`
+gives one canonical JSON form and `parse_document(document_to_dict(d)) == d`.
+
+Choices the contract leaves open, made here:
+
+- `engineer.location` defaults to the facility country for `on_site` visits and to the vendor
+  country for `remote` visits. The remote default is only a best guess: presence in the United
+  States makes anyone a U.S. person (15 CFR 772.1), so callers must pass the real location.
+- A visit may list no tools (e.g. training that is not about a specific tool); it must list at
+  least one engineer.
+- Unknown fields are refused, so a misspelt field ("non_planer") cannot silently drop a fact.
+  Every object may carry an `id`; `visit.purpose` is accepted because the visit API has it.
+- Engineer names must be unique within a visit: findings and licences identify engineers by name.
+- `products: []` is kept as given but, like an absent list, means "capability unknown".
+- Booleans that are absent default to false (`us_branch`, `subject_to_ear`,
+  `us_protected_individual`, `non_planar`); the Django side always sends them.
+- Limits against hostile input: at most 200 engineers, 200 tools and 200 items in any list;
+  strings at most 500 characters; JSON text at most 2 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final
+
+import pycountry
+
+__all__ = [
+    "ACTIVITIES",
+    "MODES",
+    "PRODUCTS",
+    "Citizenship",
+    "CodeMap",
+    "DocumentError",
+    "EngineerInfo",
+    "FacilityInfo",
+    "Residency",
+    "ToolInfo",
+    "VendorInfo",
+    "VisitDocument",
+    "VisitInfo",
+    "default_location",
+    "document_to_dict",
+    "parse_document",
+    "parse_document_json",
+]
+
+ACTIVITIES: Final = (
+    "installation",
+    "maintenance",
+    "repair",
+    "overhaul",
+    "refurbishment",
+    "upgrade",
+    "spare_parts",
+    "software_update",
+    "remote_support",
+    "training",
+    "inspection",
+    "decommissioning",
+)
+MODES: Final = ("on_site", "remote")
+PRODUCTS: Final = ("logic", "dram", "nand", "other")
+
+MAX_ENGINEERS: Final = 200
+MAX_TOOLS: Final = 200
+MAX_LIST_ITEMS: Final = 200
+MAX_STRING: Final = 500
+MAX_JSON_BYTES: Final = 2_000_000
+
+COUNTRY_CODES: Final = frozenset(c.alpha_2 for c in pycountry.countries)
+# Classification jurisdictions are countries, plus the EU for the Annex I dual-use list.
+CLASSIFICATION_JURISDICTIONS: Final = COUNTRY_CODES | {"EU"}
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+Id = str | int | None
+
+
+class DocumentError(ValueError):
+    """The visit document is invalid; `errors` maps dotted field paths to messages."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class CodeMap(Mapping[str, tuple[str, ...]]):
+    """An immutable, hashable mapping jurisdiction -> classification codes.
+
+    A plain dict would make `ToolInfo` mutable and unhashable; `MappingProxyType` cannot be
+    pickled or deep-copied. Keys are kept sorted so equal maps iterate identically.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        items = sorted((data or {}).items())
+        self._data: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in items}
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    # Direct delegation: the Mapping mixins go through __iter__/__getitem__ and are several
+    # times slower on the engine's hot path.
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def items(self) -> ItemsView[str, tuple[str, ...]]:
+        return self._data.items()
+
+    def keys(self) -> KeysView[str]:
+        return self._data.keys()
+
+    def values(self) -> ValuesView[tuple[str, ...]]:
+        return self._data.values()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"CodeMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[type[CodeMap], tuple[dict[str, tuple[str, ...]]]]:
+        return (CodeMap, (dict(self._data),))
+
+
+@dataclass(frozen=True)
+class VisitInfo:
+    activity: str
+    mode: str
+    start_date: date
+    end_date: date
+    id: Id = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    name: str
+    country: str
+    us_branch: bool = False
+    id: Id = None
+
+
+@dataclass(frozen=True)
+class FacilityInfo:
+    name: str
+    owner: str
+    country: str
+    owner_aliases: tuple[str, ...] = ()
+    address: str | None = None
+    city: str | None = None
+    # None: the document did not say what the building produces (capability unknown).
+    products: tuple[str, ...] | None = None
+    logic_node_nm: int | float | None = None
+    non_planar: bool = False
+    nand_layers: int | None = None
+    dram_half_pitch_nm: int | float | None = None
+    dram_cell_area_um2: int | float | None = None
+    id: Id = None
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    model: str
+    classifications: CodeMap = field(default_factory=CodeMap)
+    subject_to_ear: bool = False
+    serial: str | None = None
+    id: Id = None
+
+
+@dataclass(frozen=True)
+class Citizenship:
+    country: str
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class Residency:
+    """A permanent residency; `since` and `until` are both inclusive (days it was held)."""
+
+    country: str
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class EngineerInfo:
+    name: str
+    citizenships: tuple[Citizenship, ...] = ()
+    permanent_residencies: tuple[Residency, ...] = ()
+    us_protected_individual: bool = False
+    # None only on objects built by callers (e.g. suggestion candidates); parse_document
+    # always fills it in, see default_location.
+    location: str | None = None
+    id: Id = None
+
+
+@dataclass(frozen=True)
+class VisitDocument:
+    visit: VisitInfo
+    vendor: VendorInfo
+    facility: FacilityInfo
+    tools: tuple[ToolInfo, ...]
+    engineers: tuple[EngineerInfo, ...]
+
+
+def default_location(mode: str, facility_country: str, vendor_country: str) -> str:
+    """Where an engineer is assumed to be when the document does not say."""
+    return facility_country if mode == "on_site" else vendor_country
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[str]] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.by_path.setdefault(path, []).append(message)
+
+
+_MISSING: Final = object()
+
+
+class _Parser:
+    """Reads one raw document, recording every error instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors = _Errors()
+
+    # Primitive readers. Each returns None (or a default) after recording an error, so that
+    # parsing continues and all errors are reported together.
+
+    def obj(self, raw: object, path: str, allowed: frozenset[str]) -> Mapping[str, Any] | None:
+        if not isinstance(raw, Mapping):
+            self.errors.add(path, "must be an object")
+            return None
+        for key in raw:
+            if not isinstance(key, str) or key not in allowed:
+                self.errors.add(_join(path, str(key)), "unknown field")
+        return raw
+
+    def string(
+        self, raw: Mapping[str, Any], key: str, path: str, *, required: bool = True
+    ) -> str | None:
+        value = raw.get(key, _MISSING)
+        where = _join(path, key)
+        if value is _MISSING or value is None:
+            if required:
+                self.errors.add(where, "is required")
+            return None
+        return self.text(value, where)
+
+    def text(self, value: object, where: str) -> str | None:
+        if not isinstance(value, str):
+            self.errors.add(where, "must be a string")
+            return None
+        if not value.strip():
+            self.errors.add(where, "must not be blank")
+            return None
+        if len(value) > MAX_STRING:
+            self.errors.add(where, f"must be at most {MAX_STRING} characters")
+            return None
+        return value
+
+    def choice(self, raw: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]) -> str:
+        value = self.string(raw, key, path)
+        if value is not None and value not in options:
+            self.errors.add(
+                _join(path, key), f"unknown value {value!r}; expected one of {', '.join(options)}"
+            )
+        return value or ""
+
+    def country(self, value: object, where: str, *, required: bool = True) -> str | None:
+        if value is None:
+            if required:
+                self.errors.add(where, "is required")
+            return None
+        if not isinstance(value, str):
+            self.errors.add(where, "must be an ISO 3166-1 alpha-2 country code (string)")
+            return None
+        if len(value) != 2 or not value.isascii() or not value.isalpha():
+            self.errors.add(where, f"{value[:20]!r} is not an ISO 3166-1 alpha-2 country code")
+            return None
+        if value != value.upper():
+            self.errors.add(where, f"country code {value!r} must be upper case")
+            return None
+        if value not in COUNTRY_CODES:
+            self.errors.add(where, f"unknown country code {value!r}")
+            return None
+        return value
+
+    def day(self, value: object, where: str, *, required: bool) -> date | None:
+        if value is None:
+            if required:
+                self.errors.add(where, "is required")
+            return None
+        if isinstance(value, datetime):
+            self.errors.add(where, "must be a date, not a date-time")
+            return None
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            self.errors.add(where, "must be an ISO 8601 date (YYYY-MM-DD)")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors.add(where, f"{value!r} is not a valid date")
+            return None
+
+    def boolean(self, raw: Mapping[str, Any], key: str, path: str) -> bool:
+        value = raw.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.errors.add(_join(path, key), "must be true or false")
+            return False
+        return value
+
+    def number(
+        self, raw: Mapping[str, Any], key: str, path: str, *, integer: bool = False
+    ) -> int | float | None:
+        value = raw.get(key)
+        where = _join(path, key)
+        if value is None:
+            return None
+        # bool is an int subclass; true is not a number of layers.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.errors.add(where, "must be a number or null")
+            return None
+        if integer and not isinstance(value, int):
+            self.errors.add(where, "must be a whole number or null")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.errors.add(where, "must be a finite number")
+            return None
+        if value < 0:
+            self.errors.add(where, "must not be negative")
+            return None
+        return value
+
+    def ident(self, raw: Mapping[str, Any], path: str) -> Id:
+        value = raw.get("id")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.errors.add(_join(path, "id"), "must be a string, an integer or null")
+            return None
+        if isinstance(value, str):
+            return self.text(value, _join(path, "id"))
+        return value
+
+    def items(
+        self, raw: Mapping[str, Any], key: str, path: str, *, limit: int = MAX_LIST_ITEMS
+    ) -> list[Any]:
+        value = raw.get(key)
+        where = _join(path, key)
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            self.errors.add(where, "must be a list")
+            return []
+        if len(value) > limit:
+            self.errors.add(where, f"must have at most {limit} items")
+            return []
+        return list(value)
+
+    # Sections.
+
+    def visit(self, raw: object) -> VisitInfo | None:
+        v = self.obj(raw, "visit", _VISIT_FIELDS)
+        if v is None:
+            return None
+        activity = self.choice(v, "activity", "visit", ACTIVITIES)
+        mode = self.choice(v, "mode", "visit", MODES)
+        start = self.day(v.get("start_date"), "visit.start_date", required=True)
+        end = self.day(v.get("end_date"), "visit.end_date", required=True)
+        if start is not None and end is not None and end < start:
+            self.errors.add("visit.end_date", "must not be before visit.start_date")
+        purpose = self.string(v, "purpose", "visit", required=False)
+        ident = self.ident(v, "visit")
+        if start is None or end is None:
+            return None
+        return VisitInfo(activity, mode, start, end, ident, purpose)
+
+    def vendor(self, raw: object) -> VendorInfo | None:
+        v = self.obj(raw, "vendor", _VENDOR_FIELDS)
+        if v is None:
+            return None
+        name = self.string(v, "name", "vendor")
+        country = self.country(v.get("country"), "vendor.country")
+        us_branch = self.boolean(v, "us_branch", "vendor")
+        ident = self.ident(v, "vendor")
+        if name is None or country is None:
+            return None
+        return VendorInfo(name, country, us_branch, ident)
+
+    def facility(self, raw: object) -> FacilityInfo | None:
+        f = self.obj(raw, "facility", _FACILITY_FIELDS)
+        if f is None:
+            return None
+        name = self.string(f, "name", "facility")
+        owner = self.string(f, "owner", "facility")
+        country = self.country(f.get("country"), "facility.country")
+        aliases = tuple(
+            a
+            for i, item in enumerate(self.items(f, "owner_aliases", "facility"))
+            if (a := self.text(item, f"facility.owner_aliases[{i}]")) is not None
+        )
+        address = self.string(f, "address", "facility", required=False)
+        city = self.string(f, "city", "facility", required=False)
+        products: tuple[str, ...] | None = None
+        if f.get("products") is not None:
+            found: list[str] = []
+            for i, item in enumerate(self.items(f, "products", "facility")):
+                where = f"facility.products[{i}]"
+                if item not in PRODUCTS:
+                    self.errors.add(
+                        where, f"unknown product {item!r}; expected one of {', '.join(PRODUCTS)}"
+                    )
+                elif item in found:
+                    self.errors.add(where, f"duplicate product {item!r}")
+                else:
+                    found.append(item)
+            products = tuple(found)
+        metrics = {
+            "logic_node_nm": self.number(f, "logic_node_nm", "facility"),
+            "nand_layers": self.number(f, "nand_layers", "facility", integer=True),
+            "dram_half_pitch_nm": self.number(f, "dram_half_pitch_nm", "facility"),
+            "dram_cell_area_um2": self.number(f, "dram_cell_area_um2", "facility"),
+        }
+        non_planar = self.boolean(f, "non_planar", "facility")
+        ident = self.ident(f, "facility")
+        if name is None or owner is None or country is None:
+            return None
+        layers = metrics["nand_layers"]
+        return FacilityInfo(
+            name=name,
+            owner=owner,
+            country=country,
+            owner_aliases=aliases,
+            address=address,
+            city=city,
+            products=products,
+            logic_node_nm=metrics["logic_node_nm"],
+            non_planar=non_planar,
+            nand_layers=int(layers) if layers is not None else None,
+            dram_half_pitch_nm=metrics["dram_half_pitch_nm"],
+            dram_cell_area_um2=metrics["dram_cell_area_um2"],
+            id=ident,
+        )
+
+    def tool(self, raw: object, path: str) -> ToolInfo | None:
+        t = self.obj(raw, path, _TOOL_FIELDS)
+        if t is None:
+            return None
+        model = self.string(t, "model", path)
+        serial = self.string(t, "serial", path, required=False)
+        subject = self.boolean(t, "subject_to_ear", path)
+        ident = self.ident(t, path)
+        codes: dict[str, tuple[str, ...]] = {}
+        raw_codes = t.get("classifications")
+        where = _join(path, "classifications")
+        if raw_codes is not None:
+            if not isinstance(raw_codes, Mapping):
+                self.errors.add(where, "must be an object mapping jurisdiction to a list of codes")
+            else:
+                for jurisdiction, values in raw_codes.items():
+                    at = f"{where}.{jurisdiction}"
+                    if jurisdiction not in CLASSIFICATION_JURISDICTIONS:
+                        self.errors.add(
+                            at, "unknown jurisdiction; expected an ISO 3166-1 alpha-2 code or EU"
+                        )
+                        continue
+                    if values is None:
+                        values = []
+                    if not isinstance(values, list | tuple) or len(values) > MAX_LIST_ITEMS:
+                        self.errors.add(at, f"must be a list of at most {MAX_LIST_ITEMS} codes")
+                        continue
+                    parsed = [self.text(v, f"{at}[{i}]") for i, v in enumerate(values)]
+                    codes[jurisdiction] = tuple(c.strip() for c in parsed if c is not None)
+        if model is None:
+            return None
+        return ToolInfo(model, CodeMap(codes), subject, serial, ident)
+
+    def engineer(self, raw: object, path: str, default: str | None) -> EngineerInfo | None:
+        e = self.obj(raw, path, _ENGINEER_FIELDS)
+        if e is None:
+            return None
+        name = self.string(e, "name", path)
+        citizenships: list[Citizenship] = []
+        for i, item in enumerate(self.items(e, "citizenships", path)):
+            at = f"{path}.citizenships[{i}]"
+            if isinstance(item, str):  # shorthand "NL"
+                item = {"country": item}
+            c = self.obj(item, at, _CITIZENSHIP_FIELDS)
+            if c is None:
+                continue
+            country = self.country(c.get("country"), f"{at}.country")
+            since = self.day(c.get("since"), f"{at}.since", required=False)
+            if country is not None:
+                citizenships.append(Citizenship(country, since))
+        residencies: list[Residency] = []
+        for i, item in enumerate(self.items(e, "permanent_residencies", path)):
+            at = f"{path}.permanent_residencies[{i}]"
+            if isinstance(item, str):
+                item = {"country": item}
+            r = self.obj(item, at, _RESIDENCY_FIELDS)
+            if r is None:
+                continue
+            country = self.country(r.get("country"), f"{at}.country")
+            since = self.day(r.get("since"), f"{at}.since", required=False)
+            until = self.day(r.get("until"), f"{at}.until", required=False)
+            if since is not None and until is not None and until < since:
+                self.errors.add(f"{at}.until", "must not be before since")
+                continue
+            if country is not None:
+                residencies.append(Residency(country, since, until))
+        protected = self.boolean(e, "us_protected_individual", path)
+        location = self.country(e.get("location"), f"{path}.location", required=False)
+        if location is None and e.get("location") is None:
+            location = default
+        ident = self.ident(e, path)
+        if name is None or location is None:
+            return None
+        return EngineerInfo(
+            name, tuple(citizenships), tuple(residencies), protected, location, ident
+        )
+
+    def document(self, raw: Mapping[str, Any]) -> VisitDocument | None:
+        if not isinstance(raw, Mapping):
+            self.errors.add("document", "must be an object")
+            return None
+        self.obj(raw, "", _DOCUMENT_FIELDS)  # top-level keys are reported by their own name
+        for section in ("visit", "vendor", "facility", "engineers"):
+            if raw.get(section) is None:
+                self.errors.add(section, "is required")
+        visit = self.visit(raw["visit"]) if raw.get("visit") is not None else None
+        vendor = self.vendor(raw["vendor"]) if raw.get("vendor") is not None else None
+        facility = self.facility(raw["facility"]) if raw.get("facility") is not None else None
+
+        tools: list[ToolInfo] = []
+        for i, item in enumerate(self.items(raw, "tools", "", limit=MAX_TOOLS)):
+            tool = self.tool(item, f"tools[{i}]")
+            if tool is not None:
+                tools.append(tool)
+
+        mode = visit.mode if visit is not None else ""
+        default = (
+            default_location(mode, facility.country, vendor.country)
+            if facility is not None and vendor is not None and mode in MODES
+            else None
+        )
+        engineers: list[EngineerInfo] = []
+        raw_engineers = self.items(raw, "engineers", "", limit=MAX_ENGINEERS)
+        if (
+            raw.get("engineers") is not None
+            and not raw_engineers
+            and "engineers" not in self.errors.by_path
+        ):
+            self.errors.add("engineers", "at least one engineer is required")
+        seen: dict[str, int] = {}
+        for i, item in enumerate(raw_engineers):
+            engineer = self.engineer(item, f"engineers[{i}]", default)
+            if engineer is None:
+                continue
+            key = engineer.name.strip().casefold()
+            if key in seen:
+                self.errors.add(
+                    f"engineers[{i}].name",
+                    f"duplicates engineers[{seen[key]}].name; names must be unique within a visit "
+                    "because findings and licences identify engineers by name",
+                )
+            seen.setdefault(key, i)
+            engineers.append(engineer)
+
+        if self.errors.by_path or visit is None or vendor is None or facility is None:
+            return None
+        return VisitDocument(visit, vendor, facility, tuple(tools), tuple(engineers))
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_DOCUMENT_FIELDS: Final = frozenset({"visit", "vendor", "facility", "tools", "engineers"})
+_VISIT_FIELDS: Final = frozenset({"id", "activity", "mode", "start_date", "end_date", "purpose"})
+_VENDOR_FIELDS: Final = frozenset({"id", "name", "country", "us_branch"})
+_FACILITY_FIELDS: Final = frozenset(
+    {
+        "id",
+        "name",
+        "owner",
+        "owner_aliases",
+        "address",
+        "city",
+        "country",
+        "products",
+        "logic_node_nm",
+        "non_planar",
+        "nand_layers",
+        "dram_half_pitch_nm",
+        "dram_cell_area_um2",
+    }
+)
+_TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
+_ENGINEER_FIELDS: Final = frozenset(
+    {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}
+)
+_CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
+_RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    count = sum(len(v) for v in errors.values())
+    first = "; ".join(f"{path}: {msgs[0]}" for path, msgs in list(errors.items())[:3])
+    more = "" if len(errors) <= 3 else f"; and {len(errors) - 3} more field(s)"
+    raise DocumentError(
+        f"Invalid visit document ({count} error{'s' if count != 1 else ''}): {first}{more}",
+        errors,
+    )
+
+
+def parse_document(raw: Mapping[str, Any]) -> VisitDocument:
+    """Validate a raw visit document (DESIGN sec. 3); raise DocumentError naming every bad field."""
+    parser = _Parser()
+    document = parser.document(raw)
+    if document is None:
+        errors = parser.errors.by_path or {"document": ["is invalid"]}
+        _raise(errors)
+    assert document is not None
+    return document
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_document_json(text: str | bytes) -> VisitDocument:
+    """Parse JSON text into a validated document; malformed JSON is reported under `document`."""
+    if len(text) > MAX_JSON_BYTES:
+        _raise({"document": [f"is larger than {MAX_JSON_BYTES} bytes"]})
+    try:
+        raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        _raise({"document": [f"is not valid JSON: {exc}"]})
+    if not isinstance(raw, dict):
+        _raise({"document": ["must be a JSON object"]})
+    return parse_document(raw)
+
+
+# --- canonical form ------------------------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def document_to_dict(document: VisitDocument) -> dict[str, Any]:
+    """The canonical JSON-safe form: every field present, dates as ISO strings."""
+    v, ven, f = document.visit, document.vendor, document.facility
+    return {
+        "visit": {
+            "id": v.id,
+            "activity": v.activity,
+            "mode": v.mode,
+            "start_date": v.start_date.isoformat(),
+            "end_date": v.end_date.isoformat(),
+            "purpose": v.purpose,
+        },
+        "vendor": {
+            "id": ven.id,
+            "name": ven.name,
+            "country": ven.country,
+            "us_branch": ven.us_branch,
+        },
+        "facility": {
+            "id": f.id,
+            "name": f.name,
+            "owner": f.owner,
+            "owner_aliases": list(f.owner_aliases),
+            "address": f.address,
+            "city": f.city,
+            "country": f.country,
+            "products": list(f.products) if f.products is not None else None,
+            "logic_node_nm": f.logic_node_nm,
+            "non_planar": f.non_planar,
+            "nand_layers": f.nand_layers,
+            "dram_half_pitch_nm": f.dram_half_pitch_nm,
+            "dram_cell_area_um2": f.dram_cell_area_um2,
+        },
+        "tools": [
+            {
+                "id": t.id,
+                "model": t.model,
+                "serial": t.serial,
+                "classifications": {k: list(codes) for k, codes in t.classifications.items()},
+                "subject_to_ear": t.subject_to_ear,
+            }
+            for t in document.tools
+        ],
+        "engineers": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "citizenships": [
+                    {"country": c.country, "since": _iso(c.since)} for c in e.citizenships
+                ],
+                "permanent_residencies": [
+                    {"country": r.country, "since": _iso(r.since), "until": _iso(r.until)}
+                    for r in e.permanent_residencies
+                ],
+                "us_protected_individual": e.us_protected_individual,
+                "location": e.location,
+            }
+            for e in document.engineers
+        ],
+    }

@@ -1,0 +1,330 @@
+"""Every rule in the packs fires in one case and stays quiet at its boundary in another.
+
+The table is checked against the packs, so a new rule without cases fails the suite. The same
+cases also check that the compiled (rewritten) conditions agree with the rule text as written,
+evaluated the slow way with nested maps and Python helper functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cel
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compliance.engine import ScreeningHit, VisitDocument, parse_document
+from compliance.engine.coverage import code_matches
+from compliance.engine.facts import (
+    Window,
+    engineer_facts,
+    facility_facts,
+    scalar_facts,
+    tool_facts,
+    vendor_facts,
+)
+
+from .builders import all_policies, decide, document, engineer, hit, packs, ruleset, tool
+from .test_document import raw_documents
+
+
+@dataclass(frozen=True)
+class Case:
+    doc: dict[str, Any] = field(default_factory=dict)
+    screening: tuple[ScreeningHit, ...] = ()
+
+    def build(self) -> VisitDocument:
+        return document(**self.doc)
+
+
+US = engineer("Sam Carter", citizenships=["US"])
+CN = engineer("Li Wei", citizenships=["CN"])
+NL_ENG = engineer("Jan de Vries", citizenships=["NL"])
+NL_VENDOR = {"vendor_country": "NL", "vendor_name": "ASML Netherlands B.V."}
+NXT2000 = tool("TWINSCAN NXT:2000i", nl=["3B001.f.4"])
+NXT1980 = tool("TWINSCAN NXT:1980i", nl=["3B001.f.4"])
+METROLOGY = tool("YieldStar", nl=["NL-METROLOGY-2025"])
+METI = tool("Coater", jp=["METI-23:deposition"])
+PLANAR = {"logic_node_nm": 28, "non_planar": False}
+
+# rule code -> (a case where it fires, a case at its boundary where it does not)
+CASES: dict[str, tuple[Case, Case]] = {
+    "US-EAR-744.6-ADVANCED-FAB-CN-2022": (
+        Case({"engineers": [US], "start": "2022-10-12"}),
+        Case({"engineers": [US], "start": "2022-10-11"}),
+    ),
+    "US-EAR-744.6-ADVANCED-FAB-CN-MO-2023": (
+        Case({"engineers": [US], "country": "MO", "start": "2023-01-18"}),
+        Case({"engineers": [US], "country": "MO", "start": "2023-01-17"}),
+    ),
+    "US-EAR-744.6-ADVANCED-FAB": (
+        Case({"engineers": [US], "country": "KH", "start": "2026-02-02"}),
+        Case({"engineers": [US], "country": "KH", "start": "2026-02-03"}),
+    ),
+    "US-EAR-744.6-US-COMPANY-CN-2022": (
+        Case({"vendor_country": "US", "start": "2022-10-12"}),
+        Case({"vendor_country": "US", "start": "2022-10-12", **PLANAR}),
+    ),
+    "US-EAR-744.6-US-COMPANY-CN-MO-2023": (
+        Case({"vendor_country": "US", "country": "MO", "start": "2023-01-18"}),
+        Case(
+            {
+                "vendor_country": "US",
+                "country": "MO",
+                "start": "2023-01-18",
+                "logic_node_nm": 17,
+                "non_planar": False,
+            }
+        ),
+    ),
+    "US-EAR-744.6-US-COMPANY": (
+        Case({"vendor_country": "IE", "us_branch": True}),
+        Case({"vendor_country": "IE", "us_branch": False}),
+    ),
+    "US-EAR-744.23-ADVANCED-FAB-ITEMS": (
+        Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-17"}),
+        Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-16"}),
+    ),
+    "US-EAR-744.11-ENTITY-LIST-OWNER": (
+        Case({}, (hit("facility.owner", "EL"),)),
+        Case({}, (hit("facility.owner", "EL", false_positive=True),)),
+    ),
+    "US-EAR-DPL-OWNER": (
+        Case({}, (hit("facility.owner", "DPL"),)),
+        Case({}, (hit("engineers[0]", "DPL"),)),
+    ),
+    "US-OFAC-SDN-OWNER": (
+        Case({}, (hit("facility.owner", "SDN"),)),
+        Case({}, (hit("facility.owner", "SDN", false_positive=True),)),
+    ),
+    "US-EAR-744.15-UVL-OWNER": (
+        Case({}, (hit("facility.owner", "UVL"),)),
+        Case({}, (hit("facility.owner", "ISN"),)),
+    ),
+    "US-EAR-744.21-MEU-OWNER": (
+        Case({}, (hit("facility.owner", "MEU"),)),
+        Case({}, (hit("engineers[0]", "MEU"),)),
+    ),
+    "US-EAR-744.11-ENTITY-LIST-ENGINEER": (
+        Case({}, (hit("engineers[0]", "EL"),)),
+        Case({}, (hit("facility.owner", "EL"),)),
+    ),
+    "US-EAR-DPL-ENGINEER": (
+        Case({}, (hit("engineers[0]", "DPL"),)),
+        Case({}, (hit("engineers[0]", "DPL", false_positive=True),)),
+    ),
+    "US-OFAC-SDN-ENGINEER": (
+        Case({}, (hit("engineers[0]", "SDN"),)),
+        Case({}, (hit("facility.owner", "SDN"),)),
+    ),
+    "US-EAR-744.15-UVL-ENGINEER": (
+        Case({}, (hit("engineers[0]", "UVL"),)),
+        Case({}, (hit("engineers[0]", "EL"),)),
+    ),
+    "US-EAR-744.21-MEU-ENGINEER": (
+        Case({}, (hit("engineers[0]", "MEU"),)),
+        Case({}, (hit("engineers[0]", "SDN"),)),
+    ),
+    "US-EAR-734.13-DEEMED-EXPORT": (
+        Case({"engineers": [CN], "tools": [tool(us=["3B001.f"])], "activity": "training"}),
+        Case({"engineers": [CN], "tools": [tool(us=["3B991"])], "activity": "training"}),
+    ),
+    "US-EMBARGO-FACILITY": (Case({"country": "SY", **PLANAR}), Case({"country": "LB", **PLANAR})),
+    "US-EMBARGO-ENGINEER-LOCATION": (
+        Case({"mode": "remote", "country": "TW", "engineers": [engineer(location="KP")]}),
+        Case({"mode": "remote", "country": "TW", "engineers": [engineer(location="KR")]}),
+    ),
+    "EU-US-SANCTIONS-RU-BY": (Case({"country": "RU", **PLANAR}), Case({"country": "UA", **PLANAR})),
+    "NL-NATIONAL-EQUIPMENT-2023": (
+        Case({**NL_VENDOR, "activity": "installation", "tools": [NXT2000], "start": "2023-09-01"}),
+        Case({**NL_VENDOR, "activity": "installation", "tools": [NXT2000], "start": "2023-08-31"}),
+    ),
+    "NL-NATIONAL-EQUIPMENT": (
+        Case({**NL_VENDOR, "activity": "installation", "tools": [NXT1980], "start": "2024-09-07"}),
+        Case({**NL_VENDOR, "activity": "installation", "tools": [NXT1980], "start": "2024-09-06"}),
+    ),
+    "NL-NATIONAL-SERVICES-2024": (
+        Case({**NL_VENDOR, "tools": [NXT2000], "start": "2024-09-06"}),
+        Case({**NL_VENDOR, "tools": [NXT2000], "start": "2024-09-05"}),
+    ),
+    "NL-NATIONAL-SERVICES": (
+        Case(
+            {
+                **NL_VENDOR,
+                "engineers": [NL_ENG],
+                "tools": [NXT1980],
+                "start": "2026-12-07",
+                **PLANAR,
+            }
+        ),
+        Case(
+            {
+                **NL_VENDOR,
+                "engineers": [NL_ENG],
+                "tools": [NXT1980],
+                "start": "2026-12-07",
+                "country": "BE",
+                **PLANAR,
+            }
+        ),
+    ),
+    "NL-NATIONAL-METROLOGY-2025": (
+        Case({**NL_VENDOR, "tools": [METROLOGY], "start": "2025-04-01"}),
+        Case({**NL_VENDOR, "tools": [METROLOGY], "start": "2025-03-31"}),
+    ),
+    "JP-FEFTA-23-TOOLS": (
+        Case({"vendor_country": "JP", "tools": [METI], "start": "2023-07-23"}),
+        Case({"vendor_country": "JP", "tools": [METI], "start": "2023-07-22"}),
+    ),
+    "KR-ITPA-11-NATIONAL-CORE-TECHNOLOGY": (
+        Case({"vendor_country": "KR", "tools": [tool(kr=["NCT"])]}),
+        Case({"vendor_country": "KR", "tools": [tool(kr=["NCT"])], "country": "KR"}),
+    ),
+    "DQ-ENGINEER-NO-CITIZENSHIP": (
+        Case({"engineers": [engineer(citizenships=[])]}),
+        Case({"engineers": [engineer(citizenships=["DE"])]}),
+    ),
+    "DQ-CITIZENSHIP-HISTORY-INCOMPLETE": (
+        Case({"engineers": [engineer(citizenships=["CN", "CA"])], "tools": [tool(us=["3B001"])]}),
+        Case(
+            {
+                "engineers": [engineer(citizenships=["CN", "CA"], residencies=["US"])],
+                "tools": [tool(us=["3B001"])],
+            }
+        ),
+    ),
+    "DQ-CAPABILITY-UNKNOWN": (Case({"products": None}), Case({"products": None, "country": "TW"})),
+    "DQ-TOOL-NOT-CLASSIFIED": (Case({"tools": [tool(us=None)]}), Case({"tools": [tool(us=[])]})),
+    "POLICY-ALLIED-NATIONALS-ADVANCED-CHINA": (
+        Case({"engineers": [engineer(citizenships=["KR"])]}),
+        Case({"engineers": [engineer(citizenships=["KR"])], **PLANAR}),
+    ),
+    "POLICY-KR-ENGINEERS-ABROAD": (
+        Case({"engineers": [engineer(citizenships=["KR"])], "country": "US"}),
+        Case({"engineers": [engineer(citizenships=["KR"])], "country": "KR"}),
+    ),
+}
+
+
+def test_every_rule_in_the_packs_has_a_firing_and_a_quiet_case() -> None:
+    assert set(CASES) == {r.code for r in packs().rules}
+
+
+def fired(case: Case) -> set[str]:
+    decision = decide(case.build(), rules=ruleset(all_policies()), screening=case.screening)
+    return {f.rule for f in decision.findings}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_the_rule_fires_in_its_case(code: str) -> None:
+    assert code in fired(CASES[code][0])
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_the_rule_stays_quiet_at_its_boundary(code: str) -> None:
+    assert code not in fired(CASES[code][1])
+
+
+# --- the compiled conditions mean what the rule text says ------------------------------------
+
+
+def reference_firings(
+    doc: VisitDocument, screening: Sequence[ScreeningHit]
+) -> set[tuple[str, str | None, str | None]]:
+    """Evaluate every rule in force from its original text, with nested maps and Python helpers."""
+    rules = ruleset(all_policies())
+    v = doc.visit
+    window = Window(v.start_date, v.end_date)
+    plan = rules.plan(v.start_date, v.end_date)
+    owner = [h.list_code for h in screening if h.party == "facility.owner" and not h.false_positive]
+    base: dict[str, Any] = {
+        **scalar_facts(doc, list_missing=False, list_stale=False),
+        **{c.name: list(c.values) for c in packs().constants},
+        "vendor": vendor_facts(doc.vendor),
+        "facility": facility_facts(
+            doc.facility, window, groups_by_country=plan.groups_by_country, owner_hits=owner
+        ),
+    }
+
+    def in_group(country: object, group: str) -> bool:
+        return country in plan.groups[group]
+
+    def has_code(t: dict[str, Any], jurisdiction: str, prefixes: str | list[str]) -> bool:
+        wanted = [prefixes] if isinstance(prefixes, str) else prefixes
+        return any(
+            code_matches(c, p) for c in t["classifications"].get(jurisdiction, []) for p in wanted
+        )
+
+    functions = {"in_group": in_group, "has_code": has_code}
+    engineers = [
+        engineer_facts(
+            e,
+            window,
+            mode=v.mode,
+            facility_country=doc.facility.country,
+            vendor_country=doc.vendor.country,
+            screening_hits=[
+                h.list_code
+                for h in screening
+                if h.party == f"engineers[{i}]" and not h.false_positive
+            ],
+        )
+        for i, e in enumerate(doc.engineers)
+    ]
+    tools = [tool_facts(t) for t in doc.tools]
+    result: set[tuple[str, str | None, str | None]] = set()
+    for rule in rules.enabled_rules:
+        if not rule.in_force(v.start_date, v.end_date):
+            continue
+        program = cel.compile(rule.when)
+        subjects: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
+            "visit": [(None, None)],
+            "engineer": [(e, None) for e in engineers],
+            "tool": [(None, t) for t in tools],
+            "engineer_tool": [(e, t) for e in engineers for t in tools],
+        }[rule.scope]
+        for e, t in subjects:
+            variables = dict(base)
+            if e is not None:
+                variables["engineer"] = e
+            if t is not None:
+                variables["tool"] = t
+            if program.execute(cel.Context(variables, functions)) is True:
+                result.add((rule.code, e["name"] if e else None, t["model"] if t else None))
+    return result
+
+
+@pytest.mark.parametrize(
+    "case", [c for pair in CASES.values() for c in pair], ids=lambda c: str(sorted(c.doc))
+)
+def test_compiled_conditions_agree_with_the_rule_text(case: Case) -> None:
+    doc = case.build()
+    decision = decide(doc, rules=ruleset(all_policies()), screening=case.screening)
+    engine = {
+        (f.rule, f.engineer, f.tool) for f in decision.findings if not f.rule.startswith("SYSTEM-")
+    }
+    assert engine == reference_firings(doc, case.screening)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw_documents(),
+    st.lists(st.sampled_from(["EL", "DPL", "SDN", "UVL", "MEU", "ISN"]), max_size=2),
+)
+def test_compiled_conditions_agree_with_the_rule_text_on_random_documents(
+    raw: dict[str, Any], lists: list[str]
+) -> None:
+    doc = parse_document(raw)
+    screening = tuple(
+        hit("facility.owner" if i % 2 else "engineers[0]", code, entry_id=str(i))
+        for i, code in enumerate(lists)
+    )
+    decision = decide(doc, rules=ruleset(all_policies()), screening=screening)
+    assert not [f for f in decision.findings if f.rule == "SYSTEM-RULE-ERROR"]
+    engine = {
+        (f.rule, f.engineer, f.tool) for f in decision.findings if not f.rule.startswith("SYSTEM-")
+    }
+    assert engine == reference_firings(doc, screening)
