@@ -1395,11 +1395,11 @@ def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
         )
         for c in candidates
     ]
-    infos = (
-        engine.parse_document({**document, "engineers": candidate_docs}).engineers
-        if candidates
-        else ()
-    )
+    # Parsed one by one: candidates may share a name, which a single visit document refuses.
+    infos = [
+        engine.parse_document({**document, "engineers": [doc]}).engineers[0]
+        for doc in candidate_docs
+    ]
     screening_by_candidate: dict[int, list[engine.ScreeningHit]] = {}
     for i, c in enumerate(candidates):
         hits = []

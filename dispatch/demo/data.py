@@ -324,6 +324,8 @@ _NXE = {"US": ["3B001.f"], "NL": [NL_EUV]}
 _LAM_ETCH = {"US": ["3B001.c"]}
 _AMAT_DEPO = {"US": ["3B001.d"]}
 _KLA_INSP = {"US": ["3B002"]}
+# Classified and found not listed in any jurisdiction (an empty map would mean "not classified").
+_UNCONTROLLED = {"US": [], "NL": [], "JP": [], "KR": []}
 
 TOOLS = [
     _tool(ASML, "SMIC South SN2", "TWINSCAN NXT:1980i", "NXT-1980i-5001", _NXT1980, False),
@@ -331,7 +333,14 @@ TOOLS = [
     _tool(
         ASML, "Hua Hong Fab 7 building A", "TWINSCAN NXT:1980i", "NXT-1980i-5101", _NXT1980, False
     ),
-    _tool(ASML, "Hua Hong Fab 7 building A", "TWINSCAN NXT:1470", "NXT-1470-5102", {}, False),
+    _tool(
+        ASML,
+        "Hua Hong Fab 7 building A",
+        "TWINSCAN NXT:1470",
+        "NXT-1470-5102",
+        _UNCONTROLLED,
+        False,
+    ),
     _tool(LAM, "Hua Hong Fab 7 building A", "Kiyo F Series", "LAM-KIYO-5103", _LAM_ETCH, True),
     _tool(
         TEL, "Hua Hong Fab 7 building A", "Tactras Vigus", "TEL-TAC-5104", {"JP": [JP_ETCH]}, False
@@ -371,9 +380,9 @@ TOOLS = [
     _tool(LAM, "Samsung Xi'an NAND Fab", "Vantex", "LAM-VTX-5501", _LAM_ETCH, True),
     _tool(AMAT, "SK hynix Wuxi C2", "Centura Sym3 Y", "AMAT-SYM3-5601", _LAM_ETCH, True),
     _tool(KLA, "Dalian Fab 68", "Surfscan SP7", "KLA-SP7-5701", _KLA_INSP, True),
-    _tool(ASML, "Macau Pilot Line", "TWINSCAN NXT:1470", "NXT-1470-5801", {}, False),
+    _tool(ASML, "Macau Pilot Line", "TWINSCAN NXT:1470", "NXT-1470-5801", _UNCONTROLLED, False),
     _tool(ASML, "TSMC Fab 18 phase 5", "TWINSCAN NXE:3600D", "NXE-3600D-5901", _NXE, False),
-    _tool(ZEISS, "TSMC Fab 18 phase 5", "AIMS EUV", "ZEISS-AIMS-5902", {}, False),
+    _tool(ZEISS, "TSMC Fab 18 phase 5", "AIMS EUV", "ZEISS-AIMS-5902", _UNCONTROLLED, False),
     _tool(
         AMAT_TW, "TSMC Fab 18 phase 5", "Endura Clover MRAM PVD", "AMAT-END-5903", _AMAT_DEPO, True
     ),
