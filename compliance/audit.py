@@ -154,3 +154,61 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainVerification:
     if head is not None and checked and head.last_hash != prev:
         return ChainVerification(False, checked, head.last_event_id, "the newest event is missing")
     return ChainVerification(True, checked)
+
+
+def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events in one statement (a chunk of decisions), chained in order.
+
+    Each item takes the keyword arguments of ``audit_record``. The chain head is locked once.
+    """
+    if not events:
+        return []
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+            head = AuditChainHead.objects.select_for_update().get(pk=1)
+        prev = head.last_hash
+        created_at = timezone.now()
+        rows = []
+        for item in events:
+            obj = item.get("obj")
+            object_type = item.get("object_type") or (obj._meta.label if obj is not None else "")
+            object_id = str(item.get("object_id") or (obj.pk if obj is not None else ""))
+            actor = item.get("actor")
+            actor_name = getattr(actor, "username", None) or "system"
+            old_c, new_c = _canonical(item.get("old")), _canonical(item.get("new"))
+            digest = _event_hash(
+                prev_hash=prev,
+                event_type=str(item["event_type"]),
+                actor_name=actor_name,
+                object_type=object_type,
+                object_id=object_id,
+                old=old_c,
+                new=new_c,
+                created_at=created_at,
+            )
+            rows.append(
+                AuditEvent(
+                    event_type=item["event_type"],
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    actor_name=actor_name,
+                    object_type=object_type,
+                    object_id=object_id,
+                    old=old_c,
+                    new=new_c,
+                    created_at=created_at,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        created = AuditEvent.objects.bulk_create(rows)
+        head.last_hash = prev
+        head.last_event_id = (
+            created[-1].pk
+            if created[-1].pk
+            else AuditEvent.objects.filter(hash=prev).values_list("pk", flat=True).first()
+        )
+        head.save(update_fields=["last_hash", "last_event_id"])
+    return created

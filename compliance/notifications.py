@@ -57,3 +57,16 @@ def notify_decision(*, decision_id: int, previous_status: str) -> None:
                 )
     except Exception:
         logger.exception("Could not send the notification for decision %s", decision_id)
+
+
+def notify_decisions(notices: list[tuple[int, str]]) -> None:
+    """After a chunk of decisions commits: notify where the visit's status changed (a re-check that
+    changes nothing does not flood inboxes)."""
+    from compliance.models import Decision
+
+    statuses = dict(
+        Decision.objects.filter(pk__in=[d for d, _ in notices]).values_list("pk", "visit__status")
+    )
+    for decision_id, previous_status in notices:
+        if statuses.get(decision_id) != previous_status:
+            notify_decision(decision_id=decision_id, previous_status=previous_status)

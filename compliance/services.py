@@ -438,21 +438,8 @@ def _next_status(visit: Visit, new_outcome: str, *, is_error: bool) -> str:
     return STATUS_FOR_OUTCOME[new_outcome]
 
 
-def decision_record(
-    *,
-    visit_id: int,
-    request_key: str,
-    trigger: str,
-    evaluation: Evaluation,
-    ctx: CheckContext | None,
-) -> Decision | None:
-    """Store a decision and move the visit, in one transaction. Returns None when the check request
-    was superseded (the visit changed or was decided meanwhile) — idempotent under redelivery."""
-    from compliance.notifications import notify_decision
-
-    result = evaluation.decision
-    result_dict = result.to_dict()
-    digest = _sha256(
+def _digest(evaluation: Evaluation, ctx: CheckContext | None, result_dict: dict[str, Any]) -> str:
+    return _sha256(
         {
             "document": evaluation.document,
             "screening": [_hit_dict(h) for h in evaluation.screening],
@@ -463,109 +450,223 @@ def decision_record(
             "error": evaluation.error,
         }
     )
+
+
+@dataclass
+class PendingDecision:
+    """A check result waiting to be stored: which request it answers and what the engine said."""
+
+    visit_id: int
+    request_key: str
+    trigger: str
+    evaluation: Evaluation
+
+
+def decisions_record(
+    *, items: Sequence[PendingDecision], ctx: CheckContext | None
+) -> list[Decision]:
+    """Store a chunk of decisions and move their visits, in one transaction and a fixed number of
+    statements (lock, previous decisions, insert decisions, insert findings, update visits, audit).
+
+    A result whose check request was superseded meanwhile (the visit was edited, cancelled or
+    already decided) is dropped: idempotent under redelivery and concurrent re-enqueues.
+    """
+    from compliance.audit import audit_record_many
+    from compliance.notifications import notify_decisions
+
+    if not items:
+        return []
+    prepared = []
+    for item in items:
+        result_dict = item.evaluation.decision.to_dict()
+        prepared.append((item, result_dict, _digest(item.evaluation, ctx, result_dict)))
     with transaction.atomic():
-        visit = Visit.objects.select_for_update().filter(pk=visit_id).first()
-        if visit is None or visit.status not in OPEN_STATUSES:
-            return None
-        current_key = visit.check_requested_at.isoformat() if visit.check_requested_at else ""
-        if current_key != request_key:
-            return None
-        previous = visit.current_decision
-        if evaluation.error and previous is not None and previous.input_digest == digest:
-            # The same failure again: keep the request open for the retry and the sweeper, without
-            # storing a duplicate of the same system decision.
-            visit.check_requested_at = timezone.now()
-            visit.save(update_fields=["check_requested_at", "updated_at"])
-            return None
-        reason = _change_reason(previous, result, trigger)
-        old_status = visit.status
-        new_status = _next_status(visit, result.outcome, is_error=bool(evaluation.error))
-        drop_approval = (
-            visit.approval_id is not None
-            and new_status != VisitStatus.APPROVED
-            and not evaluation.error
-        )
-        if drop_approval:
-            reason = (reason + " " if reason else "") + (
-                f"The approval covered outcome {visit.approval.decision.outcome}; the new outcome is worse, so the visit is on hold again."
+        visits = {
+            v.pk: v
+            for v in Visit.objects.select_for_update(of=("self",))
+            .filter(pk__in=[i.visit_id for i in items])
+            .select_related("current_decision", "approval__decision")
+        }
+        decisions: list[Decision] = []
+        findings: list[Finding] = []
+        moved: list[tuple[Visit, Decision, str, Decision | None, str]] = []
+        bumped: list[Visit] = []
+        now = timezone.now()
+        for item, result_dict, digest in prepared:
+            visit = visits.get(item.visit_id)
+            if visit is None or visit.status not in OPEN_STATUSES:
+                continue
+            current_key = visit.check_requested_at.isoformat() if visit.check_requested_at else ""
+            if current_key != item.request_key:
+                continue
+            evaluation = item.evaluation
+            result = evaluation.decision
+            previous = visit.current_decision
+            if evaluation.error and previous is not None and previous.input_digest == digest:
+                # The same failure again: keep the request open for the retry and the sweeper,
+                # without storing a duplicate of the same system decision.
+                visit.check_requested_at = now
+                visit.updated_at = now
+                bumped.append(visit)
+                continue
+            reason = _change_reason(previous, result, item.trigger)
+            new_status = _next_status(visit, result.outcome, is_error=bool(evaluation.error))
+            drop_approval = (
+                visit.approval_id is not None
+                and new_status != VisitStatus.APPROVED
+                and not evaluation.error
             )
-        decision = Decision.objects.create(
-            visit=visit,
-            trigger=trigger or Trigger.SUBMISSION,
-            request_key=request_key,
-            input_digest=digest,
-            document=evaluation.document,
-            screening_input=[_hit_dict(h) for h in evaluation.screening],
-            licences_input=[_licence_dict(lic) for lic in evaluation.licences],
-            ruleset=ctx.ruleset if ctx else None,
-            rules_version=result_dict.get("rules_version") or "",
-            snapshot=ctx.snapshot if ctx else None,
-            lists_version=result_dict.get("lists_version") or "",
-            list_is_stale=bool(ctx and ctx.list_is_stale),
-            outcome=result.outcome,
-            status=result.status,
-            result=result_dict,
-            as_of=result.as_of,
-            decided_at=result.decided_at or timezone.now(),
-            duration_ms=evaluation.duration_ms,
-            error=evaluation.error,
-            previous=previous,
-            change_reason=reason,
-        )
-        Finding.objects.bulk_create(
-            Finding(
-                decision=decision,
-                rule_code=f["rule"],
-                jurisdiction=f.get("jurisdiction") or "",
-                citation=f.get("citation") or "",
-                effect=f["effect"],
-                engineer=f.get("engineer") or "",
-                tool=f.get("tool") or "",
-                message=f.get("message") or "",
-                facts=f.get("facts") or {},
-                covered_by_licence=f.get("covered_by_licence") or "",
+            if drop_approval:
+                reason = (reason + " " if reason else "") + (
+                    f"The approval covered outcome {visit.approval.decision.outcome}; the new outcome "
+                    "is worse, so the visit is on hold again."
+                )
+            decision = Decision(
+                visit=visit,
+                trigger=item.trigger or Trigger.SUBMISSION,
+                request_key=item.request_key,
+                input_digest=digest,
+                document=evaluation.document,
+                screening_input=[_hit_dict(h) for h in evaluation.screening],
+                licences_input=[_licence_dict(lic) for lic in evaluation.licences],
+                ruleset=ctx.ruleset if ctx else None,
+                rules_version=result_dict.get("rules_version") or "",
+                snapshot=ctx.snapshot if ctx else None,
+                lists_version=result_dict.get("lists_version") or "",
+                list_is_stale=bool(ctx and ctx.list_is_stale),
+                outcome=result.outcome,
+                status=result.status,
+                result=result_dict,
+                as_of=result.as_of,
+                decided_at=result.decided_at or now,
+                duration_ms=evaluation.duration_ms,
+                error=evaluation.error,
+                previous=previous,
+                change_reason=reason,
             )
-            for f in result_dict["findings"]
-        )
-        visit.status = new_status
-        if drop_approval:
-            visit.approval = None
-        visit.current_decision = decision
-        # A system decision answers the request but keeps a new one open: the retry (and, failing
-        # that, the sweeper) checks again; a real decision closes it.
-        visit.check_requested_at = timezone.now() if evaluation.error else None
-        visit.save(
-            update_fields=[
-                "status",
-                "current_decision",
-                "approval",
-                "check_requested_at",
-                "updated_at",
+            decisions.append(decision)
+            old_status = visit.status
+            visit.status = new_status
+            if drop_approval:
+                visit.approval = None
+            # A system decision answers the request but keeps a new one open: the retry (and,
+            # failing that, the sweeper) checks again; a real decision closes it.
+            visit.check_requested_at = now if evaluation.error else None
+            visit.updated_at = now
+            moved.append((visit, decision, old_status, previous, reason))
+        if decisions:
+            Decision.objects.bulk_create(decisions)
+            for decision in decisions:
+                if decision.pk is None:  # backends that do not return ids from a bulk insert
+                    decision.pk = Decision.objects.get(
+                        visit_id=decision.visit_id, request_key=decision.request_key
+                    ).pk
+            for decision in decisions:
+                findings.extend(
+                    Finding(
+                        decision=decision,
+                        rule_code=f["rule"],
+                        jurisdiction=f.get("jurisdiction") or "",
+                        citation=f.get("citation") or "",
+                        effect=f["effect"],
+                        engineer=f.get("engineer") or "",
+                        tool=f.get("tool") or "",
+                        message=f.get("message") or "",
+                        facts=f.get("facts") or {},
+                        covered_by_licence=f.get("covered_by_licence") or "",
+                    )
+                    for f in decision.result["findings"]
+                )
+            Finding.objects.bulk_create(findings, batch_size=1000)
+            for visit, decision, _, _, _ in moved:
+                visit.current_decision = decision
+        changed_visits = [m[0] for m in moved] + bumped
+        if changed_visits:
+            Visit.objects.bulk_update(
+                changed_visits,
+                ["status", "current_decision", "approval", "check_requested_at", "updated_at"],
+                batch_size=500,
+            )
+        audit_record_many(
+            [
+                {
+                    "event_type": AuditEventType.DECISION_RECORDED,
+                    "obj": visit,
+                    "old": {"status": old_status, "decision": previous.pk if previous else None},
+                    "new": {
+                        "status": visit.status,
+                        "decision": decision.pk,
+                        "outcome": decision.outcome,
+                        "trigger": decision.trigger,
+                        "rules_version": decision.rules_version,
+                        "lists_version": decision.lists_version,
+                        "reason": reason,
+                    },
+                }
+                for visit, decision, old_status, previous, reason in moved
             ]
         )
-        audit_record(
-            event_type=AuditEventType.DECISION_RECORDED,
-            obj=visit,
-            old={"status": old_status, "decision": previous.pk if previous else None},
-            new={
-                "status": visit.status,
-                "decision": decision.pk,
-                "outcome": decision.outcome,
-                "trigger": decision.trigger,
-                "rules_version": decision.rules_version,
-                "lists_version": decision.lists_version,
-                "reason": reason,
-            },
+        notices = [(d.pk, old) for _, d, old, _, _ in moved]
+        transaction.on_commit(lambda: notify_decisions(notices))
+    return decisions
+
+
+def _evaluate_visit(
+    visit: Visit,
+    *,
+    ctx: CheckContext | None,
+    context_error: str,
+    licences: dict[int, list[engine.LicenceSpec]],
+    party_keys: dict[str, str],
+    marks: set[tuple[str, str, str]],
+    decided_at: dt.datetime,
+) -> Evaluation:
+    """Document, screening and engine for one visit; any failure becomes a system decision."""
+    try:
+        document = visit_document(visit)
+    except Exception as exc:
+        document = {"visit": {"id": visit.pk, "start_date": visit.start_date.isoformat()}}
+        error = f"{type(exc).__name__}: {exc}"
+        return Evaluation(
+            document,
+            [],
+            [],
+            _error_decision(document, error, ctx=ctx, decided_at=decided_at),
+            error=error,
         )
-        decision_id, prev_status = decision.pk, old_status
-        transaction.on_commit(
-            lambda: notify_decision(decision_id=decision_id, previous_status=prev_status)
+    if ctx is None:
+        return Evaluation(
+            document,
+            [],
+            [],
+            _error_decision(document, context_error, ctx=None, decided_at=decided_at),
+            error=context_error,
         )
-    return decision
+    try:
+        screening = screen_parties(
+            index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
+        )
+    except Exception as exc:
+        logger.exception("Screening failed for visit %s", visit.pk)
+        error = f"Screening failed: {type(exc).__name__}: {exc}"
+        return Evaluation(
+            document,
+            [],
+            [],
+            _error_decision(document, error, ctx=ctx, decided_at=decided_at),
+            error=error,
+        )
+    return evaluate_document(
+        document=document,
+        ctx=ctx,
+        screening=screening,
+        licences=licences.get(visit.pk, []),
+        decided_at=decided_at,
+    )
 
 
 def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
-    """Check a batch of visits that have a pending check request, in a fixed number of reads.
+    """Check a batch of visits that have a pending check request, in a fixed number of queries.
 
     Raises after recording fail-closed decisions when anything went wrong, so the task retries.
     """
@@ -579,7 +680,7 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
         return []
     try:
         ctx: CheckContext | None = check_context(now=decided_at)
-    except Exception as exc:
+    except Exception as exc:  # no rules or a broken list: hold, never clear
         logger.exception("Check context unavailable")
         ctx = None
         context_error = f"{type(exc).__name__}: {exc}"
@@ -589,72 +690,27 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
     licences = licences_for_visits(visits) if ctx else {}
     keys_by_visit = {v.pk: _party_keys(v) for v in visits}
     marks = _false_positive_marks(k for keys in keys_by_visit.values() for k in keys.values())
-    decisions: list[Decision] = []
-    failures: list[str] = []
-    for visit in visits:
-        request_key = visit.check_requested_at.isoformat()
-        trigger = visit.check_trigger or Trigger.SUBMISSION
-        try:
-            document = visit_document(visit)
-        except Exception as exc:
-            document = {"visit": {"id": visit.pk, "start_date": visit.start_date.isoformat()}}
-            evaluation = Evaluation(
-                document,
-                [],
-                [],
-                _error_decision(
-                    document, f"{type(exc).__name__}: {exc}", ctx=ctx, decided_at=decided_at
-                ),
-                error=str(exc),
-            )
-        else:
-            if ctx is None:
-                evaluation = Evaluation(
-                    document,
-                    [],
-                    [],
-                    _error_decision(document, context_error, ctx=None, decided_at=decided_at),
-                    error=context_error,
-                )
-            else:
-                try:
-                    screening = screen_parties(
-                        index=ctx.index,
-                        document=document,
-                        party_keys=keys_by_visit[visit.pk],
-                        false_positives=marks,
-                    )
-                except Exception as exc:
-                    logger.exception("Screening failed for visit %s", visit.pk)
-                    err = f"Screening failed: {type(exc).__name__}: {exc}"
-                    evaluation = Evaluation(
-                        document,
-                        [],
-                        [],
-                        _error_decision(document, err, ctx=ctx, decided_at=decided_at),
-                        error=err,
-                    )
-                else:
-                    evaluation = evaluate_document(
-                        document=document,
-                        ctx=ctx,
-                        screening=screening,
-                        licences=licences.get(visit.pk, []),
-                        decided_at=decided_at,
-                    )
-        if evaluation.error:
-            failures.append(f"visit {visit.pk}: {evaluation.error}")
-        decision = decision_record(
+    pending = [
+        PendingDecision(
             visit_id=visit.pk,
-            request_key=request_key,
-            trigger=trigger,
-            evaluation=evaluation,
-            ctx=ctx,
+            request_key=visit.check_requested_at.isoformat(),
+            trigger=visit.check_trigger or Trigger.SUBMISSION,
+            evaluation=_evaluate_visit(
+                visit,
+                ctx=ctx,
+                context_error=context_error,
+                licences=licences,
+                party_keys=keys_by_visit[visit.pk],
+                marks=marks,
+                decided_at=decided_at,
+            ),
         )
-        if decision is not None:
-            decisions.append(decision)
+        for visit in visits
+    ]
+    decisions = decisions_record(items=pending, ctx=ctx)
+    failures = [f"visit {p.visit_id}: {p.evaluation.error}" for p in pending if p.evaluation.error]
     if failures:
-        raise CheckFailed("; ".join(failures))
+        raise CheckFailed("; ".join(failures[:20]))
     return decisions
 
 
@@ -1225,7 +1281,9 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
 
     with transaction.atomic():
         locked = (
-            Visit.objects.select_for_update().select_related("current_decision").get(pk=visit.pk)
+            Visit.objects.select_for_update(of=("self",))
+            .select_related("current_decision")
+            .get(pk=visit.pk)
         )
         _approval_guard(visit=locked, user=user, justification=justification)
         decision = locked.current_decision
@@ -1325,7 +1383,9 @@ def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
 
     with transaction.atomic():
         locked = (
-            Visit.objects.select_for_update().select_related("current_decision").get(pk=visit.pk)
+            Visit.objects.select_for_update(of=("self",))
+            .select_related("current_decision")
+            .get(pk=visit.pk)
         )
         _approval_guard(visit=locked, user=user, justification=justification)
         if (

@@ -83,7 +83,10 @@ def test_a_visit_created_through_a_service_is_decided_by_a_real_worker(broker, w
     assert visit.current_decision.findings.filter(citation__contains="744.6(c)(2)").exists()
 
 
-def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(broker, worker):
+def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(
+    broker, worker, settings
+):
+    settings.COMPLIANCE = {**settings.COMPLIANCE, "RECHECK_CHUNK_SIZE": 25}
     ruleset_load()
     vendor = VendorFactory(name="Applied Materials, Inc.", country="US")
     manager = make_user("amat", role="service_manager", vendor=vendor)
@@ -107,20 +110,26 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(b
     before = Decision.objects.count()
     assert before == 150
 
-    # A rule change queues one re-check of every open visit, in chunks, on Redis.
+    # A rule change queues one re-check of every open visit, in chunks of 25, on Redis.
     from django.db import transaction
 
     with transaction.atomic():
         queued = visits_request_check(visits=Visit.objects.all(), trigger="rule_change")
     assert queued == 150
+    assert broker.llen("compliance") == 6
 
     worker.start()
+    # Kill as soon as the worker holds an unacknowledged message, i.e. while a chunk is running.
     wait_for(
-        lambda: Decision.objects.count() > before, timeout=60, what="the first re-check decisions"
+        lambda: broker.hlen("unacked") > 0,
+        timeout=60,
+        interval=0.01,
+        what="the worker to take a chunk",
     )
-    worker.kill()  # SIGKILL mid-batch: unacknowledged chunks stay on the broker
-    partial = Decision.objects.count() - before
-    assert partial < 150, "the batch finished before the kill; nothing was interrupted"
+    worker.kill()
+    assert Visit.objects.filter(check_requested_at__isnull=False).exists(), (
+        "every re-check finished before the kill; nothing was interrupted"
+    )
 
     worker.start()
     # The killed worker's message is redelivered once its visibility timeout lapses; beat's
@@ -137,3 +146,4 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(b
         decisions = list(visit.decisions.order_by("pk"))
         assert len(decisions) == 2, f"visit {visit.pk} has {len(decisions)} decisions"
         assert visit.current_decision_id == decisions[-1].pk
+        assert {d.trigger for d in decisions} == {"submission", "rule_change"}
