@@ -41,6 +41,9 @@ def check_visits(self, visit_ids: list[int]) -> int:  # type: ignore[no-untyped-
 
 @shared_task(acks_late=True)
 def sweep_unchecked_visits() -> int:
+    from config.health import beat_heartbeat
+
+    beat_heartbeat()  # beat schedules this every minute: its run proves beat is alive
     return services.visits_sweep_unchecked()
 
 
@@ -52,3 +55,6 @@ def pre_travel_recheck() -> int:
 @shared_task
 def noop() -> None:
     """Does nothing: the floor of the end-to-end benchmark (broker and pool overhead)."""
+
+
+from compliance.reports.tasks import weekly_audit_report  # noqa: E402,F401  (registers the report task)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,3 +67,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
         response.data["message"] = "Method not allowed."
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a URL under /api/ that matches no route (e.g. ``/api/v1/visits/abc/``)
+    answers in the API's error shape, as JSON; other URLs get Django's usual page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"message": f"No such API resource: {request.path}", "errors": {}}, status=404
+        )
+    return page_not_found(request, exception)

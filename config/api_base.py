@@ -1,13 +1,25 @@
-"""Shared API building blocks: strict input serializers and pagination helpers."""
+"""Shared API building blocks: strict input serializers, pagination helpers and the documented
+error responses (every error body is ``{"message": str, "errors": {field: [str]}}``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+# Object ids are positive and fit a 64-bit integer column: a larger number would make SQLite raise
+# OverflowError (HTTP 500) in ``pk__in`` and foreign-key lookups instead of answering 400 / 404.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An input field holding an object id."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -33,3 +45,51 @@ def paginated(
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# --- Documented errors -------------------------------------------------------------------------
+class ErrorOut(serializers.Serializer):
+    """The body of every error response (config.api.exception_handler)."""
+
+    message = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Messages per field at fault, e.g. {"end_date": ["…"]}; empty when no field is.',
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `errors` names each field at fault.",
+    401: "Not authenticated: send `Authorization: Token <token>` (or log in).",
+    403: "Authenticated, but your role may not do this.",
+    404: "No such object, or not one you may see (also: a page number past the last page).",
+    409: "Valid, but the object's current state does not allow it.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """Error responses for ``extend_schema(responses=...)``: 401 always, plus ``codes``."""
+    return {
+        code: OpenApiResponse(ErrorOut, description=ERROR_DESCRIPTIONS[code])
+        for code in sorted({401, *codes})
+    }
+
+
+class ObtainAuthTokenSchema(OpenApiViewExtension):
+    """Documents DRF's ``obtain_auth_token`` view: it answers ``{"token": …}`` or a 400 error."""
+
+    target_class = "rest_framework.authtoken.views.ObtainAuthToken"
+    match_subclasses = True
+    priority = 1  # before drf-spectacular's own (no-op on DRF >= 3.12) extension
+
+    def view_replacement(self) -> type:
+        @extend_schema(
+            responses={
+                200: inline_serializer("AuthTokenOut", {"token": serializers.CharField()}),
+                **errors(400),
+            }
+        )
+        class DocumentedObtainAuthToken(self.target):  # type: ignore[name-defined,misc]
+            pass
+
+        return DocumentedObtainAuthToken

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from compliance.api import views as capi
+from config import health
+from config.auth import ObtainTokenApi
 from dispatch.api import views as dapi
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainTokenApi.as_view(), name="api-token"),
     path("checks/", capi.CheckApi.as_view(), name="api-checks"),
     path("vendors/", dapi.VendorListApi.as_view(), name="api-vendors"),
     path("vendors/<int:pk>/", dapi.VendorDetailApi.as_view(), name="api-vendor"),
@@ -38,9 +39,12 @@ api_v1 = [
     path("audit/events/", capi.AuditEventListApi.as_view(), name="api-audit-events"),
     path("licences/", capi.LicenceListApi.as_view(), name="api-licences"),
     path("screening/false-positives/", capi.FalsePositiveApi.as_view(), name="api-false-positives"),
+    path("reports/weekly/", include("compliance.reports.urls")),
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/system", health.system_health, name="healthz-system"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -32,18 +32,24 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "dispatch.apps.DispatchConfig",
     "compliance.apps.ComplianceConfig",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: locks out repeated failed logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +90,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: lock a username/IP pair out after repeated failures (https://django-axes.readthedocs.io).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 7)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "visit-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -97,17 +113,36 @@ USE_TZ = True
 # --- Static ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="dispatch-compliance@localhost")
 
+# --- Request limits --------------------------------------------------------------------------
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+MAX_JSON_DEPTH = 32
+
+# --- Security headers ------------------------------------------------------------------------
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# The Swagger UI page runs an inline bootstrap script.
+CONTENT_SECURITY_POLICY_DOCS = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
 # --- REST framework --------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -116,6 +151,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_RATES": {"token": env("API_TOKEN_THROTTLE", default="20/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fab dispatch compliance API",
@@ -125,6 +162,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Served from the package, not a CDN: the product runs on closed networks.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -184,5 +225,26 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}
+
+# --- Weekly audit report ---------------------------------------------------------------------
+# compliance.reports: every Monday 06:00 in REPORT_TIME_ZONE, beat reports on the previous ISO
+# week (Monday to Sunday in that zone) and emails it to the auditor group. See the README.
+from compliance.reports.schedule import ZonedCrontab  # noqa: E402  (no Django import in it)
+
+REPORT_TIME_ZONE = env("REPORT_TIME_ZONE", default="Europe/Amsterdam")
+AUDIT_REPORT = {
+    "TIME_ZONE": REPORT_TIME_ZONE,
+    # Decisions of the week re-evaluated from their stored inputs (evenly spaced by id).
+    "REPLAY_SAMPLE_SIZE": env.int("AUDIT_REPORT_REPLAY_SAMPLE_SIZE", default=20),
+    # Rules listed in the HTML/PDF "rules that fired most" (the CSV has them all).
+    "TOP_RULES": env.int("AUDIT_REPORT_TOP_RULES", default=10),
+    # Members of this group (with an email address) receive the report.
+    "RECIPIENT_GROUP": "auditor",
+}
+CELERY_BEAT_SCHEDULE["weekly-audit-report"] = {
+    "task": "compliance.reports.tasks.weekly_audit_report",
+    # Celery reads crontabs in CELERY_TIMEZONE (UTC); this one is read in the report time zone.
+    "schedule": ZonedCrontab(minute=0, hour=6, day_of_week="mon", time_zone=REPORT_TIME_ZONE),
 }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_base import StrictSerializer
+from config.api_base import StrictSerializer, id_field
 from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
 
 
@@ -165,6 +166,22 @@ class ResidencyIn(StrictSerializer):
     until = serializers.DateField(required=False, allow_null=True)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "ISO 3166-1 alpha-2 country code"},
+            {
+                "type": "object",
+                "properties": {
+                    "country": {"type": "string"},
+                    "since": {"type": "string", "format": "date", "nullable": True},
+                    "until": {"type": "string", "format": "date", "nullable": True},
+                },
+                "required": ["country"],
+            },
+        ]
+    }
+)
 class CountryOrObject(serializers.Field):
     """A country code as shorthand for {"country": code}, as in the visit document."""
 
@@ -184,7 +201,7 @@ class CountryOrObject(serializers.Field):
 
 
 class EngineerIn(StrictSerializer):
-    vendor = serializers.IntegerField()
+    vendor = id_field()
     name = serializers.CharField(max_length=200)
     employee_id = serializers.CharField(max_length=50)
     home_country = serializers.CharField(**COUNTRY)
@@ -207,7 +224,7 @@ class CustomerIn(StrictSerializer):
 
 
 class FacilityIn(StrictSerializer):
-    customer = serializers.IntegerField()
+    customer = id_field()
     name = serializers.CharField(max_length=200)
     building = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -236,8 +253,8 @@ class FacilityIn(StrictSerializer):
 
 
 class ToolIn(StrictSerializer):
-    facility = serializers.IntegerField()
-    oem = serializers.IntegerField()
+    facility = id_field()
+    oem = id_field()
     model = serializers.CharField(max_length=200)
     serial_number = serializers.CharField(max_length=100)
     classifications = serializers.DictField(
@@ -248,10 +265,10 @@ class ToolIn(StrictSerializer):
 
 
 class VisitIn(StrictSerializer):
-    vendor = serializers.IntegerField()
-    facility = serializers.IntegerField()
-    tools = serializers.ListField(child=serializers.IntegerField(), max_length=50, default=list)
-    engineers = serializers.ListField(child=serializers.IntegerField(), max_length=50)
+    vendor = id_field()
+    facility = id_field()
+    tools = serializers.ListField(child=id_field(), max_length=50, default=list)
+    engineers = serializers.ListField(child=id_field(), max_length=50)
     activity = serializers.ChoiceField(choices=Activity.choices)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.ON_SITE)
     start_date = serializers.DateField()
@@ -261,8 +278,8 @@ class VisitIn(StrictSerializer):
 
 class VisitFilterIn(StrictSerializer):
     status = serializers.CharField(required=False)
-    facility = serializers.IntegerField(required=False)
-    vendor = serializers.IntegerField(required=False)
+    facility = id_field(required=False)
+    vendor = id_field(required=False)
     start_from = serializers.DateField(required=False)
     start_to = serializers.DateField(required=False)
     page = serializers.IntegerField(required=False, min_value=1)
@@ -272,7 +289,7 @@ class VisitFilterIn(StrictSerializer):
 
 class JustificationIn(StrictSerializer):
     justification = serializers.CharField(max_length=5000)
-    licence = serializers.IntegerField(required=False, allow_null=True)
+    licence = id_field(required=False, allow_null=True)
 
 
 class ReasonIn(StrictSerializer):

@@ -1,0 +1,25 @@
+"""API tokens that expire (kept apart from views: DRF imports authentication classes early)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+
+def token_expires_at(token: Token) -> dt.datetime:
+    return token.created + dt.timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
+        user, token = super().authenticate_credentials(key)
+        if timezone.now() >= token_expires_at(token):
+            token.delete()
+            raise exceptions.AuthenticationFailed("The token has expired; request a new one.")
+        return user, token
