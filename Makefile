@@ -57,6 +57,10 @@ lint: install
 bench: install
 	$(BIN)/python bench/run_all.py
 
+## chaos: 1,000 visits through the API while the worker is killed, Redis and PostgreSQL restart.
+chaos: install
+	$(BIN)/python scripts/chaos.py
+
 worker: install
 	$(BIN)/celery -A config.celery_app worker -Q compliance --concurrency 2 --prefetch-multiplier 1 --loglevel INFO
 

@@ -75,7 +75,9 @@ def visit_request_check(*, visit: Visit, trigger: str, actor: Any = None) -> Non
     visit.check_requested_at = now
     visit.check_trigger = trigger
     pk = visit.pk
-    transaction.on_commit(lambda: _enqueue([pk]))
+    # robust: a broker that is down must not turn an accepted visit into an error; the visit
+    # keeps its check request and the sweeper enqueues it again.
+    transaction.on_commit(lambda: _enqueue([pk]), robust=True)
 
 
 def visits_request_check(
@@ -97,7 +99,7 @@ def visits_request_check(
         Visit.objects.filter(pk__in=ids[i : i + size]).update(
             check_requested_at=now, check_trigger=trigger
         )
-    transaction.on_commit(lambda: _enqueue(ids))
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return len(ids)
 
 

@@ -8,6 +8,7 @@ meanwhile holds a fail-closed system decision.
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from compliance import services
 
@@ -15,7 +16,7 @@ from compliance import services
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(services.CheckFailed,),
+    autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,
@@ -29,7 +30,7 @@ def check_visit(self, visit_id: int) -> int | None:  # type: ignore[no-untyped-d
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(services.CheckFailed,),
+    autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -39,6 +44,16 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError):
+        # The database is down or restarting: a clear, retryable answer instead of a 500.
+        return Response(
+            {
+                "message": "The database is unavailable; nothing was changed. Retry shortly.",
+                "errors": {},
+            },
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -48,6 +63,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             else {"non_field_errors": [str(m) for m in exc.messages]}
         )
         return Response({"message": "Invalid input.", "errors": errors}, status=400)
+    if isinstance(exc, IntegrityError):
+        # A constraint the service did not validate first (or a concurrent duplicate): the
+        # request conflicts with stored data. A 409 with the error shape, not a 500.
+        logger.warning("Integrity error answered as 409: %s", exc)
+        set_rollback()
+        return Response(
+            {
+                "message": "This conflicts with existing data (for example, it would duplicate "
+                "an existing record).",
+                "errors": {},
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiViewExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -63,33 +62,17 @@ ERROR_DESCRIPTIONS = {
     401: "Not authenticated: send `Authorization: Token <token>` (or log in).",
     403: "Authenticated, but your role may not do this.",
     404: "No such object, or not one you may see (also: a page number past the last page).",
-    409: "Valid, but the object's current state does not allow it.",
+    409: "Valid, but the current state does not allow it (the object's status, or a duplicate of "
+    "an existing record).",
+    429: "Too many requests: wait and retry.",
 }
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Error responses for ``extend_schema(responses=...)``: 401 always, plus ``codes``."""
+def errors(*codes: int, authenticated: bool = True) -> dict[int, OpenApiResponse]:
+    """Error responses for ``extend_schema(responses={200: …, **errors(400, 404)})``: ``codes``,
+    plus 401 unless the operation needs no authentication."""
+    wanted = {*codes, 401} if authenticated else set(codes)
     return {
         code: OpenApiResponse(ErrorOut, description=ERROR_DESCRIPTIONS[code])
-        for code in sorted({401, *codes})
+        for code in sorted(wanted)
     }
-
-
-class ObtainAuthTokenSchema(OpenApiViewExtension):
-    """Documents DRF's ``obtain_auth_token`` view: it answers ``{"token": …}`` or a 400 error."""
-
-    target_class = "rest_framework.authtoken.views.ObtainAuthToken"
-    match_subclasses = True
-    priority = 1  # before drf-spectacular's own (no-op on DRF >= 3.12) extension
-
-    def view_replacement(self) -> type:
-        @extend_schema(
-            responses={
-                200: inline_serializer("AuthTokenOut", {"token": serializers.CharField()}),
-                **errors(400),
-            }
-        )
-        class DocumentedObtainAuthToken(self.target):  # type: ignore[name-defined,misc]
-            pass
-
-        return DocumentedObtainAuthToken

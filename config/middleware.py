@@ -52,3 +52,28 @@ class SecurityHeadersMiddleware:
             response["Content-Security-Policy"] = policy
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Pages answer 503 (not 500) while the database is unreachable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError
+
+        if isinstance(exception, OperationalError | InterfaceError):
+            response = JsonResponse(
+                {
+                    "message": "The database is unavailable; nothing was changed. Retry shortly.",
+                    "errors": {},
+                },
+                status=503,
+            )
+            response["Retry-After"] = "5"
+            return response
+        return None
