@@ -629,4 +629,25 @@ VISITS = [
         "requested_by": "tel.manager",
         "purpose": "Furnace maintenance (demo).",
     },
+    # Cleared by law; held for review once the company's allied-nationals policy is switched on.
+    {
+        "vendor": ZEISS,
+        "facility": "Hua Hong Fab 7 building B",
+        "engineers": ["DE-9001"],
+        "tools": [],
+        "activity": "inspection",
+        "starts_in_days": 11,
+        "requested_by": "admin",
+        "purpose": "Optics inspection walk-through (demo).",
+    },
+    {
+        "vendor": SEMES,
+        "facility": "Samsung Xi'an NAND Fab",
+        "engineers": ["KR-8002"],
+        "tools": [],
+        "activity": "maintenance",
+        "starts_in_days": 13,
+        "requested_by": "admin",
+        "purpose": "Wet station maintenance (demo).",
+    },
 ]
