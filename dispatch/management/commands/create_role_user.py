@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--vendor", type=int, help="Vendor id (service managers belong to one vendor).")
+        parser.add_argument(
+            "--vendor", type=int, help="Vendor id (service managers belong to one vendor)."
+        )
         parser.add_argument("--password", help="Password (asked for when omitted).")
         parser.add_argument("--email", default="")
 
@@ -37,7 +39,13 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("A password is required.")
         with transaction.atomic():
-            user = user_model.objects.create_user(username=o["username"], password=password, email=o["email"], is_staff=True)
+            user = user_model.objects.create_user(
+                username=o["username"], password=password, email=o["email"], is_staff=True
+            )
             user.groups.add(Group.objects.get(name=o["role"]))
             UserProfile.objects.create(user=user, vendor=vendor)
-        self.stdout.write(self.style.SUCCESS(f"Created {user.username} ({o['role']}{', ' + vendor.name if vendor else ''})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {user.username} ({o['role']}{', ' + vendor.name if vendor else ''})."
+            )
+        )

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _events(n: int) -> list[AuditEvent]:
-    return [audit_record(event_type="reference_changed", object_type="test", object_id=i, new={"n": i}) for i in range(n)]
+    return [
+        audit_record(event_type="reference_changed", object_type="test", object_id=i, new={"n": i})
+        for i in range(n)
+    ]
 
 
 def test_an_intact_chain_verifies_ok(capsys):
@@ -27,7 +30,9 @@ def test_changing_one_stored_payload_fails_verification_and_names_that_event(cap
     events = _events(5)
     target = events[2]
     with connection.cursor() as cur:  # tampering bypasses the model, as an attacker would
-        cur.execute("UPDATE compliance_auditevent SET new = %s WHERE id = %s", ['{"n": 99}', target.pk])
+        cur.execute(
+            "UPDATE compliance_auditevent SET new = %s WHERE id = %s", ['{"n": 99}', target.pk]
+        )
     result = audit_chain_verify()
     assert not result.ok
     assert result.first_broken_id == target.pk

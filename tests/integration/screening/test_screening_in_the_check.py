@@ -17,7 +17,13 @@ from compliance.services import list_snapshot_import, match_review_mark
 from config.errors import ApplicationError
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
-from tests.factories import CustomerFactory, EngineerFactory, FacilityFactory, VendorFactory, make_user
+from tests.factories import (
+    CustomerFactory,
+    EngineerFactory,
+    FacilityFactory,
+    VendorFactory,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +40,13 @@ def smic_visit(rules, sample_list):
     engineer = EngineerFactory(vendor=vendor, name="Sanne Bakker", citizenships=["NL"])
     start = dt.date.today() + dt.timedelta(days=10)
     visit = services.visit_create(
-        requested_by=manager, vendor=vendor.pk, facility=fab.pk, engineers=[engineer.pk],
-        activity="maintenance", start_date=start, end_date=start,
+        requested_by=manager,
+        vendor=vendor.pk,
+        facility=fab.pk,
+        engineers=[engineer.pk],
+        activity="maintenance",
+        start_date=start,
+        end_date=start,
     )
     visit.refresh_from_db()
     return visit
@@ -68,11 +79,19 @@ def test_a_fab_owned_by_an_entity_list_party_is_held_citing_supplement_4(smic_vi
     assert "confirm" in hits[0]["notice"].lower()
 
 
-def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(smic_visit, tmp_path):
+def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(
+    smic_visit, tmp_path
+):
     approver = make_user("approver", role="approver")
     # Every hit on the owner needs a mark of its own (EL and CMIC entries).
     for hit in smic_visit.current_decision.result["screening"]:
-        match_review_mark(visit=smic_visit, party=hit["party"], entry_id=hit["entry_id"], reason="Different company: verified registration documents.", actor=approver)
+        match_review_mark(
+            visit=smic_visit,
+            party=hit["party"],
+            entry_id=hit["entry_id"],
+            reason="Different company: verified registration documents.",
+            actor=approver,
+        )
     smic_visit.refresh_from_db()
     assert smic_visit.status == VisitStatus.CLEARED, smic_visit.current_decision.result
     assert all(h["false_positive"] for h in smic_visit.current_decision.result["screening"])
@@ -96,7 +115,13 @@ def test_a_manager_cannot_mark_a_false_positive(smic_visit):
     manager = smic_visit.requested_by
     hit = smic_visit.current_decision.result["screening"][0]
     with pytest.raises(ApplicationError):
-        match_review_mark(visit=smic_visit, party=hit["party"], entry_id=hit["entry_id"], reason="not them", actor=manager)
+        match_review_mark(
+            visit=smic_visit,
+            party=hit["party"],
+            entry_id=hit["entry_id"],
+            reason="not them",
+            actor=manager,
+        )
     assert MatchReview.objects.count() == 0
 
 
@@ -109,7 +134,9 @@ def test_a_manager_cannot_mark_a_false_positive(smic_visit):
         ("no-results.json", '{"entries": []}', "results"),
     ],
 )
-def test_a_malformed_list_is_rejected_and_the_list_in_force_stays(sample_list, tmp_path, name, content, expected):
+def test_a_malformed_list_is_rejected_and_the_list_in_force_stays(
+    sample_list, tmp_path, name, content, expected
+):
     if content is None:
         header, rows = _rows()
         content = ",".join(header) + "\n" + ",".join(rows[0][:12]) + "\n"
@@ -129,13 +156,20 @@ def test_importing_the_same_file_with_if_changed_keeps_the_snapshot(sample_list)
 
 
 def test_a_stale_list_adds_a_review_finding_to_every_check(smic_visit, settings):
-    ListSnapshot.objects.filter(is_active=True).update(imported_at=timezone.now() - dt.timedelta(days=8))
+    ListSnapshot.objects.filter(is_active=True).update(
+        imported_at=timezone.now() - dt.timedelta(days=8)
+    )
     vendor = smic_visit.vendor
     fab = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
     start = dt.date.today() + dt.timedelta(days=10)
     visit = services.visit_create(
-        requested_by=smic_visit.requested_by, vendor=vendor.pk, facility=fab.pk,
-        engineers=[smic_visit.engineers.first().pk], activity="maintenance", start_date=start, end_date=start,
+        requested_by=smic_visit.requested_by,
+        vendor=vendor.pk,
+        facility=fab.pk,
+        engineers=[smic_visit.engineers.first().pk],
+        activity="maintenance",
+        start_date=start,
+        end_date=start,
     )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD
@@ -147,8 +181,13 @@ def test_importing_a_list_rechecks_only_visits_whose_hits_changed(smic_visit, tm
     other = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
     start = dt.date.today() + dt.timedelta(days=10)
     quiet = services.visit_create(
-        requested_by=smic_visit.requested_by, vendor=vendor.pk, facility=other.pk,
-        engineers=[smic_visit.engineers.first().pk], activity="maintenance", start_date=start, end_date=start,
+        requested_by=smic_visit.requested_by,
+        vendor=vendor.pk,
+        facility=other.pk,
+        engineers=[smic_visit.engineers.first().pk],
+        activity="maintenance",
+        start_date=start,
+        end_date=start,
     )
     header, rows = _rows()
     name_col = header.index("name")
@@ -168,7 +207,11 @@ def test_screening_search_api_explains_hits(sample_list, client):
     hits = r.json()["hits"]
     assert any(h["list"] == "EL" and "Huawei" in h["entry"] for h in hits)
     assert "confirm" in hits[0]["explanation"].lower()
-    r = c.post("/api/v1/screening/search/", {"name": "Taiwan Semiconductor Manufacturing Company Limited"}, format="json")
+    r = c.post(
+        "/api/v1/screening/search/",
+        {"name": "Taiwan Semiconductor Manufacturing Company Limited"},
+        format="json",
+    )
     assert r.json()["hits"] == []
     lists = c.get("/api/v1/screening/lists/").json()
     assert lists["results"][0]["counts"]["EL"] >= 1
