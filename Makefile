@@ -26,6 +26,7 @@ demo: migrate
 	$(BIN)/python manage.py load_rulepacks
 	$(BIN)/python manage.py import_screening_list compliance/screening/data/sample_csl.csv --if-changed
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_activity
 
 ## run: set up and serve the app at http://$(HOST):$(PORT) (SQLite, in-process checks, no Redis needed).
 run: demo

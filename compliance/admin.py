@@ -255,5 +255,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("object_id", "actor_name")
 
 
-
 from compliance.reports import admin as reports_admin  # noqa: E402,F401  (registers the weekly reports)

@@ -145,7 +145,8 @@ class CheckContext:
 
 
 def active_ruleset() -> RuleSet:
-    ruleset = RuleSet.objects.filter(is_active=True).first()
+    # The packs' text is only read to compile a version not yet cached in this process.
+    ruleset = RuleSet.objects.filter(is_active=True).defer("packs").first()
     if ruleset is None:
         raise ApplicationError("No rule set is loaded: run `manage.py load_rulepacks`.")
     return ruleset

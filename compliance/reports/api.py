@@ -1,0 +1,110 @@
+"""REST API of the weekly audit reports (auditors and approvers only).
+
+- ``GET /api/v1/reports/weekly/`` — the stored reports, newest first (paginated);
+- ``GET /api/v1/reports/weekly/{yyyy-Www}/?format=json|csv|pdf|html`` — one week's report
+  (``json`` by default). A complete week that has no stored report yet is generated and stored
+  first; a malformed, non-existent or unfinished week is a 400 naming the field ``week``.
+
+``format`` picks the report file here, not a DRF renderer: the views answer JSON themselves and
+return the CSV zip, PDF and HTML as downloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.models import AuditReport
+from compliance.reports import render, selectors, services
+from config.api_base import Pagination, errors
+
+
+class _JsonOnly(APIView):
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
+class ReportOut(serializers.ModelSerializer):
+    downloads = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditReport
+        fields = (
+            "week",
+            "period_start",
+            "period_end",
+            "time_zone",
+            "generated_at",
+            "content_hash",
+            "emailed_at",
+            "downloads",
+        )
+
+    def get_downloads(self, obj: AuditReport) -> dict[str, str]:
+        request = self.context.get("request")
+        base = f"/api/v1/reports/weekly/{obj.week}/"
+        if request is not None:
+            base = request.build_absolute_uri(base)
+        return {fmt: f"{base}?format={fmt}" for fmt in services.FORMATS}
+
+
+class WeeklyReportListApi(_JsonOnly):
+    pagination_class = Pagination  # for the schema: the list is paginated below
+
+    @extend_schema(
+        responses={200: ReportOut(many=True), **errors(403, 404)},
+        summary="Stored weekly audit reports",
+    )
+    def get(self, request: Request) -> Response:
+        reports = selectors.report_list(user=request.user)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(reports, request, view=self)
+        out = ReportOut(page, many=True, context={"request": request})
+        return paginator.get_paginated_response(out.data)
+
+
+class WeeklyReportDetailApi(_JsonOnly):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "week",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="ISO week as YYYY-Www, e.g. 2026-W47; it must have ended.",
+            ),
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=list(services.FORMATS),
+                description="json (default), csv (a zip of one CSV per table), pdf or html.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "text/html"): OpenApiTypes.STR,
+            **errors(400, 403, 404),
+        },
+        summary="One week's audit report",
+    )
+    def get(self, request: Request, week: str) -> Any:
+        selectors.report_reader_check(request.user)
+        fmt = services.report_format_check(request.query_params.get("format") or "json")
+        report = services.report_weekly_ensure(week=services.report_week_parse(week))
+        if fmt == "json":
+            return Response(render.report_document(report.content, services.report_meta(report)))
+        data, content_type, filename = services.report_file(report, fmt)
+        response = HttpResponse(data, content_type=content_type)
+        disposition = "inline" if fmt == "html" else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        response["X-Content-Hash"] = report.content_hash
+        return response

@@ -1,0 +1,1 @@
+from tests.integration.reports.scenario import activity  # noqa: F401
