@@ -64,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_auditevent",
         "compliance.view_hold",
         "compliance.approve_hold",
+        "compliance.view_auditreport",
         "compliance.view_countrygroupmembership",
     ],
     Role.AUDITOR: [
@@ -85,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_auditevent",
         "compliance.view_hold",
         "compliance.view_countrygroupmembership",
+        "compliance.view_auditreport",
     ],
 }
 
