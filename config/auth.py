@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.api_base import errors
 from config.authentication import token_expires_at
 
 
@@ -33,10 +34,13 @@ class ObtainTokenApi(APIView):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses=inline_serializer(
-            "TokenOut",
-            {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
-        ),
+        responses={
+            200: inline_serializer(
+                "TokenOut",
+                {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            ),
+            **errors(400, 429, authenticated=False),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})

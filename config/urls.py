@@ -51,3 +51,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("dispatch.urls")),
 ]
+
+# Unknown URLs under /api/ answer in the API error shape (JSON), not an HTML page.
+handler404 = "config.api.not_found"

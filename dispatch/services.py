@@ -444,6 +444,11 @@ def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facili
         customer=customer_obj, **{k: v for k, v in fields.items() if k in FACILITY_FIELDS}
     )
     _full_clean(facility, errors, exclude=["customer", "country"])
+    if (
+        customer_obj is not None
+        and Facility.objects.filter(customer=customer_obj, name=fields.get("name")).exists()
+    ):
+        errors.add("name", "This customer already has a facility with this name.")
     errors.raise_if_any("The facility was not saved.")
     with transaction.atomic():
         facility.save()
@@ -521,6 +526,13 @@ def tool_create(
         subject_to_ear=subject_to_ear,
     )
     _full_clean(tool, errors, exclude=["facility", "oem"])
+    if (
+        oem_obj is not None
+        and Tool.objects.filter(oem=oem_obj, serial_number=serial_number).exists()
+    ):
+        errors.add(
+            "serial_number", "A tool of this OEM with this serial number is already recorded."
+        )
     errors.raise_if_any("The tool was not saved.")
     with transaction.atomic():
         tool.save()

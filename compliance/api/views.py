@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from compliance import engine, services
 from compliance.models import AuditEvent, ListSnapshot, Rule
-from config.api_base import StrictSerializer, paginated
+from config.api_base import Pagination, StrictSerializer, errors, id_field, paginated
 from config.errors import ApplicationError
 from dispatch.api.views import visit_for
 
@@ -22,7 +22,7 @@ class CheckApi(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **errors(400)},
         summary="Dry-run check of a visit document",
     )
     def post(self, request: Request) -> Response:
@@ -62,7 +62,7 @@ class EventOut(serializers.Serializer):
 
 
 class VisitHistoryApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         decisions = visit.decisions.order_by("-decided_at", "-pk")[:200]
@@ -80,6 +80,10 @@ class VisitHistoryApi(APIView):
 
 
 class RuleOut(serializers.ModelSerializer):
+    # An IRI, not always a URI: the Korean pack cites https://www.law.go.kr/법령/…, which the
+    # model's URLField stores as is but which fails the "uri" format the schema would declare.
+    source_url = serializers.CharField()
+
     class Meta:
         model = Rule
         fields = (
@@ -102,7 +106,9 @@ class RuleOut(serializers.ModelSerializer):
 
 
 class RuleListApi(APIView):
-    @extend_schema(responses=RuleOut(many=True))
+    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+
+    @extend_schema(responses={200: RuleOut(many=True), **errors(400, 404)})
     def get(self, request: Request) -> Response:
         ruleset = services.active_ruleset()
         return paginated(request, ruleset.rules.order_by("jurisdiction", "code"), RuleOut, self)
@@ -137,7 +143,9 @@ class SnapshotOut(serializers.ModelSerializer):
 
 
 class ScreeningListsApi(APIView):
-    @extend_schema(responses=SnapshotOut(many=True))
+    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+
+    @extend_schema(responses={200: SnapshotOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         return paginated(
             request, ListSnapshot.objects.order_by("-imported_at", "-pk"), SnapshotOut, self
@@ -148,9 +156,22 @@ class ScreeningSearchIn(StrictSerializer):
     name = serializers.CharField(max_length=300)
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_null=True)
 
+    def validate_country(self, value: str | None) -> str | None:
+        """An ISO 3166-1 alpha-2 code (any case), as the matcher requires (else it raises)."""
+        if value is None:
+            return None
+        from dispatch.countries import is_country_code
+
+        code = value.strip().upper()
+        if not is_country_code(code):
+            raise serializers.ValidationError(
+                f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, NL)."
+            )
+        return code
+
 
 class ScreeningSearchApi(APIView):
-    @extend_schema(request=ScreeningSearchIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=ScreeningSearchIn, responses={200: OpenApiTypes.OBJECT, **errors(400)})
     def post(self, request: Request) -> Response:
         s = ScreeningSearchIn(data=request.data)
         s.is_valid(raise_exception=True)
@@ -163,7 +184,7 @@ class ScreeningSearchApi(APIView):
 
 class JustificationIn(StrictSerializer):
     justification = serializers.CharField(max_length=5000)
-    licence = serializers.IntegerField(required=False, allow_null=True)
+    licence = id_field(required=False, allow_null=True)
 
 
 class RejectIn(StrictSerializer):
@@ -177,7 +198,10 @@ def _visit_out(request: Request, pk: int) -> dict[str, Any]:
 
 
 class VisitApproveApi(APIView):
-    @extend_schema(request=JustificationIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=JustificationIn,
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)},
+    )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         s = JustificationIn(data=request.data)
@@ -192,7 +216,9 @@ class VisitApproveApi(APIView):
 
 
 class VisitRejectApi(APIView):
-    @extend_schema(request=RejectIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=RejectIn, responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)}
+    )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         s = RejectIn(data=request.data)
@@ -204,7 +230,7 @@ class VisitRejectApi(APIView):
 
 
 class VisitSuggestionsApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         return Response(services.visit_suggestions(visit=visit, user=request.user))
@@ -220,7 +246,7 @@ class ImpactIn(StrictSerializer):
 class RuleImpactApi(APIView):
     """Preview which open visits a policy switch would change; activate only when asked."""
 
-    @extend_schema(request=ImpactIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=ImpactIn, responses={200: OpenApiTypes.OBJECT, **errors(400, 403)})
     def post(self, request: Request) -> Response:
         from config.errors import PermissionDenied
         from dispatch import roles
@@ -283,29 +309,27 @@ class LicenceIn(StrictSerializer):
     authority = serializers.CharField(max_length=20)
     kind = serializers.CharField(max_length=10, default="licence")
     number = serializers.CharField(max_length=100)
-    holder = serializers.IntegerField(required=False, allow_null=True)
+    holder = id_field(required=False, allow_null=True)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
-    facilities = serializers.ListField(
-        child=serializers.IntegerField(), max_length=200, default=list
-    )
-    owners = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    facilities = serializers.ListField(child=id_field(), max_length=200, default=list)
+    owners = serializers.ListField(child=id_field(), max_length=200, default=list)
     activities = serializers.ListField(
         child=serializers.CharField(max_length=30), max_length=20, default=list
     )
     classifications = serializers.ListField(
         child=serializers.CharField(max_length=50), max_length=50, default=list
     )
-    engineers = serializers.ListField(
-        child=serializers.IntegerField(), max_length=200, default=list
-    )
+    engineers = serializers.ListField(child=id_field(), max_length=200, default=list)
     conditions = serializers.CharField(
         max_length=5000, required=False, allow_blank=True, default=""
     )
 
 
 class LicenceListApi(APIView):
-    @extend_schema(responses=LicenceOut(many=True))
+    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+
+    @extend_schema(responses={200: LicenceOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         from compliance.models import Licence
 
@@ -314,7 +338,7 @@ class LicenceListApi(APIView):
         )
         return paginated(request, qs, LicenceOut, self)
 
-    @extend_schema(request=LicenceIn, responses={201: LicenceOut})
+    @extend_schema(request=LicenceIn, responses={201: LicenceOut, **errors(400, 403, 409)})
     def post(self, request: Request) -> Response:
         s = LicenceIn(data=request.data)
         s.is_valid(raise_exception=True)
@@ -323,7 +347,7 @@ class LicenceListApi(APIView):
 
 
 class FalsePositiveIn(StrictSerializer):
-    visit = serializers.IntegerField()
+    visit = id_field()
     party = serializers.CharField(max_length=30)
     entry_id = serializers.CharField(max_length=100)
     reason = serializers.CharField(max_length=5000)
@@ -332,7 +356,9 @@ class FalsePositiveIn(StrictSerializer):
 class FalsePositiveApi(APIView):
     """Mark a screening hit of a visit's party as a false positive (approvers)."""
 
-    @extend_schema(request=FalsePositiveIn, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=FalsePositiveIn, responses={201: OpenApiTypes.OBJECT, **errors(400, 403, 404)}
+    )
     def post(self, request: Request) -> Response:
         s = FalsePositiveIn(data=request.data)
         s.is_valid(raise_exception=True)
@@ -360,7 +386,9 @@ class FalsePositiveApi(APIView):
 class AuditEventListApi(APIView):
     """The audit log, newest first (approvers and auditors)."""
 
-    @extend_schema(responses=EventOut(many=True))
+    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+
+    @extend_schema(responses={200: EventOut(many=True), **errors(403, 404)})
     def get(self, request: Request) -> Response:
         from config.errors import PermissionDenied
         from dispatch import roles

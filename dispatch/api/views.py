@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_base import paginated
+from config.api_base import MAX_ID, Pagination, errors, paginated
 from config.errors import NotFound, PermissionDenied
 from dispatch import roles, selectors, services
 from dispatch.api import serializers as s
@@ -33,6 +33,7 @@ def _deny_read_only(user: Any) -> None:
 class _ReferenceApi(APIView):
     """List (scoped to what the user may see) and create through a service."""
 
+    pagination_class = Pagination  # for the schema: lists are paginated by ``paginated()``
     output: type
     input: type
     create: Callable[..., Any]
@@ -69,11 +70,11 @@ class VendorListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.vendors_visible_to(request.user)
 
-    @extend_schema(responses=s.VendorOut(many=True))
+    @extend_schema(responses={200: s.VendorOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.VendorIn, responses={201: s.VendorOut})
+    @extend_schema(request=s.VendorIn, responses={201: s.VendorOut, **errors(400, 403, 409)})
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -84,7 +85,7 @@ class VendorDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.vendors_visible_to(request.user)
 
-    @extend_schema(responses=s.VendorOut)
+    @extend_schema(responses={200: s.VendorOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -97,11 +98,13 @@ class EngineerListApi(_ReferenceApi):
             "citizenships", "residencies"
         )
 
-    @extend_schema(responses=s.EngineerOut(many=True))
+    @extend_schema(responses={200: s.EngineerOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.EngineerIn, responses={201: s.EngineerOut})
+    @extend_schema(
+        request=s.EngineerIn, responses={201: s.EngineerOut, **errors(400, 403, 404, 409)}
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -114,7 +117,7 @@ class EngineerDetailApi(_ReferenceDetailApi):
             "citizenships", "residencies"
         )
 
-    @extend_schema(responses=s.EngineerOut)
+    @extend_schema(responses={200: s.EngineerOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -125,11 +128,11 @@ class CustomerListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Customer.objects.all()
 
-    @extend_schema(responses=s.CustomerOut(many=True))
+    @extend_schema(responses={200: s.CustomerOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.CustomerIn, responses={201: s.CustomerOut})
+    @extend_schema(request=s.CustomerIn, responses={201: s.CustomerOut, **errors(400, 403, 409)})
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -140,7 +143,7 @@ class CustomerDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Customer.objects.all()
 
-    @extend_schema(responses=s.CustomerOut)
+    @extend_schema(responses={200: s.CustomerOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -151,11 +154,13 @@ class FacilityListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Facility.objects.select_related("customer")
 
-    @extend_schema(responses=s.FacilityOut(many=True))
+    @extend_schema(responses={200: s.FacilityOut(many=True), **errors(404)})
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.FacilityIn, responses={201: s.FacilityOut})
+    @extend_schema(
+        request=s.FacilityIn, responses={201: s.FacilityOut, **errors(400, 403, 404, 409)}
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -166,7 +171,7 @@ class FacilityDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Facility.objects.all()
 
-    @extend_schema(responses=s.FacilityOut)
+    @extend_schema(responses={200: s.FacilityOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -177,20 +182,21 @@ class ToolListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         qs = selectors.tools_visible_to(request.user)
         facility = request.query_params.get("facility")
-        if facility and facility.isdigit():
-            qs = qs.filter(facility_id=int(facility))
+        if facility and facility.isascii() and facility.isdigit():
+            # Past MAX_ID no facility exists (and SQLite would overflow on the lookup).
+            qs = qs.filter(facility_id=int(facility)) if int(facility) <= MAX_ID else qs.none()
         return qs
 
     @extend_schema(
         parameters=[
             OpenApiParameter("facility", int, description="Only the tools of this facility.")
         ],
-        responses=s.ToolOut(many=True),
+        responses={200: s.ToolOut(many=True), **errors(404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.ToolIn, responses={201: s.ToolOut})
+    @extend_schema(request=s.ToolIn, responses={201: s.ToolOut, **errors(400, 403, 404, 409)})
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -201,7 +207,7 @@ class ToolDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.tools_visible_to(request.user)
 
-    @extend_schema(responses=s.ToolOut)
+    @extend_schema(responses={200: s.ToolOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -216,6 +222,8 @@ def visit_for(request: Request, pk: int) -> Visit:
 
 
 class VisitListApi(APIView):
+    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str),
@@ -229,7 +237,7 @@ class VisitListApi(APIView):
             ),
             OpenApiParameter("search", str),
         ],
-        responses=s.VisitListOut(many=True),
+        responses={200: s.VisitListOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
@@ -253,7 +261,7 @@ class VisitListApi(APIView):
             )
         return paginated(request, qs.order_by("-created_at", "-pk"), s.VisitListOut, self)
 
-    @extend_schema(request=s.VisitIn, responses={201: s.VisitOut})
+    @extend_schema(request=s.VisitIn, responses={201: s.VisitOut, **errors(400, 403, 404)})
     def post(self, request: Request) -> Response:
         data = _validated(s.VisitIn, request.data)
         visit = services.visit_create(requested_by=request.user, **data)
@@ -262,13 +270,13 @@ class VisitListApi(APIView):
 
 
 class VisitDetailApi(APIView):
-    @extend_schema(responses=s.VisitOut)
+    @extend_schema(responses={200: s.VisitOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.VisitOut(visit_for(request, pk)).data)
 
 
 class VisitCancelApi(APIView):
-    @extend_schema(request=s.ReasonIn, responses=s.VisitOut)
+    @extend_schema(request=s.ReasonIn, responses={200: s.VisitOut, **errors(400, 403, 404)})
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         data = _validated(s.ReasonIn, request.data or {})
@@ -277,7 +285,7 @@ class VisitCancelApi(APIView):
 
 
 class VisitRecheckApi(APIView):
-    @extend_schema(request=None, responses={202: s.VisitOut})
+    @extend_schema(request=None, responses={202: s.VisitOut, **errors(403, 404, 409)})
     def post(self, request: Request, pk: int) -> Response:
         from compliance.services import visit_request_recheck
 

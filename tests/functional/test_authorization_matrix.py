@@ -30,7 +30,9 @@ def world(rules, sample_list):
         "fab": fab,
         "tehran": tehran,
         "us_engineer": EngineerFactory(vendor=lam, citizenships=["US"], home_country="US"),
-        "tool": ToolFactory(facility=fab, oem=lam, classifications={"US": ["3B001.c"]}, subject_to_ear=True),
+        "tool": ToolFactory(
+            facility=fab, oem=lam, classifications={"US": ["3B001.c"]}, subject_to_ear=True
+        ),
         "manager": make_user("lam.manager", role="service_manager", vendor=lam),
         "asml_manager": make_user("asml.manager", role="service_manager", vendor=asml),
         "approver": make_user("approver", role="approver"),
@@ -42,9 +44,14 @@ def world(rules, sample_list):
 
 def _file(w, *, by="manager", facility="fab"):
     return services.visit_create(
-        requested_by=w[by], vendor=w["lam"].pk, facility=w[facility].pk, engineers=[w["us_engineer"].pk],
-        tools=[w["tool"].pk] if facility == "fab" else [], activity="maintenance",
-        start_date=START, end_date=START + dt.timedelta(days=1),
+        requested_by=w[by],
+        vendor=w["lam"].pk,
+        facility=w[facility].pk,
+        engineers=[w["us_engineer"].pk],
+        tools=[w["tool"].pk] if facility == "fab" else [],
+        activity="maintenance",
+        start_date=START,
+        end_date=START + dt.timedelta(days=1),
     )
 
 
@@ -68,16 +75,25 @@ def _allowed_admin(response) -> bool:
     """The admin answers an allowed POST with a redirect to the list; a refusal re-renders the form
     with errors (200), forbids (403) or redirects away because the object does not exist for the user."""
     if response.status_code == 302:
-        return "/login/" not in response["Location"] and response["Location"].rstrip("/").endswith(("/hold", "/visit"))
+        return "/login/" not in response["Location"] and response["Location"].rstrip("/").endswith(
+            ("/hold", "/visit")
+        )
     return False
 
 
 def _approve_admin(user, visit, **data):
-    return _admin(user).post(f"/admin/compliance/hold/{visit.pk}/approve/", {"justification": "Reviewed the findings; release.", **data})
+    return _admin(user).post(
+        f"/admin/compliance/hold/{visit.pk}/approve/",
+        {"justification": "Reviewed the findings; release.", **data},
+    )
 
 
 def _approve_api(user, visit, **data):
-    return _api(user).post(f"/api/v1/visits/{visit.pk}/approve/", {"justification": "Reviewed the findings; release.", **data}, format="json")
+    return _api(user).post(
+        f"/api/v1/visits/{visit.pk}/approve/",
+        {"justification": "Reviewed the findings; release.", **data},
+        format="json",
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,17 +102,29 @@ def _approve_api(user, visit, **data):
 )
 def test_filing_a_visit(world, role, expected):
     body = {
-        "vendor": world["lam"].pk, "facility": world["fab"].pk, "engineers": [world["us_engineer"].pk], "tools": [],
-        "activity": "maintenance", "mode": "on_site", "start_date": START.isoformat(), "end_date": START.isoformat(),
+        "vendor": world["lam"].pk,
+        "facility": world["fab"].pk,
+        "engineers": [world["us_engineer"].pk],
+        "tools": [],
+        "activity": "maintenance",
+        "mode": "on_site",
+        "start_date": START.isoformat(),
+        "end_date": START.isoformat(),
     }
     api = _allowed_api(_api(world[role]).post("/api/v1/visits/", body, format="json"))
-    admin = _admin(world[role]).post("/admin/dispatch/visit/add/", {**body, "tools": [], "purpose": ""})
+    admin = _admin(world[role]).post(
+        "/admin/dispatch/visit/add/", {**body, "tools": [], "purpose": ""}
+    )
     assert api is expected
-    assert (admin.status_code == 302 and admin["Location"].endswith("/admin/dispatch/visit/")) is expected
+    assert (
+        admin.status_code == 302 and admin["Location"].endswith("/admin/dispatch/visit/")
+    ) is expected
     assert Visit.objects.count() == (2 if expected else 0)
 
 
-@pytest.mark.parametrize(("role", "expected"), [("asml_manager", False), ("approver", True), ("auditor", True)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("asml_manager", False), ("approver", True), ("auditor", True)]
+)
 def test_viewing_another_vendors_visit(world, role, expected):
     visit = _file(world)
     api = _api(world[role]).get(f"/api/v1/visits/{visit.pk}/")
@@ -110,7 +138,13 @@ def test_viewing_another_vendors_visit(world, role, expected):
 def test_nobody_approves_their_own_request(world):
     visit = _file(world, by="boss")  # a superuser may file and approve, but never their own request
     assert visit.__class__.objects.get(pk=visit.pk).status == VisitStatus.ON_HOLD
-    Licence.objects.create(authority="BIS", number="L-1", holder=world["lam"], valid_from=START, valid_until=START + dt.timedelta(days=30)).facilities.set([world["fab"]])
+    Licence.objects.create(
+        authority="BIS",
+        number="L-1",
+        holder=world["lam"],
+        valid_from=START,
+        valid_until=START + dt.timedelta(days=30),
+    ).facilities.set([world["fab"]])
     licence = Licence.objects.get(number="L-1")
     api = _approve_api(world["boss"], visit, licence=licence.pk)
     admin = _approve_admin(world["boss"], visit, licence=licence.pk)
@@ -121,7 +155,9 @@ def test_nobody_approves_their_own_request(world):
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.ON_HOLD
 
 
-def test_an_approver_may_not_approve_a_licence_required_hold_without_a_covering_licence_but_may_with_one(world):
+def test_an_approver_may_not_approve_a_licence_required_hold_without_a_covering_licence_but_may_with_one(
+    world,
+):
     visit, second = _file(world), _file(world)
     assert visit.__class__.objects.get(pk=visit.pk).current_decision.outcome == "licence_required"
     api = _approve_api(world["approver"], visit)
@@ -129,12 +165,24 @@ def test_an_approver_may_not_approve_a_licence_required_hold_without_a_covering_
     assert api.status_code == 400 and "licence" in api.json()["errors"]
     assert not _allowed_admin(admin) and b"licence" in admin.content
     # A licence of another authority does not cover a BIS requirement.
-    wrong = Licence.objects.create(authority="METI", number="J-1", holder=world["lam"], valid_from=START, valid_until=START + dt.timedelta(days=30))
+    wrong = Licence.objects.create(
+        authority="METI",
+        number="J-1",
+        holder=world["lam"],
+        valid_from=START,
+        valid_until=START + dt.timedelta(days=30),
+    )
     wrong.facilities.set([world["fab"]])
     assert _approve_api(world["approver"], visit, licence=wrong.pk).status_code == 400
     assert not _allowed_admin(_approve_admin(world["approver"], visit, licence=wrong.pk))
     # Recorded directly (no re-check yet), so that the approver attaches it to this hold.
-    right = Licence.objects.create(authority="BIS", number="L-2", holder=world["lam"], valid_from=START, valid_until=START + dt.timedelta(days=30))
+    right = Licence.objects.create(
+        authority="BIS",
+        number="L-2",
+        holder=world["lam"],
+        valid_from=START,
+        valid_until=START + dt.timedelta(days=30),
+    )
     right.facilities.set([world["fab"]])
     assert _allowed_api(_approve_api(world["approver"], visit, licence=right.pk))
     assert _allowed_admin(_approve_admin(world["approver"], second, licence=right.pk))
@@ -152,7 +200,9 @@ def test_a_prohibited_visit_cannot_be_approved(world):
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BLOCKED
 
 
-@pytest.mark.parametrize(("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)]
+)
 def test_rejecting_a_hold(world, role, expected):
     first, second = _file(world), _file(world)
     body = {"justification": "Customer fab is not eligible."}
@@ -161,17 +211,27 @@ def test_rejecting_a_hold(world, role, expected):
     assert _allowed_api(api) is expected
     assert _allowed_admin(admin) is expected
     expected_status = VisitStatus.REJECTED if expected else VisitStatus.ON_HOLD
-    assert {Visit.objects.get(pk=first.pk).status, Visit.objects.get(pk=second.pk).status} == {expected_status}
+    assert {Visit.objects.get(pk=first.pk).status, Visit.objects.get(pk=second.pk).status} == {
+        expected_status
+    }
 
 
-@pytest.mark.parametrize(("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)]
+)
 def test_editing_the_rules_in_force(world, role, expected):
     from compliance.models import RuleSet
 
     policy = RuleSet.objects.get(is_active=True).rules.filter(is_policy=True).first()
-    api = _api(world[role]).post("/api/v1/rules/impact/", {"enabled_policies": [policy.code], "activate": True}, format="json")
+    api = _api(world[role]).post(
+        "/api/v1/rules/impact/",
+        {"enabled_policies": [policy.code], "activate": True},
+        format="json",
+    )
     assert _allowed_api(api) is expected
-    admin = _admin(world[role]).post("/admin/compliance/ruleset/policies/", {"enabled": [], "activate": "1"})
+    admin = _admin(world[role]).post(
+        "/admin/compliance/ruleset/policies/", {"enabled": [], "activate": "1"}
+    )
     assert (admin.status_code == 302) is expected
     # Allowed: the API switched the policy on, the admin switched it back off (the original version
     # is reused, not duplicated). Refused: nothing changed.
@@ -179,7 +239,9 @@ def test_editing_the_rules_in_force(world, role, expected):
     assert RuleSet.objects.count() == (2 if expected else 1)
 
 
-@pytest.mark.parametrize(("role", "expected"), [("manager", False), ("auditor", True), ("approver", True)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("manager", False), ("auditor", True), ("approver", True)]
+)
 def test_reading_the_audit_log(world, role, expected):
     _file(world)
     assert _allowed_api(_api(world[role]).get("/api/v1/audit/events/")) is expected
