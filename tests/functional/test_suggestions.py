@@ -101,7 +101,7 @@ def test_suggestions_list_only_engineers_who_would_clear_and_filing_with_the_fir
 def test_suggestions_take_a_fixed_number_of_queries_whatever_the_number_of_candidates(held_visit):
     from compliance.services import visit_suggestions
 
-    visit, manager = held_visit
+    visit, _manager = held_visit
     with CaptureQueriesContext(connection) as few:
         visit_suggestions(visit=visit)
     for i in range(20):
