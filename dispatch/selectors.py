@@ -43,3 +43,16 @@ def vendors_visible_to(user: Any) -> QuerySet[Vendor]:
         return Vendor.objects.all()
     vendor_id = roles.user_vendor_id(user)
     return Vendor.objects.filter(pk=vendor_id) if vendor_id else Vendor.objects.none()
+
+
+# The stored decision's document and inputs are large JSON; lists only need its outcome.
+DECISION_HEAVY_FIELDS = (
+    "current_decision__document",
+    "current_decision__result",
+    "current_decision__screening_input",
+    "current_decision__licences_input",
+)
+
+
+def visits_for_list(user: Any) -> QuerySet[Visit]:
+    return visits_visible_to(user).defer(*DECISION_HEAVY_FIELDS)

@@ -66,7 +66,7 @@ def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
 @login_required
 def visit_list(request: HttpRequest) -> HttpResponse:
     form = VisitFilterForm(request.GET or None)
-    visits = selectors.visits_visible_to(request.user)
+    visits = selectors.visits_for_list(request.user)
     if form.is_valid():
         if form.cleaned_data["status"]:
             visits = visits.filter(status=form.cleaned_data["status"])

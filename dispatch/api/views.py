@@ -241,7 +241,7 @@ class VisitListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
-        qs = selectors.visits_visible_to(request.user).prefetch_related("engineers", "tools")
+        qs = selectors.visits_for_list(request.user).prefetch_related("engineers", "tools")
         if "status" in filters:
             qs = qs.filter(status__in=filters["status"].split(","))
         if "facility" in filters:
