@@ -50,6 +50,7 @@ def env() -> dict[str, str]:
         "CELERY_VISIBILITY_TIMEOUT": "20",
         "API_TOKEN_THROTTLE": "1000/min",
         "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "60",
     }
 
 
@@ -188,7 +189,23 @@ def main() -> int:
     fixture = setup()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    web = Proc("web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"])
+    web = Proc(
+        "web",
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+        ],
+    )
     worker = Proc(
         "worker",
         [
@@ -241,18 +258,19 @@ def main() -> int:
         token = body["token"]
 
         n = args.visits
-        faults = {
-            int(n * 0.15): ("kill worker", lambda: (worker.kill(), worker.start())),
-            int(n * 0.30): ("restart redis", restart_redis),
-            int(n * 0.45): ("kill worker", lambda: (worker.kill(), worker.start())),
-            int(n * 0.60): ("restart postgres", restart_postgres),
-            int(n * 0.75): ("kill worker", lambda: (worker.kill(), worker.start())),
-        }
+        # The run is cut into six batches; each fault starts with its batch, so requests are in
+        # flight (and the worker busy with the backlog) while it happens.
+        faults = [
+            ("kill worker", lambda: (worker.kill(), worker.start())),
+            ("restart redis", restart_redis),
+            ("kill worker", lambda: (worker.kill(), worker.start())),
+            ("restart postgres", restart_postgres),
+            ("kill worker", lambda: (worker.kill(), worker.start())),
+        ]
         accepted: list[int] = []
         refused_503 = 0
         other_errors: list[str] = []
         lock = threading.Lock()
-        counter = {"sent": 0}
 
         def submit(i: int) -> None:
             nonlocal refused_503
@@ -266,13 +284,13 @@ def main() -> int:
                 "end_date": fixture["start"],
                 "purpose": f"chaos {i}",
             }
-            for attempt in range(3):
+            for attempt in range(5):
                 status, resp = http("POST", f"{base}/api/v1/visits/", body, token)
                 if status == 201:
                     with lock:
                         accepted.append(resp["id"])
                     return
-                if status == 503:
+                if status in (0, 502, 503):  # unavailable: a clear answer; retry as a client would
                     with lock:
                         refused_503 += 1
                     time.sleep(1 + attempt)
@@ -282,15 +300,18 @@ def main() -> int:
                 return
 
         log(f"submitting {n} visits with {args.threads} threads")
+        batches = [list(range(j * n // 6, (j + 1) * n // 6)) for j in range(6)]
         with ThreadPoolExecutor(args.threads) as pool:
-            for i in range(n):
-                if i in faults:
-                    name, action = faults[i]
-                    log(f"chaos at submission {i}: {name}")
-                    action()
-                pool.submit(submit, i)
-                counter["sent"] += 1
-                time.sleep(0.005)
+            for j, batch in enumerate(batches):
+                fault = None
+                if 1 <= j <= len(faults):
+                    name, action = faults[j - 1]
+                    log(f"chaos with batch {j + 1} of 6: {name}")
+                    fault = threading.Thread(target=action)
+                    fault.start()
+                list(pool.map(submit, batch))
+                if fault:
+                    fault.join()
         log(
             f"accepted {len(accepted)}, refused with 503 {refused_503}, other errors {len(other_errors)}"
         )
