@@ -27,6 +27,12 @@ def visits_for_documents(visit_ids: Iterable[int]) -> QuerySet[Visit]:
     return (
         Visit.objects.filter(pk__in=list(visit_ids))
         .select_related("vendor", "facility__customer", "current_decision")
+        # The previous decision is read for its outcome, digest and findings only.
+        .defer(
+            "current_decision__document",
+            "current_decision__screening_input",
+            "current_decision__licences_input",
+        )
         .prefetch_related(
             "tools",
             Prefetch(

@@ -489,6 +489,15 @@ def decisions_record(
             for v in Visit.objects.select_for_update(of=("self",))
             .filter(pk__in=[i.visit_id for i in items])
             .select_related("current_decision", "approval__decision")
+            .defer(
+                "current_decision__document",
+                "current_decision__screening_input",
+                "current_decision__licences_input",
+                "approval__decision__document",
+                "approval__decision__screening_input",
+                "approval__decision__licences_input",
+                "approval__decision__result",
+            )
         }
         decisions: list[Decision] = []
         findings: list[Finding] = []

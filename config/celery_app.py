@@ -5,10 +5,24 @@ Settings live in ``config.settings`` under the ``CELERY_`` prefix.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("dispatch_compliance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task: object = None, **kwargs: object) -> None:
+    """Drop a connection that is too old or broken (e.g. after a PostgreSQL restart) between tasks;
+    healthy ones are reused (CELERY_DB_REUSE_MAX). Not for tasks run in-process (embedded mode):
+    they share the caller's connection and may run inside its transaction."""
+    request = getattr(task, "request", None)
+    if request is not None and getattr(request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

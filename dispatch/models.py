@@ -328,7 +328,12 @@ class Visit(models.Model):
                 violation_error_message="The end date cannot be before the start date.",
             ),
         ]
-        indexes = [models.Index(fields=["status", "end_date"])]
+        indexes = [
+            models.Index(fields=["status", "end_date"]),
+            # Visit lists: newest first, overall and per vendor.
+            models.Index(fields=["-created_at", "-id"], name="visit_newest_idx"),
+            models.Index(fields=["vendor", "-created_at", "-id"], name="visit_vendor_newest_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Visit #{self.pk}: {self.get_activity_display()} at {self.facility.name}"

@@ -195,6 +195,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Reuse a pool process's database connection across tasks (Celery's Django fix-up would otherwise
+# close it after every task); config/celery_app.py still applies CONN_MAX_AGE and health checks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sweep-unchecked-visits": {

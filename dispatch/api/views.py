@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from config.api_base import MAX_ID, Pagination, errors, paginated
 from config.errors import NotFound, PermissionDenied
 from dispatch import roles, selectors, services
 from dispatch.api import serializers as s
-from dispatch.models import Customer, Facility, Visit
+from dispatch.models import Customer, Engineer, Facility, Tool, Visit
 
 
 def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
@@ -241,7 +241,10 @@ class VisitListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
-        qs = selectors.visits_for_list(request.user).prefetch_related("engineers", "tools")
+        qs = selectors.visits_for_list(request.user).prefetch_related(
+            Prefetch("engineers", queryset=Engineer.objects.only("id")),
+            Prefetch("tools", queryset=Tool.objects.only("id")),
+        )
         if "status" in filters:
             qs = qs.filter(status__in=filters["status"].split(","))
         if "facility" in filters:
