@@ -119,9 +119,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             if not exc.errors:
                 form.add_error(None, exc.message)
         else:
-            messages.success(
-                request, f"Visit #{visit.pk} filed; the compliance check is under way."
-            )
+            messages.success(request, f"Visit #{visit.pk} filed.")
             return redirect("visit-detail", pk=visit.pk)
     return render(request, "dispatch/visit_form.html", {"form": form})
 
