@@ -779,10 +779,6 @@ def _comparable(result: dict[str, Any]) -> dict[str, Any]:
 def decision_replay(decision: Decision) -> ReplayResult:
     """Re-evaluate the stored document with the stored rule set, hits, licences and list version."""
     original = decision.result
-    if decision.error:
-        # A system decision replays to itself only if the same failure recurs; re-run the engine
-        # on the stored document and report the difference instead.
-        pass
     if decision.ruleset is None:
         return ReplayResult(False, ["the decision has no stored rule set"], original, {})
     compiled = runtime.compiled_ruleset(decision.ruleset)
@@ -983,20 +979,6 @@ def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> 
         if RuleSet.objects.filter(pk=ruleset.pk, is_active=True).exists():
             return 0
         return _ruleset_activate(ruleset, actor=actor, note=note)
-
-
-def policy_switch(*, code: str, enabled: bool, actor: Any = None) -> RuleSet:
-    current = active_ruleset()
-    policies = set(current.enabled_policies)
-    if enabled:
-        policies.add(code)
-    else:
-        policies.discard(code)
-    ruleset = ruleset_with_policies(enabled_policies=policies, actor=actor)
-    ruleset_activate(
-        ruleset=ruleset, actor=actor, note=f"policy {code} {'on' if enabled else 'off'}"
-    )
-    return ruleset
 
 
 # --- Licences --------------------------------------------------------------------------------
@@ -1511,7 +1493,7 @@ def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
             d = engine.without_engineer(parsed, i, ctx.compiled, screening=screening, **common)
             without.append(
                 {
-                    "engineer": on_visit_id(loaded, i),
+                    "engineer": on_visit[i],
                     "name": eng.name,
                     "outcome": d.outcome,
                     "status": d.status,
@@ -1530,10 +1512,6 @@ def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
         ],
         "without": without,
     }
-
-
-def on_visit_id(visit: Visit, index: int) -> int:
-    return list(visit.engineers.all())[index].pk
 
 
 # --- Licence writes --------------------------------------------------------------------------
