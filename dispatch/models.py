@@ -316,6 +316,11 @@ class Visit(models.Model):
     # visits whose request is older than a few minutes, so a lost message is never a lost check.
     check_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
     check_trigger = models.CharField(max_length=30, blank=True)
+    # The API's ``Idempotency-Key`` header, unique per requesting user ("" when none was sent): a
+    # client that retries a POST gets the visit its first attempt filed, not a second one. The
+    # fingerprint (SHA-256 of the request's fields) tells a retry from a different request.
+    idempotency_key = models.CharField(max_length=255, blank=True, editable=False)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -326,6 +331,11 @@ class Visit(models.Model):
                 condition=Q(end_date__gte=F("start_date")),
                 name="visit_end_after_start",
                 violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="visit_idempotency_key_unique",
             ),
         ]
         indexes = [

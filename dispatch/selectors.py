@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dispatch import roles
 from dispatch.models import Engineer, Tool, Vendor, Visit
 
 
-def visits_visible_to(user: Any) -> QuerySet[Visit]:
-    qs = Visit.objects.select_related(
-        "vendor", "facility__customer", "requested_by", "current_decision"
-    )
+def _visits_scoped(user: Any) -> QuerySet[Visit]:
+    """Every visit for approvers, auditors and superusers; a service manager's vendor's otherwise."""
     if roles.sees_all_vendors(user):
-        return qs
+        return Visit.objects.all()
     vendor_id = roles.user_vendor_id(user)
     if vendor_id is None or not roles.can_file_visits(user):
-        return qs.none()
-    return qs.filter(vendor_id=vendor_id)
+        return Visit.objects.none()
+    return Visit.objects.filter(vendor_id=vendor_id)
+
+
+def visits_visible_to(user: Any) -> QuerySet[Visit]:
+    return _visits_scoped(user).select_related(
+        "vendor", "facility__customer", "requested_by", "current_decision"
+    )
 
 
 def engineers_visible_to(user: Any) -> QuerySet[Engineer]:
@@ -56,3 +62,113 @@ DECISION_HEAVY_FIELDS = (
 
 def visits_for_list(user: Any) -> QuerySet[Visit]:
     return visits_visible_to(user).defer(*DECISION_HEAVY_FIELDS)
+
+
+# --- Rows of the visit API -------------------------------------------------------------------
+# The API serializes visits from ``values()`` rows and the ids in the m2m tables: a page of 50
+# visits as model instances (with their engineers and tools) cost more than everything else.
+VISIT_ROW_FIELDS = (
+    "id",
+    "vendor_id",
+    "facility_id",
+    "activity",
+    "mode",
+    "start_date",
+    "end_date",
+    "purpose",
+    "status",
+    "requested_by__username",
+    "created_at",
+    "updated_at",
+)
+VISIT_DECISION_FIELDS = (
+    "current_decision_id",
+    "current_decision__result",
+    "current_decision__change_reason",
+    "current_decision__trigger",
+)
+
+
+def visit_list(
+    *,
+    user: Any,
+    status: str | None = None,
+    facility: int | None = None,
+    vendor: int | None = None,
+    start_from: dt.date | None = None,
+    start_to: dt.date | None = None,
+    search: str | None = None,
+) -> QuerySet[Visit]:
+    """The visits the user may see, filtered, newest first (no joins: cheap to count).
+
+    ``status`` is a comma-separated list; ``search`` matches the facility, its owner or the purpose.
+    """
+    qs = _visits_scoped(user)
+    if status is not None:
+        qs = qs.filter(status__in=status.split(","))
+    if facility is not None:
+        qs = qs.filter(facility_id=facility)
+    if vendor is not None:
+        qs = qs.filter(vendor_id=vendor)
+    if start_from is not None:
+        qs = qs.filter(start_date__gte=start_from)
+    if start_to is not None:
+        qs = qs.filter(start_date__lte=start_to)
+    if search:
+        qs = qs.filter(
+            Q(facility__name__icontains=search)
+            | Q(facility__customer__name__icontains=search)
+            | Q(purpose__icontains=search)
+        )
+    return qs.order_by("-created_at", "-pk")
+
+
+def visit_list_rows(visits: QuerySet[Visit]) -> QuerySet[Visit, dict[str, Any]]:
+    """``visits`` as rows of the list API (with the current decision's outcome)."""
+    return visits.values(*VISIT_ROW_FIELDS, "current_decision__outcome")
+
+
+def visit_row(*, visit_id: int, user: Any = None) -> dict[str, Any] | None:
+    """One visit as a row with its current decision; ``None`` if there is none the user may see
+    (no ``user``: no scoping, for a visit the caller just filed)."""
+    qs = Visit.objects.all() if user is None else _visits_scoped(user)
+    return qs.filter(pk=visit_id).values(*VISIT_ROW_FIELDS, *VISIT_DECISION_FIELDS).first()
+
+
+def visit_party_ids(
+    *, visit_ids: Iterable[int]
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Engineer and tool ids per visit, in the order the API lists them: engineers by name, tools
+    by model and serial number (their models' ordering), then by id."""
+    ids = list(visit_ids)
+    engineers: dict[int, list[int]] = {pk: [] for pk in ids}
+    tools: dict[int, list[int]] = {pk: [] for pk in ids}
+    if not ids:
+        return engineers, tools
+    for visit_id, engineer_id in (
+        Visit.engineers.through.objects.filter(visit_id__in=ids)
+        .order_by(*_ordering_through("engineer", Engineer))
+        .values_list("visit_id", "engineer_id")
+    ):
+        engineers[visit_id].append(engineer_id)
+    for visit_id, tool_id in (
+        Visit.tools.through.objects.filter(visit_id__in=ids)
+        .order_by(*_ordering_through("tool", Tool))
+        .values_list("visit_id", "tool_id")
+    ):
+        tools[visit_id].append(tool_id)
+    return engineers, tools
+
+
+def _ordering_through(field: str, model: type[Engineer] | type[Tool]) -> list[str]:
+    """The related model's default ordering, seen from the m2m table, then its id."""
+    ordering = [
+        f"-{field}__{name[1:]}" if name.startswith("-") else f"{field}__{name}"
+        for name in map(str, model._meta.ordering or ())
+    ]
+    return [*ordering, f"{field}_id"]
+
+
+def visit_by_idempotency_key(*, user: Any, key: str) -> Visit | None:
+    """The visit ``user`` filed with this ``Idempotency-Key``, if any."""
+    return Visit.objects.filter(requested_by=user, idempotency_key=key).first()

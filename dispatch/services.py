@@ -8,16 +8,19 @@ fault; nothing is written unless all checks pass.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from compliance.audit import audit_record
 from compliance.models import AuditEventType, Trigger
-from config.errors import ApplicationError, NotFound, PermissionDenied
-from dispatch import roles
+from config.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from dispatch import roles, selectors
 from dispatch.countries import is_country_code
 from dispatch.models import (
     Activity,
@@ -239,20 +242,116 @@ def visit_create(
     purpose: str = "",
 ) -> Visit:
     """File a visit: stored as ``pending`` and queued for a compliance check on commit."""
-    from compliance.services import visit_request_check
-
-    data = _visit_validate(
-        user=requested_by,
+    return visit_create_once(
+        requested_by=requested_by,
+        idempotency_key=None,
         vendor=vendor,
         facility=facility,
-        tools=list(tools),
-        engineers=list(engineers),
+        engineers=engineers,
+        tools=tools,
         activity=activity,
         mode=mode,
         start_date=start_date,
         end_date=end_date,
         purpose=purpose,
+    ).visit
+
+
+@dataclass(frozen=True)
+class VisitFiled:
+    """What ``visit_create_once`` did: the visit, its engineers' and tools' ids in the order the
+    API lists them, and whether this request created it (False: an earlier request with the same
+    idempotency key did, and nothing was written)."""
+
+    visit: Visit
+    engineer_ids: list[int]
+    tool_ids: list[int]
+    created: bool
+
+
+def visit_create_once(
+    *,
+    requested_by: Any,
+    idempotency_key: str | None,
+    vendor: Any,
+    facility: Any,
+    engineers: Sequence[Any],
+    tools: Sequence[Any] = (),
+    activity: str,
+    mode: str = Mode.ON_SITE,
+    start_date: Any,
+    end_date: Any,
+    purpose: str = "",
+) -> VisitFiled:
+    """``visit_create`` at most once per (user, idempotency key).
+
+    A repeat of the same request (same fields; the order of ids does not matter) returns the
+    visit the first one filed; the same key with different fields is a ``Conflict``. Without a
+    key every call files a visit.
+    """
+    fields = {
+        "vendor": vendor,
+        "facility": facility,
+        "tools": list(tools),
+        "engineers": list(engineers),
+        "activity": activity,
+        "mode": mode,
+        "start_date": start_date,
+        "end_date": end_date,
+        "purpose": purpose,
+    }
+    if idempotency_key is None:
+        return _visit_insert(requested_by=requested_by, idempotency_key=None, fields=fields)
+    existing = selectors.visit_by_idempotency_key(user=requested_by, key=idempotency_key)
+    if existing is None:
+        try:
+            return _visit_insert(
+                requested_by=requested_by, idempotency_key=idempotency_key, fields=fields
+            )
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer with its visit.
+            existing = selectors.visit_by_idempotency_key(user=requested_by, key=idempotency_key)
+            if existing is None:
+                raise
+    _require_vendor_access(requested_by, existing.vendor_id)
+    if existing.idempotency_fingerprint != _visit_fingerprint(fields):
+        message = (
+            "This Idempotency-Key was already used for a different request; "
+            "send a new key to file another visit."
+        )
+        raise Conflict(message, errors={"Idempotency-Key": [message]})
+    engineer_ids, tool_ids = selectors.visit_party_ids(visit_ids=[existing.pk])
+    return VisitFiled(
+        visit=existing,
+        engineer_ids=engineer_ids[existing.pk],
+        tool_ids=tool_ids[existing.pk],
+        created=False,
     )
+
+
+def _visit_fingerprint(fields: dict[str, Any]) -> str:
+    """SHA-256 of a visit request's fields, canonical: ids as sorted sets, dates in ISO 8601."""
+
+    def canonical(value: Any) -> Any:
+        value = _pk(value)
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    doc = {
+        k: sorted(str(_pk(v)) for v in fields[k])
+        if k in ("tools", "engineers")
+        else canonical(fields[k])
+        for k in sorted(fields)
+    }
+    doc["purpose"] = doc["purpose"] or ""
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _visit_insert(
+    *, requested_by: Any, idempotency_key: str | None, fields: dict[str, Any]
+) -> VisitFiled:
+    from compliance.services import visit_request_check
+
+    data = _visit_validate(user=requested_by, **fields)
     with transaction.atomic():
         visit = Visit(
             vendor=data["vendor"],
@@ -264,10 +363,13 @@ def visit_create(
             purpose=data["purpose"],
             requested_by=requested_by,
             status=VisitStatus.PENDING,
+            idempotency_key=idempotency_key or "",
+            idempotency_fingerprint=_visit_fingerprint(fields) if idempotency_key else "",
         )
         visit.save()
-        visit.engineers.set(data["engineers"])
-        visit.tools.set(data["tools"])
+        # add(), not set(): a new visit has no parties to compare with (one INSERT each).
+        visit.engineers.add(*data["engineers"])
+        visit.tools.add(*data["tools"])
         audit_record(
             event_type=AuditEventType.VISIT_SUBMITTED,
             obj=visit,
@@ -275,7 +377,13 @@ def visit_create(
             new=_visit_snapshot(visit, tools=data["tools"], engineers=data["engineers"]),
         )
         visit_request_check(visit=visit, trigger=Trigger.SUBMISSION, actor=requested_by)
-    return visit
+    # _visit_validate fetched them in their models' ordering, the order the API lists them in.
+    return VisitFiled(
+        visit=visit,
+        engineer_ids=[e.pk for e in data["engineers"]],
+        tool_ids=[t.pk for t in data["tools"]],
+        created=True,
+    )
 
 
 EDITABLE_STATUSES = (

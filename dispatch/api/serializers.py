@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -143,6 +147,71 @@ class VisitListOut(VisitOut):
 
     class Meta(VisitOut.Meta):
         fields = tuple(f for f in VisitOut.Meta.fields if f != "decision") + ("outcome",)
+
+
+# The visit API answers from rows (``dispatch.selectors.visit_list_rows`` / ``visit_row``) instead
+# of model instances through the serializers above, which stay the documented schema (and serve
+# other callers): the output is the same JSON, a test compares the two.
+def _datetime_out(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """As DRF's DateTimeField: in the current time zone ``tz``, ISO 8601, UTC as ``Z``."""
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _visit_fields_out(
+    row: dict[str, Any], engineer_ids: list[int], tool_ids: list[int], tz: dt.tzinfo
+) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "vendor": row["vendor_id"],
+        "facility": row["facility_id"],
+        "tools": tool_ids,
+        "engineers": engineer_ids,
+        "activity": row["activity"],
+        "mode": row["mode"],
+        "start_date": row["start_date"].isoformat(),
+        "end_date": row["end_date"].isoformat(),
+        "purpose": row["purpose"],
+        "status": row["status"],
+        "requested_by": row["requested_by__username"],
+        "created_at": _datetime_out(row["created_at"], tz),
+        "updated_at": _datetime_out(row["updated_at"], tz),
+    }
+
+
+def visit_list_out(
+    rows: list[dict[str, Any]],
+    *,
+    engineer_ids: dict[int, list[int]],
+    tool_ids: dict[int, list[int]],
+) -> list[dict[str, Any]]:
+    """``VisitListOut(many=True).data`` from rows of ``visit_list_rows``."""
+    tz = timezone.get_current_timezone()
+    out = []
+    for row in rows:
+        item = _visit_fields_out(row, engineer_ids[row["id"]], tool_ids[row["id"]], tz)
+        item["outcome"] = row["current_decision__outcome"]
+        out.append(item)
+    return out
+
+
+def visit_out(
+    row: dict[str, Any], *, engineer_ids: list[int], tool_ids: list[int]
+) -> dict[str, Any]:
+    """``VisitOut(visit).data`` from a row of ``visit_row``."""
+    item = _visit_fields_out(row, engineer_ids, tool_ids, timezone.get_current_timezone())
+    decision_id = row["current_decision_id"]
+    item["decision"] = (
+        None
+        if decision_id is None
+        else {
+            "id": decision_id,
+            **row["current_decision__result"],
+            "change_reason": row["current_decision__change_reason"] or None,
+            "trigger": row["current_decision__trigger"],
+        }
+    )
+    return item
 
 
 # --- Input -----------------------------------------------------------------------------------

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_base import MAX_ID, Pagination, errors, paginated
-from config.errors import NotFound, PermissionDenied
+from config.errors import ApplicationError, NotFound, PermissionDenied
 from dispatch import roles, selectors, services
 from dispatch.api import serializers as s
-from dispatch.models import Customer, Engineer, Facility, Tool, Visit
+from dispatch.models import Customer, Facility, Visit
 
 
 def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
@@ -221,8 +222,43 @@ def visit_for(request: Request, pk: int) -> Visit:
     return visit
 
 
+def _visit_body(visit_id: int, *, user: Any = None) -> dict[str, Any]:
+    """``VisitOut`` of a visit as it stands (3 queries, no model instances)."""
+    row = selectors.visit_row(visit_id=visit_id, user=user)
+    if row is None:
+        raise NotFound("No such visit.")
+    engineer_ids, tool_ids = selectors.visit_party_ids(visit_ids=[visit_id])
+    return s.visit_out(row, engineer_ids=engineer_ids[visit_id], tool_ids=tool_ids[visit_id])
+
+
+class _CountedRows:
+    """What the paginator pages: counted on the visits alone (a count over the rows' joins costs
+    several times more), sliced as rows."""
+
+    def __init__(self, visits: QuerySet[Visit]) -> None:
+        self.visits = visits
+
+    def count(self) -> int:
+        return self.visits.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        return list(selectors.visit_list_rows(self.visits[page]))
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+_IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None or _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        return key
+    message = f"The {IDEMPOTENCY_KEY} header must be 1 to 255 printable ASCII characters."
+    raise ApplicationError(message, errors={IDEMPOTENCY_KEY: [message]})
+
+
 class VisitListApi(APIView):
-    pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
+    pagination_class = Pagination  # for the schema: the list is paginated below
 
     @extend_schema(
         parameters=[
@@ -241,41 +277,58 @@ class VisitListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
-        qs = selectors.visits_for_list(request.user).prefetch_related(
-            Prefetch("engineers", queryset=Engineer.objects.only("id")),
-            Prefetch("tools", queryset=Tool.objects.only("id")),
+        filters.pop("page", None)
+        filters.pop("page_size", None)
+        visits = selectors.visit_list(user=request.user, **filters)
+        paginator = Pagination()
+        rows = _CountedRows(visits)
+        page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, self) or []  # type: ignore[arg-type]
+        engineer_ids, tool_ids = selectors.visit_party_ids(visit_ids=[r["id"] for r in page])
+        return paginator.get_paginated_response(
+            s.visit_list_out(page, engineer_ids=engineer_ids, tool_ids=tool_ids)
         )
-        if "status" in filters:
-            qs = qs.filter(status__in=filters["status"].split(","))
-        if "facility" in filters:
-            qs = qs.filter(facility_id=filters["facility"])
-        if "vendor" in filters:
-            qs = qs.filter(vendor_id=filters["vendor"])
-        if "start_from" in filters:
-            qs = qs.filter(start_date__gte=filters["start_from"])
-        if "start_to" in filters:
-            qs = qs.filter(start_date__lte=filters["start_to"])
-        if filters.get("search"):
-            term = filters["search"]
-            qs = qs.filter(
-                Q(facility__name__icontains=term)
-                | Q(facility__customer__name__icontains=term)
-                | Q(purpose__icontains=term)
-            )
-        return paginated(request, qs.order_by("-created_at", "-pk"), s.VisitListOut, self)
 
-    @extend_schema(request=s.VisitIn, responses={201: s.VisitOut, **errors(400, 403, 404)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                OpenApiParameter.HEADER,
+                description="Optional; 1 to 255 printable ASCII characters, unique per request "
+                "you mean to make (e.g. a UUID). A retry with the same key and the same body "
+                "files nothing and answers 200 with the visit the first request filed; the same "
+                "key with a different body answers 409. Keys are per user.",
+            )
+        ],
+        request=s.VisitIn,
+        responses={
+            201: s.VisitOut,
+            200: OpenApiResponse(
+                s.VisitOut,
+                description="A retry (same Idempotency-Key, same body): the visit the first "
+                "request filed, as it stands now; nothing was written.",
+            ),
+            **errors(400, 403, 404, 409),
+        },
+    )
     def post(self, request: Request) -> Response:
+        key = _idempotency_key(request)
         data = _validated(s.VisitIn, request.data)
-        visit = services.visit_create(requested_by=request.user, **data)
-        visit = selectors.visits_visible_to(request.user).get(pk=visit.pk)
-        return Response(s.VisitOut(visit).data, status=status.HTTP_201_CREATED)
+        filed = services.visit_create_once(requested_by=request.user, idempotency_key=key, **data)
+        # Read back the row, not the instance in hand: in embedded mode the check already ran
+        # on commit, so status and decision have changed. The parties are the ones in hand.
+        row = selectors.visit_row(visit_id=filed.visit.pk)
+        assert row is not None  # visits are never deleted
+        body = s.visit_out(row, engineer_ids=filed.engineer_ids, tool_ids=filed.tool_ids)
+        return Response(
+            body, status=status.HTTP_201_CREATED if filed.created else status.HTTP_200_OK
+        )
 
 
 class VisitDetailApi(APIView):
     @extend_schema(responses={200: s.VisitOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.VisitOut(visit_for(request, pk)).data)
+        return Response(_visit_body(pk, user=request.user))
 
 
 class VisitCancelApi(APIView):
@@ -284,7 +337,7 @@ class VisitCancelApi(APIView):
         visit = visit_for(request, pk)
         data = _validated(s.ReasonIn, request.data or {})
         services.visit_cancel(visit=visit, user=request.user, reason=data["reason"])
-        return Response(s.VisitOut(visit_for(request, pk)).data)
+        return Response(_visit_body(pk, user=request.user))
 
 
 class VisitRecheckApi(APIView):
@@ -294,4 +347,4 @@ class VisitRecheckApi(APIView):
 
         visit = visit_for(request, pk)
         visit_request_recheck(visit=visit, user=request.user)
-        return Response(s.VisitOut(visit_for(request, pk)).data, status=status.HTTP_202_ACCEPTED)
+        return Response(_visit_body(pk, user=request.user), status=status.HTTP_202_ACCEPTED)
