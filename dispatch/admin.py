@@ -1,5 +1,6 @@
-"""Admin for the dispatch domain. Visits and engineers are written through ``dispatch.services``,
-so the admin enforces the same invariants and permissions as the API and pages."""
+"""Admin for the dispatch domain. Visits and reference data are written through
+``dispatch.services``, so the admin enforces the same invariants and permissions as the API and
+pages, and records the same audit events."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
@@ -30,23 +31,115 @@ admin.site.index_title = "Administration"
 
 
 def _apply_service_errors(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service's field errors beside the admin form's fields."""
-    placed = False
+    """Show a service's field errors beside the admin form's fields (the others above the form)."""
+    unplaced = []
     for field, messages in exc.errors.items():
         name = field.split("[")[0].split(".")[0]
         for message in messages:
             if name in form.fields:
                 form.add_error(name, message)
-                placed = True
-    if not placed:
-        form.add_error(None, exc.message)
+            elif name in ("non_field_errors", "__all__"):
+                unplaced.append(message)
+            else:
+                unplaced.append(f"{field}: {message}")  # e.g. an inline row: name it
+    if unplaced or not exc.errors:
+        form.add_error(None, "; ".join(unplaced) if unplaced else exc.message)
+
+
+class ServiceModelAdmin(admin.ModelAdmin):
+    """A model admin that writes through ``dispatch.services`` instead of ``obj.save()``.
+
+    Django validates the form and its inlines as usual; ``save_related`` (the first hook that sees
+    both) hands the changed fields and the inline rows to the service, which validates them again,
+    saves, records the audit event and re-checks the open visits that read them, inside the
+    admin's transaction. If the service refuses, that transaction rolls back and the form is shown
+    again with the service's errors.
+    """
+
+    read_only_on_change: tuple[str, ...] = ()
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Any:
+        raise NotImplementedError
+
+    def service_update(
+        self, request: HttpRequest, obj: Any, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields + self.read_only_on_change if obj is not None else fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if not hasattr(request, "_service_refusal"):
+            return form_class
+        refusal: ApplicationError = request._service_refusal
+
+        class RefusedForm(form_class):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data: dict[str, Any] = super().clean()
+                _apply_service_errors(self, refusal)
+                return data
+
+        return RefusedForm
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            # Nothing was written (the view's transaction rolled back): show the form again,
+            # this time invalid with the service's errors, so nothing is saved either.
+            request._service_refusal = exc  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        pass  # saved by the service in save_related, once the inline rows are known too
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            formset.save(commit=False)  # lists the added/changed/deleted rows for the admin log
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            self.service_update(request, form.instance, changes, formsets)
+        else:
+            created = self.service_create(request, dict(form.cleaned_data), formsets)
+            # The admin's log entry and redirect use the object it built: give it the saved id.
+            form.instance.pk = created.pk
+            form.instance._state.adding = False
+
+
+def _inline_rows(formset: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of an inline as the user left them: kept, edited and added ones, not deleted."""
+    deleted = formset.deleted_forms
+    return [
+        {name: form.cleaned_data.get(name) for name in fields}
+        for form in formset.forms
+        if form not in deleted and (form.instance.pk is not None or form.has_changed())
+    ]
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ServiceModelAdmin):
     list_display = ("name", "country", "is_us_branch", "created_at")
     list_filter = ("country", "is_us_branch")
     search_fields = ("name",)
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Vendor:
+        return services.vendor_create(user=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, obj: Vendor, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        services.vendor_update(vendor=obj, user=request.user, **changes)
 
 
 class CitizenshipInline(admin.TabularInline):
@@ -60,7 +153,7 @@ class ResidencyInline(admin.TabularInline):
 
 
 @admin.register(Engineer)
-class EngineerAdmin(admin.ModelAdmin):
+class EngineerAdmin(ServiceModelAdmin):
     list_display = (
         "name",
         "employee_id",
@@ -74,27 +167,50 @@ class EngineerAdmin(admin.ModelAdmin):
     search_fields = ("name", "employee_id")
     inlines = [CitizenshipInline, ResidencyInline]
     list_select_related = ("vendor",)
+    read_only_on_change = ("vendor",)  # engineer_update keeps an engineer at their vendor
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Engineer]:
         return selectors.engineers_visible_to(request.user).prefetch_related("citizenships")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "vendor":
+            kwargs["queryset"] = selectors.vendors_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Citizenships")
     def nationalities(self, obj: Engineer) -> str:
         return ", ".join(c.country for c in obj.citizenships.all()) or "—"
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        if change:
-            from compliance.models import Trigger
-            from compliance.services import visits_request_check
+    @staticmethod
+    def _inline_data(formsets: Any, *, changed_only: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for formset in formsets:
+            if changed_only and not formset.has_changed():
+                continue
+            if formset.model is Citizenship:
+                data["citizenships"] = _inline_rows(formset, ("country", "since"))
+            elif formset.model is Residency:
+                data["permanent_residencies"] = _inline_rows(formset, ("country", "since", "until"))
+        return data
 
-            visits_request_check(
-                visits=Visit.objects.filter(engineers=form.instance), trigger=Trigger.EDIT
-            )
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Engineer:
+        return services.engineer_create(
+            user=request.user, **data, **self._inline_data(formsets, changed_only=False)
+        )
+
+    def service_update(
+        self, request: HttpRequest, obj: Engineer, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        services.engineer_update(
+            engineer=obj,
+            user=request.user,
+            **changes,
+            **self._inline_data(formsets, changed_only=True),
+        )
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceModelAdmin):
     list_display = ("name", "country", "alias_list")
     list_filter = ("country",)
     search_fields = ("name", "aliases")
@@ -103,9 +219,17 @@ class CustomerAdmin(admin.ModelAdmin):
     def alias_list(self, obj: Customer) -> str:
         return ", ".join(obj.aliases or []) or "—"
 
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Customer:
+        return services.customer_create(user=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, obj: Customer, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        services.customer_update(customer=obj, user=request.user, **changes)
+
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(ServiceModelAdmin):
     list_display = (
         "name",
         "customer",
@@ -125,17 +249,17 @@ class FacilityAdmin(admin.ModelAdmin):
     def products_display(self, obj: Facility) -> str:
         return ", ".join(obj.products or []) or "unknown"
 
-    def save_model(self, request: HttpRequest, obj: Facility, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            from compliance.models import Trigger
-            from compliance.services import visits_request_check
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Facility:
+        return services.facility_create(user=request.user, **data)
 
-            visits_request_check(visits=Visit.objects.filter(facility=obj), trigger=Trigger.EDIT)
+    def service_update(
+        self, request: HttpRequest, obj: Facility, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        services.facility_update(facility=obj, user=request.user, **changes)
 
 
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(ServiceModelAdmin):
     list_display = (
         "model",
         "serial_number",
@@ -147,9 +271,15 @@ class ToolAdmin(admin.ModelAdmin):
     list_filter = ("oem", "subject_to_ear", "facility__country")
     search_fields = ("model", "serial_number", "facility__name")
     list_select_related = ("oem", "facility")
+    read_only_on_change = ("facility", "oem")  # the visits that list a tool were filed for them
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tool]:
         return selectors.tools_visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "oem":
+            kwargs["queryset"] = selectors.vendors_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Classifications")
     def classification_display(self, obj: Tool) -> str:
@@ -159,6 +289,14 @@ class ToolAdmin(admin.ModelAdmin):
             )
             or "—"
         )
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Tool:
+        return services.tool_create(user=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, obj: Tool, changes: dict[str, Any], formsets: Any
+    ) -> None:
+        services.tool_update(tool=obj, user=request.user, **changes)
 
 
 class VisitAdminForm(forms.ModelForm):

@@ -475,6 +475,9 @@ def visit_cancel(*, visit: Visit, user: Any, reason: str = "") -> Visit:
 
 
 # --- Reference data --------------------------------------------------------------------------
+# Creates and updates record one ``reference_changed`` event; an update records only the facts
+# that changed (old and new) and re-checks the open visits that read them. An update that
+# changes nothing writes nothing.
 def _country(value: Any, field: str, errors: _Errors) -> None:
     if not is_country_code(value):
         errors.add(field, f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, NL).")
@@ -483,6 +486,46 @@ def _country(value: Any, field: str, errors: _Errors) -> None:
 def _require_reference_writer(user: Any) -> None:
     if user is not None and not (roles.is_superuser(user) or roles.can_manage_compliance(user)):
         raise PermissionDenied("Your role may not change reference data.")
+
+
+def _unknown_fields(fields: Iterable[str], allowed: Iterable[str], errors: _Errors) -> None:
+    for f in sorted(set(fields) - set(allowed)):
+        errors.add(f, "This field cannot be changed.")
+
+
+def _reference_changed(
+    *, obj: Any, user: Any, old: dict[str, Any], new: dict[str, Any], visits: Any
+) -> bool:
+    """Record what changed and re-check the open visits that read it; False if nothing changed."""
+    from compliance.services import visits_request_check
+
+    changed = [k for k in new if new[k] != old.get(k)]
+    if not changed:
+        return False
+    audit_record(
+        event_type=AuditEventType.REFERENCE_CHANGED,
+        obj=obj,
+        actor=user,
+        old={k: old.get(k) for k in changed},
+        new={k: new[k] for k in changed},
+    )
+    visits_request_check(visits=visits, trigger=Trigger.EDIT)
+    return True
+
+
+def _copy_fields(*, source: Any, target: Any, fields: Iterable[str]) -> None:
+    """Keep the caller's instance in step with the row the service saved."""
+    if target is not source:
+        for f in (*fields, "updated_at"):
+            if hasattr(source, f):
+                setattr(target, f, getattr(source, f))
+
+
+VENDOR_FIELDS = ("name", "country", "is_us_branch")
+
+
+def _vendor_facts(vendor: Vendor) -> dict[str, Any]:
+    return {k: getattr(vendor, k) for k in VENDOR_FIELDS}
 
 
 def vendor_create(
@@ -500,20 +543,67 @@ def vendor_create(
             event_type=AuditEventType.REFERENCE_CHANGED,
             obj=vendor,
             actor=user,
-            new={"name": name, "country": country},
+            new=_vendor_facts(vendor),
         )
     return vendor
 
 
+def vendor_update(*, vendor: Vendor, user: Any = None, **fields: Any) -> Vendor:
+    """Change a vendor's name, country or US-branch status; re-checks its open visits."""
+    from compliance.selectors import open_visits_referencing
+
+    _require_reference_writer(user)
+    errors = _Errors()
+    _unknown_fields(fields, VENDOR_FIELDS, errors)
+    if "country" in fields:
+        _country(fields["country"], "country", errors)
+    errors.raise_if_any("The vendor was not saved.")
+    with transaction.atomic():
+        locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
+        old = _vendor_facts(locked)
+        for k, v in fields.items():
+            setattr(locked, k, v)
+        _full_clean(locked, errors, exclude=["country"])
+        errors.raise_if_any("The vendor was not saved.")
+        new = _vendor_facts(locked)
+        if new != old:
+            locked.save()
+            _reference_changed(
+                obj=locked,
+                user=user,
+                old=old,
+                new=new,
+                visits=open_visits_referencing(vendor_ids=[locked.pk]),
+            )
+    _copy_fields(source=locked, target=vendor, fields=VENDOR_FIELDS)
+    return locked
+
+
+CUSTOMER_FIELDS = ("name", "country", "aliases")
+
+
+def _aliases(value: Any, errors: _Errors) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or any(
+        not isinstance(a, str) or not a.strip() or len(a) > 300 for a in value
+    ):
+        errors.add("aliases", "Each alias must be non-empty text of at most 300 characters.")
+        return []
+    return list(value)
+
+
+def _customer_facts(customer: Customer) -> dict[str, Any]:
+    return {k: getattr(customer, k) for k in CUSTOMER_FIELDS}
+
+
 def customer_create(
-    *, user: Any = None, name: str, country: str, aliases: Sequence[str] = ()
+    *, user: Any = None, name: str, country: str, aliases: Sequence[str] | None = ()
 ) -> Customer:
     _require_reference_writer(user)
     errors = _Errors()
     _country(country, "country", errors)
-    alias_list = list(aliases)
-    if any(not isinstance(a, str) or not a.strip() or len(a) > 300 for a in alias_list):
-        errors.add("aliases", "Each alias must be non-empty text of at most 300 characters.")
+    alias_list = _aliases(aliases, errors)
     customer = Customer(name=name, country=country, aliases=alias_list)
     _full_clean(customer, errors, exclude=["country", "aliases"])
     errors.raise_if_any("The customer was not saved.")
@@ -523,9 +613,43 @@ def customer_create(
             event_type=AuditEventType.REFERENCE_CHANGED,
             obj=customer,
             actor=user,
-            new={"name": name, "aliases": alias_list},
+            new=_customer_facts(customer),
         )
     return customer
+
+
+def customer_update(*, customer: Customer, user: Any = None, **fields: Any) -> Customer:
+    """Change a fab owner's name, aliases or country; re-checks the open visits to its buildings
+    (the owner and its aliases are screened)."""
+    from compliance.selectors import open_visits_referencing
+
+    _require_reference_writer(user)
+    errors = _Errors()
+    _unknown_fields(fields, CUSTOMER_FIELDS, errors)
+    if "country" in fields:
+        _country(fields["country"], "country", errors)
+    if "aliases" in fields:
+        fields["aliases"] = _aliases(fields["aliases"], errors)
+    errors.raise_if_any("The customer was not saved.")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        old = _customer_facts(locked)
+        for k, v in fields.items():
+            setattr(locked, k, v)
+        _full_clean(locked, errors, exclude=["country", "aliases"])
+        errors.raise_if_any("The customer was not saved.")
+        new = _customer_facts(locked)
+        if new != old:
+            locked.save()
+            _reference_changed(
+                obj=locked,
+                user=user,
+                old=old,
+                new=new,
+                visits=open_visits_referencing(customer_ids=[locked.pk]),
+            )
+    _copy_fields(source=locked, target=customer, fields=CUSTOMER_FIELDS)
+    return locked
 
 
 FACILITY_FIELDS = (
@@ -543,6 +667,10 @@ FACILITY_FIELDS = (
     "capability_assessed_on",
     "capability_evidence",
 )
+
+
+def _facility_facts(facility: Facility) -> dict[str, Any]:
+    return {"customer": facility.customer_id, **{k: getattr(facility, k) for k in FACILITY_FIELDS}}
 
 
 def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facility:
@@ -571,39 +699,64 @@ def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facili
             event_type=AuditEventType.REFERENCE_CHANGED,
             obj=facility,
             actor=user,
-            new={k: getattr(facility, k) for k in FACILITY_FIELDS},
+            new=_facility_facts(facility),
         )
     return facility
 
 
 def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> Facility:
-    """Change a building's capability or address; re-checks its open visits."""
-    from compliance.services import visits_request_check
+    """Change a building's owner, capability or address; re-checks its open visits."""
+    from compliance.selectors import open_visits_referencing
 
     _require_reference_writer(user)
     errors = _Errors()
-    unknown = set(fields) - set(FACILITY_FIELDS)
-    for f in sorted(unknown):
-        errors.add(f, "Unknown field.")
-    errors.raise_if_any("The facility was not saved.")
-    old = {k: getattr(facility, k) for k in fields}
-    for k, v in fields.items():
-        setattr(facility, k, v)
+    _unknown_fields(fields, ("customer", *FACILITY_FIELDS), errors)
+    if "customer" in fields:
+        fields["customer"] = Customer.objects.filter(pk=_pk(fields["customer"])).first()
+        if fields["customer"] is None:
+            errors.add("customer", "No such customer.")
     if "country" in fields:
         _country(fields["country"], "country", errors)
-    _full_clean(facility, errors, exclude=["country"])
     errors.raise_if_any("The facility was not saved.")
     with transaction.atomic():
-        facility.save()
-        audit_record(
-            event_type=AuditEventType.REFERENCE_CHANGED,
-            obj=facility,
-            actor=user,
-            old=old,
-            new={k: getattr(facility, k) for k in fields},
-        )
-        visits_request_check(visits=Visit.objects.filter(facility=facility), trigger=Trigger.EDIT)
-    return facility
+        locked = Facility.objects.select_for_update().get(pk=facility.pk)
+        old = _facility_facts(locked)
+        for k, v in fields.items():
+            setattr(locked, k, v)
+        _full_clean(locked, errors, exclude=["country"])
+        errors.raise_if_any("The facility was not saved.")
+        new = _facility_facts(locked)
+        if new != old:
+            locked.save()
+            _reference_changed(
+                obj=locked,
+                user=user,
+                old=old,
+                new=new,
+                visits=open_visits_referencing(facility_ids=[locked.pk]),
+            )
+    _copy_fields(source=locked, target=facility, fields=("customer", *FACILITY_FIELDS))
+    return locked
+
+
+def _require_tool_writer(user: Any, oem_id: Any) -> None:
+    """A service manager adds and changes their own vendor's tools; approvers any tool."""
+    if user is None or roles.is_superuser(user):
+        return
+    if roles.can_file_visits(user):
+        if roles.user_vendor_id(user) != oem_id:
+            raise NotFound(
+                "No such vendor.", errors={"oem": ["You may only add tools of your own vendor."]}
+            )
+    else:
+        _require_reference_writer(user)
+
+
+TOOL_FIELDS = ("model", "serial_number", "classifications", "subject_to_ear")
+
+
+def _tool_facts(tool: Tool) -> dict[str, Any]:
+    return {k: getattr(tool, k) for k in TOOL_FIELDS}
 
 
 def tool_create(
@@ -616,15 +769,7 @@ def tool_create(
     classifications: dict[str, list[str]] | None = None,
     subject_to_ear: bool = False,
 ) -> Tool:
-    if user is not None and not roles.is_superuser(user):
-        if roles.can_file_visits(user):
-            if roles.user_vendor_id(user) != _pk(oem):
-                raise NotFound(
-                    "No such vendor.",
-                    errors={"oem": ["You may only add tools of your own vendor."]},
-                )
-        else:
-            _require_reference_writer(user)
+    _require_tool_writer(user, _pk(oem))
     errors = _Errors()
     facility_obj = Facility.objects.filter(pk=_pk(facility)).first()
     if facility_obj is None:
@@ -662,6 +807,33 @@ def tool_create(
             },
         )
     return tool
+
+
+def tool_update(*, tool: Tool, user: Any = None, **fields: Any) -> Tool:
+    """Change a tool's model, serial number or classifications; re-checks the open visits to it.
+
+    Its facility and OEM are fixed: the visits that list it were filed for that facility."""
+    with transaction.atomic():
+        locked = Tool.objects.select_for_update().get(pk=tool.pk)
+        _require_tool_writer(user, locked.oem_id)
+        errors = _Errors()
+        _unknown_fields(fields, TOOL_FIELDS, errors)
+        if "classifications" in fields and fields["classifications"] is None:
+            fields["classifications"] = {}
+        errors.raise_if_any("The tool was not saved.")
+        old = _tool_facts(locked)
+        for k, v in fields.items():
+            setattr(locked, k, v)
+        _full_clean(locked, errors)
+        errors.raise_if_any("The tool was not saved.")
+        new = _tool_facts(locked)
+        if new != old:
+            locked.save()
+            _reference_changed(
+                obj=locked, user=user, old=old, new=new, visits=Visit.objects.filter(tools=locked)
+            )
+    _copy_fields(source=locked, target=tool, fields=TOOL_FIELDS)
+    return locked
 
 
 def _citizenships(value: Any, errors: _Errors) -> list[tuple[str, dt.date | None]]:
@@ -725,6 +897,43 @@ def _residencies(value: Any, errors: _Errors) -> list[tuple[str, dt.date | None,
     return out
 
 
+ENGINEER_FIELDS = ("name", "employee_id", "home_country", "us_protected_individual", "is_active")
+
+
+def _citizenship_facts(rows: Iterable[tuple[str, dt.date | None]]) -> list[dict[str, Any]]:
+    return [{"country": c, "since": s} for c, s in sorted(rows, key=lambda r: r[0])]
+
+
+def _residency_facts(
+    rows: Iterable[tuple[str, dt.date | None, dt.date | None]],
+) -> list[dict[str, Any]]:
+    return [
+        {"country": c, "since": s, "until": u}
+        for c, s, u in sorted(rows, key=lambda r: (r[0], str(r[1]), str(r[2])))
+    ]
+
+
+def _engineer_facts(engineer: Engineer) -> dict[str, Any]:
+    """The engineer as audit events record them: who they are and every fact a check reads."""
+    return {
+        **{k: getattr(engineer, k) for k in ENGINEER_FIELDS},
+        "citizenships": _citizenship_facts(
+            engineer.citizenships.values_list("country", "since").order_by()
+        ),
+        "permanent_residencies": _residency_facts(
+            engineer.residencies.values_list("country", "since", "until").order_by()
+        ),
+    }
+
+
+def _duplicate_employee_id(*, vendor: Any, employee_id: Any, exclude_pk: Any = None) -> bool:
+    return (
+        Engineer.objects.filter(vendor=vendor, employee_id=employee_id)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
 def engineer_create(
     *,
     user: Any = None,
@@ -759,9 +968,8 @@ def engineer_create(
         is_active=is_active,
     )
     _full_clean(engineer, errors, exclude=["vendor", "home_country"])
-    if (
-        vendor_obj is not None
-        and Engineer.objects.filter(vendor=vendor_obj, employee_id=employee_id).exists()
+    if vendor_obj is not None and _duplicate_employee_id(
+        vendor=vendor_obj, employee_id=employee_id
     ):
         errors.add(
             "employee_id", "An engineer with this employee id already exists at this vendor."
@@ -780,10 +988,9 @@ def engineer_create(
             obj=engineer,
             actor=user,
             new={
-                "name": name,
-                "citizenships": cits,
-                "permanent_residencies": ress,
-                "home_country": home_country,
+                **{k: getattr(engineer, k) for k in ENGINEER_FIELDS},
+                "citizenships": _citizenship_facts(cits),
+                "permanent_residencies": _residency_facts(ress),
             },
         )
     return engineer
@@ -797,48 +1004,68 @@ def engineer_update(
     permanent_residencies: Sequence[Any] | None = None,
     **fields: Any,
 ) -> Engineer:
-    """Change an engineer; every open visit they are on is re-checked."""
-    from compliance.services import visits_request_check
+    """Change an engineer; every open visit they are on is re-checked.
 
-    if user is not None and not roles.is_superuser(user):
-        if roles.can_file_visits(user):
-            _require_vendor_access(user, engineer.vendor_id)
-        else:
-            _require_reference_writer(user)
-    errors = _Errors()
-    allowed = {"name", "employee_id", "home_country", "us_protected_individual", "is_active"}
-    for f in sorted(set(fields) - allowed):
-        errors.add(f, "This field cannot be changed.")
-    if "home_country" in fields:
-        _country(fields["home_country"], "home_country", errors)
-    cits = _citizenships(citizenships, errors) if citizenships is not None else None
-    ress = (
-        _residencies(permanent_residencies, errors) if permanent_residencies is not None else None
-    )
-    errors.raise_if_any("The engineer was not saved.")
+    ``citizenships`` and ``permanent_residencies``, when given, replace the engineer's list (every
+    citizenship ever held, as for ``engineer_create``); ``None`` leaves it as it is."""
+    from compliance.selectors import open_visits_referencing
+
     with transaction.atomic():
-        old = {k: getattr(engineer, k) for k in fields}
-        for k, v in fields.items():
-            setattr(engineer, k, v)
-        _full_clean(engineer, errors, exclude=["vendor", "home_country"])
-        errors.raise_if_any("The engineer was not saved.")
-        engineer.save()
-        if cits is not None:
-            engineer.citizenships.all().delete()
-            Citizenship.objects.bulk_create(
-                Citizenship(engineer=engineer, country=c, since=s) for c, s in cits
-            )
-        if ress is not None:
-            engineer.residencies.all().delete()
-            Residency.objects.bulk_create(
-                Residency(engineer=engineer, country=c, since=s, until=u) for c, s, u in ress
-            )
-        audit_record(
-            event_type=AuditEventType.REFERENCE_CHANGED,
-            obj=engineer,
-            actor=user,
-            old=old,
-            new={**fields, "citizenships": cits, "permanent_residencies": ress},
+        # Permission is decided on the stored row, not on the caller's (possibly edited) copy.
+        locked = Engineer.objects.select_for_update().get(pk=engineer.pk)
+        if user is not None and not roles.is_superuser(user):
+            if roles.can_file_visits(user):
+                _require_vendor_access(user, locked.vendor_id)
+            else:
+                _require_reference_writer(user)
+        errors = _Errors()
+        _unknown_fields(fields, ENGINEER_FIELDS, errors)
+        if "home_country" in fields:
+            _country(fields["home_country"], "home_country", errors)
+        cits = _citizenships(citizenships, errors) if citizenships is not None else None
+        ress = (
+            _residencies(permanent_residencies, errors)
+            if permanent_residencies is not None
+            else None
         )
-        visits_request_check(visits=Visit.objects.filter(engineers=engineer), trigger=Trigger.EDIT)
-    return engineer
+        errors.raise_if_any("The engineer was not saved.")
+        old = _engineer_facts(locked)
+        for k, v in fields.items():
+            setattr(locked, k, v)
+        _full_clean(locked, errors, exclude=["vendor", "home_country"])
+        if "employee_id" in fields and _duplicate_employee_id(
+            vendor=locked.vendor_id, employee_id=locked.employee_id, exclude_pk=locked.pk
+        ):
+            errors.add(
+                "employee_id", "An engineer with this employee id already exists at this vendor."
+            )
+        errors.raise_if_any("The engineer was not saved.")
+        new = {
+            **{k: getattr(locked, k) for k in ENGINEER_FIELDS},
+            "citizenships": _citizenship_facts(cits) if cits is not None else old["citizenships"],
+            "permanent_residencies": _residency_facts(ress)
+            if ress is not None
+            else old["permanent_residencies"],
+        }
+        if new != old:
+            locked.save()
+            if new["citizenships"] != old["citizenships"]:
+                locked.citizenships.all().delete()
+                Citizenship.objects.bulk_create(
+                    Citizenship(engineer=locked, country=c, since=s) for c, s in cits or ()
+                )
+            if new["permanent_residencies"] != old["permanent_residencies"]:
+                locked.residencies.all().delete()
+                Residency.objects.bulk_create(
+                    Residency(engineer=locked, country=c, since=s, until=u)
+                    for c, s, u in ress or ()
+                )
+            _reference_changed(
+                obj=locked,
+                user=user,
+                old=old,
+                new=new,
+                visits=open_visits_referencing(engineer_ids=[locked.pk]),
+            )
+    _copy_fields(source=locked, target=engineer, fields=ENGINEER_FIELDS)
+    return locked

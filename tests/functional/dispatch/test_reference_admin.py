@@ -1,0 +1,319 @@
+"""Admin edits of engineers, facilities and customers go through the services: audited with the
+actor and the old and new facts, the open visits that read them re-checked, bad input refused
+with nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.management import call_command
+
+from compliance.models import AuditEvent
+from dispatch import services
+from dispatch.models import Citizenship, Engineer, Facility, VisitStatus
+from tests.factories import (
+    CustomerFactory,
+    EngineerFactory,
+    FacilityFactory,
+    VendorFactory,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(rules, sample_list, client):
+    vendor = VendorFactory(name="Lam Research Corporation", country="US")
+    manager = make_user("manager", role="service_manager", vendor=vendor)
+    fab = FacilityFactory(logic_node_nm=28, non_planar=False)
+    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
+    start = dt.date.today() + dt.timedelta(days=10)
+    visit = services.visit_create(
+        requested_by=manager,
+        vendor=vendor.pk,
+        facility=fab.pk,
+        engineers=[engineer.pk],
+        activity="maintenance",
+        start_date=start,
+        end_date=start + dt.timedelta(days=2),
+    )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CLEARED and visit.decisions.count() == 1
+    root = make_user("root", superuser=True)
+    client.force_login(root)
+    return {
+        "client": client,
+        "root": root,
+        "vendor": vendor,
+        "manager": manager,
+        "fab": fab,
+        "engineer": engineer,
+        "visit": visit,
+    }
+
+
+def _engineer_form(engineer, *, citizenships, residencies=(), **fields):
+    """The engineer's change form as posted: its fields and both inlines (existing rows first)."""
+    data = {
+        "name": engineer.name,
+        "employee_id": engineer.employee_id,
+        "home_country": engineer.home_country,
+        "is_active": "on" if engineer.is_active else "",
+        **fields,
+    }
+    if engineer.us_protected_individual:
+        data["us_protected_individual"] = "on"
+    existing = list(engineer.citizenships.order_by("pk")) if engineer.pk else []
+    rows = [{"id": c.pk, "country": c.country, "since": c.since or ""} for c in existing] + list(
+        citizenships
+    )
+    for prefix, items, initial in (
+        ("citizenships", rows, len(existing)),
+        ("residencies", list(residencies), 0),
+    ):
+        data |= {
+            f"{prefix}-TOTAL_FORMS": len(items),
+            f"{prefix}-INITIAL_FORMS": initial,
+            f"{prefix}-MIN_NUM_FORMS": 0,
+            f"{prefix}-MAX_NUM_FORMS": 1000,
+        }
+        for i, item in enumerate(items):
+            for key, value in item.items():
+                data[f"{prefix}-{i}-{key}"] = "on" if value is True else value
+            data[f"{prefix}-{i}-engineer"] = engineer.pk if engineer.pk else ""
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _facility_form(fab, **fields):
+    data = {
+        "customer": fab.customer_id,
+        "name": fab.name,
+        "building": fab.building,
+        "address": fab.address,
+        "city": fab.city,
+        "country": fab.country,
+        "products": '["logic"]',
+        "logic_node_nm": fab.logic_node_nm or "",
+        "nand_layers": fab.nand_layers or "",
+        "dram_half_pitch_nm": "",
+        "dram_cell_area_um2": "",
+        "capability_assessed_on": "",
+        "capability_evidence": fab.capability_evidence,
+        **fields,
+    }
+    if data.pop("non_planar", fab.non_planar):
+        data["non_planar"] = "on"
+    return data
+
+
+def _reference_events(obj):
+    return AuditEvent.objects.filter(
+        event_type="reference_changed", object_type=obj._meta.label, object_id=str(obj.pk)
+    ).order_by("pk")
+
+
+def _audit_chain_ok() -> bool:
+    out = io.StringIO()
+    call_command("verify_audit_log", stdout=out)
+    return out.getvalue().startswith("OK")
+
+
+def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers_open_visit(world):
+    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    response = client.post(
+        f"/admin/dispatch/engineer/{engineer.pk}/change/",
+        _engineer_form(engineer, citizenships=[{"country": "CN", "since": "2019-05-01"}]),
+    )
+    assert response.status_code == 302, response.content[:3000]
+
+    assert set(engineer.citizenships.values_list("country", flat=True)) == {"US", "CN"}
+    event = _reference_events(engineer).get()
+    assert event.actor == world["root"] and event.actor_name == "root"
+    assert event.old == {"citizenships": [{"country": "US", "since": None}]}
+    assert event.new == {
+        "citizenships": [{"country": "CN", "since": "2019-05-01"}, {"country": "US", "since": None}]
+    }
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 2
+    assert visit.current_decision.trigger == "edit"
+    assert visit.check_requested_at is None  # the requested check has run (eager mode)
+    assert LogEntry.objects.filter(object_id=str(engineer.pk)).exists()
+    assert _audit_chain_ok()
+
+
+def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world):
+    client, engineer = world["client"], world["engineer"]
+    Citizenship.objects.create(engineer=engineer, country="CN")
+    data = _engineer_form(engineer, citizenships=[])
+    cn_row = next(i for i in range(2) if data[f"citizenships-{i}-country"] == "CN")
+    data[f"citizenships-{cn_row}-DELETE"] = "on"
+    response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
+    assert response.status_code == 302, response.content[:3000]
+    assert list(engineer.citizenships.values_list("country", flat=True)) == ["US"]
+    event = _reference_events(engineer).get()
+    assert [c["country"] for c in event.old["citizenships"]] == ["CN", "US"]
+    assert [c["country"] for c in event.new["citizenships"]] == ["US"]
+
+
+def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_its_visits(world):
+    client, fab, visit = world["client"], world["fab"], world["visit"]
+    elsewhere = FacilityFactory(logic_node_nm=28)
+    other_visit = services.visit_create(
+        requested_by=world["manager"],
+        vendor=world["vendor"].pk,
+        facility=elsewhere.pk,
+        engineers=[world["engineer"].pk],
+        activity="maintenance",
+        start_date=visit.start_date,
+        end_date=visit.end_date,
+    )
+    before_other = other_visit.decisions.count()
+
+    response = client.post(
+        f"/admin/dispatch/facility/{fab.pk}/change/",
+        _facility_form(fab, logic_node_nm=14, non_planar=True),
+    )
+    assert response.status_code == 302, response.content[:3000]
+
+    fab.refresh_from_db()
+    assert (fab.logic_node_nm, fab.non_planar) == (14, True)
+    event = _reference_events(fab).get()
+    assert event.actor_name == "root"
+    assert event.old == {"logic_node_nm": 28, "non_planar": False}
+    assert event.new == {"logic_node_nm": 14, "non_planar": True}
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 2
+    assert visit.current_decision.trigger == "edit"
+    assert visit.status == VisitStatus.ON_HOLD  # a US person at a FinFET fab
+    assert other_visit.decisions.count() == before_other  # a visit elsewhere is not re-checked
+    assert _audit_chain_ok()
+
+
+def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is_recorded(world):
+    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    events = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/dispatch/engineer/{engineer.pk}/change/",
+        _engineer_form(engineer, citizenships=[{"country": "XX", "since": ""}]),
+    )
+    assert response.status_code == 200
+    inline_errors = [
+        form.errors
+        for formset in response.context["inline_admin_formsets"]
+        for form in formset.formset.forms
+        if form.errors
+    ]
+    assert any("country" in errors for errors in inline_errors)
+    assert AuditEvent.objects.count() == events
+    assert list(engineer.citizenships.values_list("country", flat=True)) == ["US"]
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 1 and visit.check_requested_at is None
+
+
+def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_recorded(world):
+    client, fab, visit = world["client"], world["fab"], world["visit"]
+    events = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/dispatch/facility/{fab.pk}/change/",
+        _facility_form(fab, country="XX", logic_node_nm=14),
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.get("country")
+    assert AuditEvent.objects.count() == events
+    fab.refresh_from_db()
+    assert (fab.country, fab.logic_node_nm) == ("CN", 28)
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 1 and visit.check_requested_at is None
+
+
+def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothing(world):
+    """The form accepts a citizenship acquired in 1850; the service does not (before 1900)."""
+    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    events = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/dispatch/engineer/{engineer.pk}/change/",
+        _engineer_form(
+            engineer, citizenships=[{"country": "CN", "since": "1850-01-01"}], name="Renamed"
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert any("citizenships[1].since" in e for e in errors), errors
+    assert AuditEvent.objects.count() == events
+    assert Engineer.objects.get(pk=engineer.pk).name == engineer.name
+    assert list(engineer.citizenships.values_list("country", flat=True)) == ["US"]
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 1
+
+
+def test_saving_an_unchanged_engineer_in_the_admin_records_nothing(world):
+    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    events = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/dispatch/engineer/{engineer.pk}/change/",
+        _engineer_form(engineer, citizenships=[]),
+    )
+    assert response.status_code == 302, response.content[:3000]
+    assert AuditEvent.objects.count() == events
+    assert visit.decisions.count() == 1
+
+
+def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(world):
+    client, vendor = world["client"], world["vendor"]
+    new = Engineer(vendor=vendor, name="Mei Chen", employee_id="E-NEW", home_country="US")
+    data = _engineer_form(new, citizenships=[{"country": "TW", "since": ""}], vendor=vendor.pk)
+    response = client.post("/admin/dispatch/engineer/add/", data)
+    assert response.status_code == 302, response.content[:3000]
+    engineer = Engineer.objects.get(employee_id="E-NEW")
+    assert list(engineer.citizenships.values_list("country", flat=True)) == ["TW"]
+    event = _reference_events(engineer).get()
+    assert event.actor_name == "root" and event.old is None
+    assert event.new["citizenships"] == [{"country": "TW", "since": None}]
+    assert LogEntry.objects.filter(object_id=str(engineer.pk), action_flag=1).exists()
+
+
+def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, client):
+    engineer = world["engineer"]
+    client.force_login(world["manager"])
+    other = VendorFactory()
+    data = _engineer_form(engineer, citizenships=[], vendor=other.pk, name="Renamed")
+    # Service managers see no citizenship inlines (no permission): post the fields only.
+    data = {k: v for k, v in data.items() if not k.startswith(("citizenships-", "residencies-"))}
+    response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
+    assert response.status_code == 302, response.content[:3000]
+    engineer.refresh_from_db()
+    assert (engineer.vendor_id, engineer.name) == (world["vendor"].pk, "Renamed")
+    event = _reference_events(engineer).get()
+    assert event.actor_name == "manager"
+    assert set(event.old) == {"name"} and event.new == {"name": "Renamed"}
+
+
+def test_a_customer_alias_added_in_the_admin_rechecks_the_visits_to_its_buildings(world):
+    client, fab, visit = world["client"], world["fab"], world["visit"]
+    customer = fab.customer
+    response = client.post(
+        f"/admin/dispatch/customer/{customer.pk}/change/",
+        {"name": customer.name, "country": customer.country, "aliases": '["SMIC South"]'},
+    )
+    assert response.status_code == 302, response.content[:3000]
+    event = _reference_events(customer).get()
+    assert event.old == {"aliases": []} and event.new == {"aliases": ["SMIC South"]}
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 2
+
+
+def test_a_facility_added_in_the_admin_is_recorded(world):
+    client = world["client"]
+    customer = CustomerFactory()
+    template = Facility(customer=customer, name="Fab 9", city="Wuxi", country="CN")
+    response = client.post(
+        "/admin/dispatch/facility/add/", _facility_form(template, logic_node_nm=28)
+    )
+    assert response.status_code == 302, response.content[:3000]
+    fab = Facility.objects.get(name="Fab 9")
+    event = _reference_events(fab).get()
+    assert event.new["logic_node_nm"] == 28 and event.new["customer"] == customer.pk

@@ -1,0 +1,224 @@
+"""Reference-data updates through the services: one audit event with what changed (old and new),
+re-checks of exactly the open visits that read it, refusals that name the field and write
+nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from compliance.models import AuditEvent
+from config.errors import ApplicationError, NotFound
+from dispatch import services
+from dispatch.models import Visit
+from tests.factories import (
+    CustomerFactory,
+    EngineerFactory,
+    FacilityFactory,
+    ToolFactory,
+    VendorFactory,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(rules, sample_list):
+    vendor = VendorFactory(name="Lam Research Corporation", country="US")
+    manager = make_user("manager", role="service_manager", vendor=vendor)
+    approver = make_user("approver", role="approver")
+    fab = FacilityFactory(logic_node_nm=28)
+    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
+    colleague = EngineerFactory(vendor=vendor, citizenships=["NL"])
+    tool = ToolFactory(facility=fab, oem=vendor)
+
+    def visit(*engineers, tools=(), facility=fab, days_ahead=10):
+        start = dt.date.today() + dt.timedelta(days=days_ahead)
+        return services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=facility.pk,
+            engineers=[e.pk for e in engineers],
+            tools=[t.pk for t in tools],
+            activity="maintenance",
+            start_date=start,
+            end_date=start + dt.timedelta(days=2),
+        )
+
+    return {
+        "vendor": vendor,
+        "manager": manager,
+        "approver": approver,
+        "fab": fab,
+        "engineer": engineer,
+        "colleague": colleague,
+        "tool": tool,
+        "visit": visit,
+    }
+
+
+def _decisions(visit: Visit) -> int:
+    return visit.decisions.count()
+
+
+def _events(obj):
+    return AuditEvent.objects.filter(
+        event_type="reference_changed", object_type=obj._meta.label, object_id=str(obj.pk)
+    )
+
+
+def test_a_new_citizenship_is_recorded_old_and_new_and_rechecks_only_the_engineers_open_visits(
+    world,
+):
+    engineer, colleague = world["engineer"], world["colleague"]
+    theirs = world["visit"](engineer)
+    cancelled = world["visit"](engineer, days_ahead=20)
+    services.visit_cancel(visit=cancelled, user=world["manager"])
+    not_theirs = world["visit"](colleague)
+    counts = {v.pk: _decisions(v) for v in (theirs, cancelled, not_theirs)}
+
+    services.engineer_update(
+        engineer=engineer,
+        user=world["manager"],
+        citizenships=["US", {"country": "CN", "since": "2010-01-01"}],
+    )
+
+    event = _events(engineer).get()
+    assert event.actor_name == "manager"
+    assert event.old == {"citizenships": [{"country": "US", "since": None}]}
+    assert event.new == {
+        "citizenships": [{"country": "CN", "since": "2010-01-01"}, {"country": "US", "since": None}]
+    }
+    assert _decisions(theirs) == counts[theirs.pk] + 1
+    assert _decisions(cancelled) == counts[cancelled.pk]
+    assert _decisions(not_theirs) == counts[not_theirs.pk]
+
+
+def test_an_update_that_changes_nothing_records_nothing_and_rechecks_nothing(world):
+    engineer = world["engineer"]
+    visit = world["visit"](engineer)
+    events = AuditEvent.objects.count()
+    services.engineer_update(
+        engineer=engineer, user=world["manager"], citizenships=["US"], name=engineer.name
+    )
+    assert AuditEvent.objects.count() == events
+    assert _decisions(visit) == 1
+
+
+def test_an_unknown_citizenship_country_is_refused_naming_the_row_and_nothing_is_written(world):
+    engineer = world["engineer"]
+    events = AuditEvent.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        services.engineer_update(
+            engineer=engineer, user=world["manager"], citizenships=["US", "XX"], name="Renamed"
+        )
+    assert "citizenships[1].country" in exc.value.errors
+    assert AuditEvent.objects.count() == events
+    engineer.refresh_from_db()
+    assert engineer.name != "Renamed"
+    assert list(engineer.citizenships.values_list("country", flat=True)) == ["US"]
+
+
+def test_a_duplicate_employee_id_is_refused_naming_the_field(world):
+    with pytest.raises(ApplicationError) as exc:
+        services.engineer_update(
+            engineer=world["engineer"],
+            user=world["manager"],
+            employee_id=world["colleague"].employee_id,
+        )
+    assert "employee_id" in exc.value.errors
+
+
+def test_the_vendor_of_an_engineer_cannot_be_changed(world):
+    with pytest.raises(ApplicationError) as exc:
+        services.engineer_update(
+            engineer=world["engineer"], user=world["manager"], vendor=VendorFactory()
+        )
+    assert "vendor" in exc.value.errors
+
+
+def test_another_vendors_manager_cannot_change_an_engineer_even_through_an_edited_copy(world):
+    stranger_vendor = VendorFactory()
+    stranger = make_user("stranger", role="service_manager", vendor=stranger_vendor)
+    copy = type(world["engineer"]).objects.get(pk=world["engineer"].pk)
+    copy.vendor_id = stranger_vendor.pk  # permission is decided on the stored row
+    with pytest.raises(NotFound):
+        services.engineer_update(engineer=copy, user=stranger, name="Hijacked")
+
+
+def test_the_old_facts_come_from_the_stored_row_not_the_callers_edited_instance(world):
+    fab = world["fab"]
+    visit = world["visit"](world["engineer"])
+    fab.logic_node_nm = 14  # as an admin form leaves its instance before saving
+    services.facility_update(facility=fab, user=world["approver"], logic_node_nm=14)
+    event = _events(fab).get()
+    assert event.old == {"logic_node_nm": 28} and event.new == {"logic_node_nm": 14}
+    assert event.actor_name == "approver"
+    assert _decisions(visit) == 2
+
+
+def test_an_unknown_facility_country_is_refused_and_nothing_is_written(world):
+    fab = world["fab"]
+    with pytest.raises(ApplicationError) as exc:
+        services.facility_update(facility=fab, country="XX", logic_node_nm=7)
+    assert "country" in exc.value.errors
+    fab.refresh_from_db()
+    assert (fab.country, fab.logic_node_nm) == ("CN", 28)
+    assert not _events(fab).exists()
+
+
+def test_a_service_manager_may_not_change_a_facility(world):
+    with pytest.raises(ApplicationError):
+        services.facility_update(facility=world["fab"], user=world["manager"], logic_node_nm=7)
+    assert not _events(world["fab"]).exists()
+
+
+def test_moving_a_facility_to_another_owner_rechecks_its_visits(world):
+    fab = world["fab"]
+    visit = world["visit"](world["engineer"])
+    new_owner = CustomerFactory()
+    old_owner = fab.customer_id
+    services.facility_update(facility=fab, customer=new_owner.pk)
+    event = _events(fab).get()
+    assert event.old == {"customer": old_owner} and event.new == {"customer": new_owner.pk}
+    assert _decisions(visit) == 2
+
+
+def test_a_customer_alias_rechecks_the_visits_to_its_buildings_and_bad_aliases_are_refused(world):
+    customer = world["fab"].customer
+    visit = world["visit"](world["engineer"])
+    with pytest.raises(ApplicationError) as exc:
+        services.customer_update(customer=customer, aliases="not a list")
+    assert "aliases" in exc.value.errors
+    services.customer_update(customer=customer, aliases=["SMIC South"])
+    event = _events(customer).get()
+    assert event.old == {"aliases": []} and event.new == {"aliases": ["SMIC South"]}
+    assert _decisions(visit) == 2
+
+
+def test_a_vendor_becoming_a_us_branch_rechecks_its_visits(world):
+    vendor = world["vendor"]
+    visit = world["visit"](world["engineer"])
+    services.vendor_update(vendor=vendor, is_us_branch=True)
+    event = _events(vendor).get()
+    assert event.old == {"is_us_branch": False} and event.new == {"is_us_branch": True}
+    assert _decisions(visit) == 2
+
+
+def test_a_tools_classification_change_rechecks_the_visits_that_list_it(world):
+    tool = world["tool"]
+    with_tool = world["visit"](world["engineer"], tools=[tool])
+    without_tool = world["visit"](world["colleague"])
+    services.tool_update(tool=tool, user=world["manager"], classifications={"US": ["3B001.c"]})
+    event = _events(tool).get()
+    assert event.new == {"classifications": {"US": ["3B001.c"]}}
+    assert _decisions(with_tool) == 2
+    assert _decisions(without_tool) == 1
+
+
+def test_a_tool_cannot_move_to_another_facility(world):
+    with pytest.raises(ApplicationError) as exc:
+        services.tool_update(tool=world["tool"], facility=FacilityFactory())
+    assert "facility" in exc.value.errors
