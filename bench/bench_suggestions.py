@@ -29,46 +29,11 @@ TARGET_MS = 50.0
 CANDIDATES = 50
 
 
-def engine_inputs(visit: Any) -> dict[str, Any]:
-    """What ``visit_suggestions`` hands to the engine, prepared the same way (not timed)."""
-    from compliance import engine, services
-    from compliance.selectors import (
-        engineer_document,
-        engineer_location,
-        visit_document,
-        visits_for_documents,
-    )
-    from dispatch.models import Engineer
+def engine_inputs(visit: Any) -> Any:
+    """What ``visit_suggestions`` hands to the engine, prepared by the same service (not timed)."""
+    from compliance import services
 
-    ctx = services.check_context()
-    loaded = visits_for_documents([visit.pk]).get()
-    document = visit_document(loaded)
-    on_visit = [e.pk for e in loaded.engineers.all()]
-    candidates = list(
-        Engineer.objects.filter(vendor_id=loaded.vendor_id, is_active=True)
-        .exclude(pk__in=on_visit)
-        .prefetch_related("citizenships", "residencies")
-        .order_by("name", "pk")[: services.MAX_CANDIDATES]
-    )
-    docs = [
-        engineer_document(
-            e,
-            location=engineer_location(
-                e, mode=loaded.mode, facility_country=loaded.facility.country
-            ),
-        )
-        for e in candidates
-    ]
-    infos = [engine.parse_document({**document, "engineers": [d]}).engineers[0] for d in docs]
-    return {
-        "document": engine.parse_document(document),
-        "candidates": infos,
-        "ruleset": ctx.compiled,
-        "screening": services.screen_parties(index=ctx.index, document=document),
-        "licences": services.licences_for_visits([loaded])[loaded.pk],
-        "lists_version": ctx.lists_version,
-        "list_is_stale": ctx.list_is_stale,
-    }
+    return services.suggestion_inputs(visit_id=visit.pk)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,16 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         out = services.visit_suggestions(visit=visit)
         full.append(time.perf_counter() - t0)
         inputs = engine_inputs(visit)
-        candidates.add(len(inputs["candidates"]))
+        candidates.add(len(inputs.candidates))
         t0 = time.perf_counter()
         engine.suggest_engineers(
-            inputs["document"],
-            inputs["candidates"],
-            inputs["ruleset"],
-            screening=inputs["screening"],
-            licences=inputs["licences"],
-            lists_version=inputs["lists_version"],
-            list_is_stale=inputs["list_is_stale"],
+            inputs.parsed,
+            inputs.infos,
+            inputs.compiled,
+            screening=inputs.screening,
+            screening_by_candidate=inputs.screening_by_candidate,
+            **inputs.common,
         )
         floor.append(time.perf_counter() - t0)
     med = statistics.median(full) * 1000

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from compliance import bulk
 from compliance.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -163,7 +164,7 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
     """
     if not events:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
@@ -203,7 +204,7 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
                 )
             )
             prev = digest
-        created = AuditEvent.objects.bulk_create(rows)
+        created = bulk.bulk_insert(rows)
         head.last_hash = prev
         head.last_event_id = (
             created[-1].pk

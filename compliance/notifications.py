@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,13 +18,27 @@ logger = logging.getLogger(__name__)
 HOLD_STATUSES = ("on_hold", "blocked")
 
 
-def notify_decision(*, decision_id: int, previous_status: str) -> None:
-    """The requester hears of every decision; approvers of every new hold."""
+def _approver_emails() -> list[str]:
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=Role.APPROVER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def _decisions(decision_ids: list[int]) -> Any:
     from compliance.models import Decision
 
-    decision = Decision.objects.select_related(
-        "visit__requested_by", "visit__facility", "visit__vendor"
-    ).get(pk=decision_id)
+    return (
+        Decision.objects.filter(pk__in=decision_ids)
+        .select_related("visit__requested_by", "visit__facility", "visit__vendor")
+        .defer("document", "screening_input", "licences_input")
+        .order_by("pk")
+    )
+
+
+def _send(decision: Any, previous_status: str, approvers: Callable[[], list[str]]) -> None:
     visit = decision.visit
     url = f"{settings.SITE_URL.rstrip('/')}/visits/{visit.pk}/"
     context = {
@@ -42,31 +58,33 @@ def notify_decision(*, decision_id: int, previous_status: str) -> None:
                 [requester.email],
             )
         if visit.status in HOLD_STATUSES and previous_status not in HOLD_STATUSES:
-            approvers = list(
-                get_user_model()
-                .objects.filter(groups__name=Role.APPROVER, is_active=True)
-                .exclude(email="")
-                .values_list("email", flat=True)
-            )
-            if approvers:
+            emails = approvers()
+            if emails:
                 send_mail(
                     f"Hold to review — {subject}",
                     render_to_string("emails/hold.txt", context),
                     settings.DEFAULT_FROM_EMAIL,
-                    approvers,
+                    emails,
                 )
     except Exception:
-        logger.exception("Could not send the notification for decision %s", decision_id)
+        logger.exception("Could not send the notification for decision %s", decision.pk)
 
 
 def notify_decisions(notices: list[tuple[int, str]]) -> None:
     """After a chunk of decisions commits: notify where the visit's status changed (a re-check that
-    changes nothing does not flood inboxes)."""
-    from compliance.models import Decision
+    changes nothing does not flood inboxes), reading the chunk's decisions in one query and the
+    approvers at most once."""
+    previous = dict(notices)
+    approvers: list[str] | None = None
 
-    statuses = dict(
-        Decision.objects.filter(pk__in=[d for d, _ in notices]).values_list("pk", "visit__status")
-    )
-    for decision_id, previous_status in notices:
-        if statuses.get(decision_id) != previous_status:
-            notify_decision(decision_id=decision_id, previous_status=previous_status)
+    def approver_emails() -> list[str]:
+        nonlocal approvers
+        if approvers is None:
+            approvers = _approver_emails()
+        return approvers
+
+    for decision in _decisions(list(previous)):
+        previous_status = previous[decision.pk]
+        if decision.visit.status == previous_status:
+            continue
+        _send(decision, previous_status, approver_emails)

@@ -7,10 +7,11 @@ a fixed number of queries (5), whatever the number of engineers and tools.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from dispatch.models import Engineer, Mode, Visit
 
@@ -23,111 +24,297 @@ def _num(value: Decimal | int | None) -> float | int | None:
     return value
 
 
-def visits_for_documents(visit_ids: Iterable[int]) -> QuerySet[Visit]:
-    return (
-        Visit.objects.filter(pk__in=list(visit_ids))
-        .select_related("vendor", "facility__customer", "current_decision")
-        # The previous decision is read for its outcome, digest and findings only.
-        .defer(
-            "current_decision__document",
-            "current_decision__screening_input",
-            "current_decision__licences_input",
-        )
-        .prefetch_related(
-            "tools",
-            Prefetch(
-                "engineers",
-                queryset=Engineer.objects.prefetch_related("citizenships", "residencies").order_by(
-                    "name", "pk"
-                ),
-            ),
-        )
-    )
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value else None
 
 
-def engineer_document(engineer: Engineer, *, location: str) -> dict[str, Any]:
+def _engineer_doc(
+    *,
+    pk: int,
+    name: str,
+    citizenships: Iterable[tuple[str, Any]],
+    residencies: Iterable[tuple[str, Any, Any]],
+    us_protected_individual: bool,
+    location: str,
+) -> dict[str, Any]:
     return {
-        "id": engineer.pk,
-        "name": engineer.name,
-        "citizenships": [
-            {"country": c.country, "since": c.since.isoformat() if c.since else None}
-            for c in engineer.citizenships.all()
-        ],
+        "id": pk,
+        "name": name,
+        "citizenships": [{"country": c, "since": _date(since)} for c, since in citizenships],
         "permanent_residencies": [
-            {
-                "country": r.country,
-                "since": r.since.isoformat() if r.since else None,
-                "until": r.until.isoformat() if r.until else None,
-            }
-            for r in engineer.residencies.all()
+            {"country": c, "since": _date(since), "until": _date(until)}
+            for c, since, until in residencies
         ],
-        "us_protected_individual": engineer.us_protected_individual,
+        "us_protected_individual": us_protected_individual,
         "location": location,
     }
 
 
+def engineer_document(engineer: Engineer, *, location: str) -> dict[str, Any]:
+    return _engineer_doc(
+        pk=engineer.pk,
+        name=engineer.name,
+        citizenships=[(c.country, c.since) for c in engineer.citizenships.all()],
+        residencies=[(r.country, r.since, r.until) for r in engineer.residencies.all()],
+        us_protected_individual=engineer.us_protected_individual,
+        location=location,
+    )
+
+
+def _location(*, mode: str, facility_country: str, home_country: str) -> str:
+    return facility_country if mode == Mode.ON_SITE else home_country
+
+
 def engineer_location(engineer: Engineer, *, mode: str, facility_country: str) -> str:
     """On site the engineer is in the facility's country; remote, at their home base."""
-    return facility_country if mode == Mode.ON_SITE else engineer.home_country
+    return _location(
+        mode=mode, facility_country=facility_country, home_country=engineer.home_country
+    )
 
 
-def visit_document(visit: Visit) -> dict[str, Any]:
-    """The visit document of a visit loaded through ``visits_for_documents`` (no extra queries)."""
-    facility = visit.facility
-    customer = facility.customer
+def _tool_doc(
+    model: str, serial: str, classifications: dict[str, Any] | None, ear: bool
+) -> dict[str, Any]:
     return {
-        "visit": {
-            "id": visit.pk,
-            "activity": visit.activity,
-            "mode": visit.mode,
-            "start_date": visit.start_date.isoformat(),
-            "end_date": visit.end_date.isoformat(),
-        },
-        "vendor": {
-            "name": visit.vendor.name,
-            "country": visit.vendor.country,
-            "us_branch": visit.vendor.is_us_branch,
-        },
-        "facility": {
-            "name": facility.name,
-            "owner": customer.name,
-            "owner_aliases": list(customer.aliases or []),
-            "address": facility.address or None,
-            "city": facility.city,
-            "country": facility.country,
-            "products": list(facility.products or []),
-            "logic_node_nm": facility.logic_node_nm,
-            "non_planar": facility.non_planar,
-            "nand_layers": facility.nand_layers,
-            "dram_half_pitch_nm": _num(facility.dram_half_pitch_nm),
-            "dram_cell_area_um2": _num(facility.dram_cell_area_um2),
-        },
-        "tools": [
-            {
-                "model": t.model,
-                "serial": t.serial_number or None,
-                "classifications": {
-                    k: list(v) for k, v in sorted((t.classifications or {}).items())
-                },
-                "subject_to_ear": t.subject_to_ear,
-            }
-            for t in sorted(visit.tools.all(), key=lambda t: (t.model, t.serial_number, t.pk))
-        ],
-        "engineers": [
-            engineer_document(
-                e, location=engineer_location(e, mode=visit.mode, facility_country=facility.country)
-            )
-            for e in visit.engineers.all()
-        ],
+        "model": model,
+        "serial": serial or None,
+        "classifications": {k: list(v) for k, v in sorted((classifications or {}).items())},
+        "subject_to_ear": ear,
     }
 
 
+def _document(
+    row: dict[str, Any], tools: list[dict[str, Any]], engineers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The visit document from plain values: ``row`` has the keys of ``_VISIT_VALUES``; tools are
+    sorted by (model, serial, pk) and engineers are in (name, pk) order."""
+    return {
+        "visit": {
+            "id": row["id"],
+            "activity": row["activity"],
+            "mode": row["mode"],
+            "start_date": row["start_date"].isoformat(),
+            "end_date": row["end_date"].isoformat(),
+        },
+        "vendor": {
+            "name": row["vendor__name"],
+            "country": row["vendor__country"],
+            "us_branch": row["vendor__is_us_branch"],
+        },
+        "facility": {
+            "name": row["facility__name"],
+            "owner": row["facility__customer__name"],
+            "owner_aliases": list(row["facility__customer__aliases"] or []),
+            "address": row["facility__address"] or None,
+            "city": row["facility__city"],
+            "country": row["facility__country"],
+            "products": list(row["facility__products"] or []),
+            "logic_node_nm": row["facility__logic_node_nm"],
+            "non_planar": row["facility__non_planar"],
+            "nand_layers": row["facility__nand_layers"],
+            "dram_half_pitch_nm": _num(row["facility__dram_half_pitch_nm"]),
+            "dram_cell_area_um2": _num(row["facility__dram_cell_area_um2"]),
+        },
+        "tools": tools,
+        "engineers": engineers,
+    }
+
+
+_FACILITY_FIELDS = (
+    "name",
+    "address",
+    "city",
+    "country",
+    "products",
+    "logic_node_nm",
+    "non_planar",
+    "nand_layers",
+    "dram_half_pitch_nm",
+    "dram_cell_area_um2",
+)
+_VISIT_VALUES = (
+    "id",
+    "activity",
+    "mode",
+    "start_date",
+    "end_date",
+    "vendor_id",
+    "facility_id",
+    "status",
+    "check_requested_at",
+    "check_trigger",
+    "vendor__name",
+    "vendor__country",
+    "vendor__is_us_branch",
+    "facility__customer_id",
+    "facility__customer__name",
+    "facility__customer__aliases",
+    *(f"facility__{f}" for f in _FACILITY_FIELDS),
+)
+
+
+def visit_document(visit: Visit) -> dict[str, Any]:
+    """The visit document of a visit instance (or an object shaped like one, as the benchmark's data
+    generator builds), with its tools and engineers in hand. The check path uses ``check_inputs``;
+    both go through ``_document``."""
+    facility = visit.facility
+    row = {
+        "id": visit.pk,
+        "activity": visit.activity,
+        "mode": visit.mode,
+        "start_date": visit.start_date,
+        "end_date": visit.end_date,
+        "vendor__name": visit.vendor.name,
+        "vendor__country": visit.vendor.country,
+        "vendor__is_us_branch": visit.vendor.is_us_branch,
+        "facility__customer__name": facility.customer.name,
+        "facility__customer__aliases": facility.customer.aliases,
+        **{f"facility__{f}": getattr(facility, f) for f in _FACILITY_FIELDS},
+    }
+    tools = [
+        _tool_doc(t.model, t.serial_number, t.classifications, t.subject_to_ear)
+        for t in sorted(visit.tools.all(), key=lambda t: (t.model, t.serial_number, t.pk))
+    ]
+    engineers = [
+        engineer_document(
+            e, location=engineer_location(e, mode=visit.mode, facility_country=facility.country)
+        )
+        for e in visit.engineers.all()
+    ]
+    return _document(row, tools, engineers)
+
+
+@dataclass
+class CheckInput:
+    """One visit as the check reads it: its document and what the check path needs besides."""
+
+    pk: int
+    vendor_id: int
+    vendor_name: str
+    facility_id: int
+    customer_id: int
+    status: str
+    check_requested_at: Any
+    check_trigger: str
+    document: dict[str, Any]
+    engineer_ids: list[int]
+    # Set when the document could not be built: the check records a fail-closed system decision.
+    error: str = ""
+
+    @property
+    def party_keys(self) -> dict[str, str]:
+        keys = {"facility.owner": f"customer:{self.customer_id}"}
+        for i, pk in enumerate(self.engineer_ids):
+            keys[f"engineers[{i}]"] = f"engineer:{pk}"
+        return keys
+
+
+def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
+    """The check inputs of visits, from plain values in 5 queries whatever their number and size
+    (no model instances: this is the hot path of every check and re-check)."""
+    from dispatch.models import Citizenship, Residency
+
+    ids = list(visit_ids)
+    rows = list(Visit.objects.filter(pk__in=ids).order_by("pk").values(*_VISIT_VALUES))
+    if not rows:
+        return []
+    tools: dict[int, list[tuple[Any, ...]]] = {}
+    for visit_id, pk, model, serial, codes, ear in Visit.tools.through.objects.filter(
+        visit_id__in=ids
+    ).values_list(
+        "visit_id",
+        "tool_id",
+        "tool__model",
+        "tool__serial_number",
+        "tool__classifications",
+        "tool__subject_to_ear",
+    ):
+        tools.setdefault(visit_id, []).append((model, serial, pk, codes, ear))
+    engineers: dict[int, list[tuple[Any, ...]]] = {}
+    for visit_id, pk, name, home, protected in (
+        Visit.engineers.through.objects.filter(visit_id__in=ids)
+        .order_by("engineer__name", "engineer_id")
+        .values_list(
+            "visit_id",
+            "engineer_id",
+            "engineer__name",
+            "engineer__home_country",
+            "engineer__us_protected_individual",
+        )
+    ):
+        engineers.setdefault(visit_id, []).append((pk, name, home, protected))
+    engineer_ids = {e[0] for es in engineers.values() for e in es}
+    citizenships: dict[int, list[tuple[str, Any]]] = {}
+    for engineer_id, country, since in (
+        Citizenship.objects.filter(engineer_id__in=engineer_ids)
+        .order_by("since", "country")
+        .values_list("engineer_id", "country", "since")
+    ):
+        citizenships.setdefault(engineer_id, []).append((country, since))
+    residencies: dict[int, list[tuple[str, Any, Any]]] = {}
+    for engineer_id, country, since, until in (
+        Residency.objects.filter(engineer_id__in=engineer_ids)
+        .order_by("since", "country")
+        .values_list("engineer_id", "country", "since", "until")
+    ):
+        residencies.setdefault(engineer_id, []).append((country, since, until))
+    out = []
+    for row in rows:
+        pk = row["id"]
+        country = row["facility__country"]
+        visit_engineers = engineers.get(pk, [])
+        error = ""
+        try:
+            document = _document(
+                row,
+                [
+                    _tool_doc(model, serial, codes, ear)
+                    for model, serial, _, codes, ear in sorted(
+                        tools.get(pk, []), key=lambda t: (t[0], t[1], t[2])
+                    )
+                ],
+                [
+                    _engineer_doc(
+                        pk=e_pk,
+                        name=name,
+                        citizenships=citizenships.get(e_pk, []),
+                        residencies=residencies.get(e_pk, []),
+                        us_protected_individual=protected,
+                        location=_location(
+                            mode=row["mode"], facility_country=country, home_country=home
+                        ),
+                    )
+                    for e_pk, name, home, protected in visit_engineers
+                ],
+            )
+        except Exception as exc:  # one broken visit must not stop the others' checks
+            error = f"{type(exc).__name__}: {exc}"
+            document = {"visit": {"id": pk, "start_date": _date(row["start_date"])}}
+        out.append(
+            CheckInput(
+                pk=pk,
+                vendor_id=row["vendor_id"],
+                vendor_name=row["vendor__name"],
+                facility_id=row["facility_id"],
+                customer_id=row["facility__customer_id"],
+                status=row["status"],
+                check_requested_at=row["check_requested_at"],
+                check_trigger=row["check_trigger"],
+                document=document,
+                engineer_ids=[e[0] for e in visit_engineers],
+                error=error,
+            )
+        )
+    return out
+
+
 def visit_documents_build(visit_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    return {v.pk: visit_document(v) for v in visits_for_documents(visit_ids)}
+    return {c.pk: c.document for c in check_inputs(visit_ids)}
 
 
 def visit_document_build(visit_id: int) -> dict[str, Any]:
-    return visit_document(visits_for_documents([visit_id]).get())
+    (found,) = check_inputs([visit_id])
+    return found.document
 
 
 def open_visits_referencing(

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from compliance import engine, runtime
+from compliance import bulk, engine, runtime
 from compliance.audit import audit_record
 from compliance.models import (
     EFFECT_RANK,
@@ -34,7 +34,7 @@ from compliance.models import (
     RuleSet,
     Trigger,
 )
-from compliance.selectors import visit_document, visits_for_documents
+from compliance.selectors import CheckInput, check_inputs
 from config.errors import ApplicationError
 from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
 
@@ -58,9 +58,11 @@ def _sha256(value: Any) -> str:
 
 # --- Check requests --------------------------------------------------------------------------
 def _enqueue(visit_ids: list[int]) -> None:
+    from compliance import batching
     from compliance.tasks import check_visit, check_visits
 
     if len(visit_ids) == 1:
+        batching.push(visit_ids)
         check_visit.delay(visit_ids[0])
         return
     size = settings.COMPLIANCE["RECHECK_CHUNK_SIZE"]
@@ -222,13 +224,6 @@ def screen_parties(
     return hits
 
 
-def _party_keys(visit: Visit) -> dict[str, str]:
-    keys = {"facility.owner": f"customer:{visit.facility.customer_id}"}
-    for i, eng in enumerate(visit.engineers.all()):
-        keys[f"engineers[{i}]"] = f"engineer:{eng.pk}"
-    return keys
-
-
 def _false_positive_marks(party_keys: Iterable[str]) -> set[tuple[str, str, str]]:
     return set(
         MatchReview.objects.filter(party__in=set(party_keys)).values_list(
@@ -255,14 +250,14 @@ def _licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
     )
 
 
-def licences_for_visits(visits: Sequence[Visit]) -> dict[int, list[engine.LicenceSpec]]:
+def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.LicenceSpec]]:
     """Licences that could cover each visit: held by its vendor (or by anyone, e.g. a VEU) and naming
     its facility or the facility's owner. A fixed number of queries for any number of visits."""
     from django.db.models import Q
 
     vendor_ids = {v.vendor_id for v in visits}
     facility_ids = {v.facility_id for v in visits}
-    customer_ids = {v.facility.customer_id for v in visits}
+    customer_ids = {v.customer_id for v in visits}
     licences = list(
         Licence.objects.filter(Q(holder_id__in=vendor_ids) | Q(holder__isnull=True))
         .filter(Q(facilities__in=facility_ids) | Q(owners__in=customer_ids))
@@ -277,10 +272,10 @@ def licences_for_visits(visits: Sequence[Visit]) -> dict[int, list[engine.Licenc
             if lic.holder_id not in (None, visit.vendor_id):
                 continue
             covers_place = any(f.pk == visit.facility_id for f in lic.facilities.all()) or any(
-                c.pk == visit.facility.customer_id for c in lic.owners.all()
+                c.pk == visit.customer_id for c in lic.owners.all()
             )
             if covers_place:
-                specs.append(_licence_spec(lic, visit.vendor.name))
+                specs.append(_licence_spec(lic, visit.vendor_name))
         out[visit.pk] = sorted(specs, key=lambda s: (s.authority, s.number))
     return out
 
@@ -567,7 +562,7 @@ def decisions_record(
             visit.updated_at = now
             moved.append((visit, decision, old_status, previous, reason))
         if decisions:
-            Decision.objects.bulk_create(decisions)
+            bulk.bulk_insert(decisions)
             for decision in decisions:
                 if decision.pk is None:  # backends that do not return ids from a bulk insert
                     decision.pk = Decision.objects.get(
@@ -589,15 +584,14 @@ def decisions_record(
                     )
                     for f in decision.result["findings"]
                 )
-            Finding.objects.bulk_create(findings, batch_size=1000)
+            bulk.bulk_insert(findings)
             for visit, decision, _, _, _ in moved:
                 visit.current_decision = decision
         changed_visits = [m[0] for m in moved] + bumped
         if changed_visits:
-            Visit.objects.bulk_update(
+            bulk.bulk_update(
                 changed_visits,
                 ["status", "current_decision", "approval", "check_requested_at", "updated_at"],
-                batch_size=500,
             )
         audit_record_many(
             [
@@ -624,7 +618,7 @@ def decisions_record(
 
 
 def _evaluate_visit(
-    visit: Visit,
+    visit: CheckInput,
     *,
     ctx: CheckContext | None,
     context_error: str,
@@ -633,18 +627,15 @@ def _evaluate_visit(
     marks: set[tuple[str, str, str]],
     decided_at: dt.datetime,
 ) -> Evaluation:
-    """Document, screening and engine for one visit; any failure becomes a system decision."""
-    try:
-        document = visit_document(visit)
-    except Exception as exc:
-        document = {"visit": {"id": visit.pk, "start_date": visit.start_date.isoformat()}}
-        error = f"{type(exc).__name__}: {exc}"
+    """Screening and engine for one visit; any failure becomes a system decision."""
+    document = visit.document
+    if visit.error:
         return Evaluation(
             document,
             [],
             [],
-            _error_decision(document, error, ctx=ctx, decided_at=decided_at),
-            error=error,
+            _error_decision(document, visit.error, ctx=ctx, decided_at=decided_at),
+            error=visit.error,
         )
     if ctx is None:
         return Evaluation(
@@ -684,9 +675,7 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
     """
     decided_at = timezone.now()
     visits = [
-        v
-        for v in visits_for_documents(visit_ids)
-        if v.check_requested_at and v.status in OPEN_STATUSES
+        v for v in check_inputs(visit_ids) if v.check_requested_at and v.status in OPEN_STATUSES
     ]
     if not visits:
         return []
@@ -700,7 +689,7 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
         context_error = ""
 
     licences = licences_for_visits(visits) if ctx else {}
-    keys_by_visit = {v.pk: _party_keys(v) for v in visits}
+    keys_by_visit = {v.pk: v.party_keys for v in visits}
     marks = _false_positive_marks(k for keys in keys_by_visit.values() for k in keys.values())
     pending = [
         PendingDecision(
@@ -720,14 +709,21 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
         for visit in visits
     ]
     decisions = decisions_record(items=pending, ctx=ctx)
-    failures = [f"visit {p.visit_id}: {p.evaluation.error}" for p in pending if p.evaluation.error]
-    if failures:
-        raise CheckFailed("; ".join(failures[:20]))
+    failed = [p for p in pending if p.evaluation.error]
+    if failed:
+        raise CheckFailed(
+            "; ".join(f"visit {p.visit_id}: {p.evaluation.error}" for p in failed[:20]),
+            visit_ids=[p.visit_id for p in failed],
+        )
     return decisions
 
 
 class CheckFailed(Exception):
     """Raised after fail-closed decisions were stored, so that the task retries the check."""
+
+    def __init__(self, message: str, *, visit_ids: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.visit_ids = list(visit_ids)
 
 
 def visit_check(*, visit_id: int) -> Decision | None:
@@ -1176,8 +1172,8 @@ def match_review_mark(
             "The visit's current decision has no such hit.",
             errors={"entry_id": ["No such hit for this party."]},
         )
-    loaded = visits_for_documents([visit.pk]).get()
-    key = _party_keys(loaded).get(party)
+    (loaded,) = check_inputs([visit.pk])
+    key = loaded.party_keys.get(party)
     if key is None:
         raise ApplicationError("No such party.", errors={"party": ["No such party on this visit."]})
     with transaction.atomic():
@@ -1418,79 +1414,107 @@ def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
 MAX_CANDIDATES = 200
 
 
-def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
-    """The vendor's other active engineers who would clear this exact visit, best first, and
-    what the visit would be without each of its engineers. One engine batch, fixed queries."""
+@dataclass
+class SuggestionInputs:
+    """What the engine needs to rank a visit's candidate engineers (prepared, not yet evaluated)."""
+
+    visit_id: int
+    on_visit: list[int]
+    candidates: list[Any]  # Engineer
+    parsed: Any  # engine.VisitDocument
+    infos: list[Any]  # engine.EngineerInfo, one per candidate
+    compiled: Any
+    screening: list[engine.ScreeningHit]
+    screening_by_candidate: dict[int, list[engine.ScreeningHit]]
+    common: dict[str, Any]  # licences, lists_version, list_is_stale
+
+
+def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
+    """Load and prepare a visit and its vendor's other active engineers, in fixed queries."""
     from compliance.selectors import engineer_document, engineer_location
     from dispatch.models import Engineer
 
     ctx = check_context()
-    loaded = visits_for_documents([visit.pk]).get()
-    document = visit_document(loaded)
-    parsed = engine.parse_document(document)
-    on_visit = [e.pk for e in loaded.engineers.all()]
+    (loaded,) = check_inputs([visit_id])
+    document = loaded.document
     candidates = list(
         Engineer.objects.filter(vendor_id=loaded.vendor_id, is_active=True)
-        .exclude(pk__in=on_visit)
+        .exclude(pk__in=loaded.engineer_ids)
         .prefetch_related("citizenships", "residencies")
         .order_by("name", "pk")[:MAX_CANDIDATES]
     )
-    party_keys = _party_keys(loaded)
+    party_keys = loaded.party_keys
     marks = _false_positive_marks([*party_keys.values(), *(f"engineer:{c.pk}" for c in candidates)])
-    screening = screen_parties(
-        index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
-    )
     candidate_docs = [
         engineer_document(
             c,
             location=engineer_location(
-                c, mode=loaded.mode, facility_country=loaded.facility.country
+                c,
+                mode=document["visit"]["mode"],
+                facility_country=document["facility"]["country"],
             ),
         )
         for c in candidates
     ]
-    # Parsed one by one: candidates may share a name, which a single visit document refuses.
-    infos = [
-        engine.parse_document({**document, "engineers": [doc]}).engineers[0]
-        for doc in candidate_docs
-    ]
     screening_by_candidate: dict[int, list[engine.ScreeningHit]] = {}
     for i, c in enumerate(candidates):
-        hits = []
-        for m in _screen(ctx.index, c.name, None):
-            hits.append(
-                engine.ScreeningHit(
-                    party=f"engineers[{i}]",
-                    name=c.name,
-                    list_code=m.list_code,
-                    entry_id=m.entry_id,
-                    entry_name=m.entry_name,
-                    score=round(float(m.score), 4),
-                    explanation=m.explanation,
-                    entry_hash=m.entry_hash,
-                    false_positive=(f"engineer:{c.pk}", m.entry_id, m.entry_hash) in marks,
-                )
+        hits = [
+            engine.ScreeningHit(
+                party=f"engineers[{i}]",
+                name=c.name,
+                list_code=m.list_code,
+                entry_id=m.entry_id,
+                entry_name=m.entry_name,
+                score=round(float(m.score), 4),
+                explanation=m.explanation,
+                entry_hash=m.entry_hash,
+                false_positive=(f"engineer:{c.pk}", m.entry_id, m.entry_hash) in marks,
             )
+            for m in _screen(ctx.index, c.name, None)
+        ]
         if hits:
             screening_by_candidate[i] = hits
-    licences = licences_for_visits([loaded])[loaded.pk]
-    common = {
-        "licences": licences,
-        "lists_version": ctx.lists_version,
-        "list_is_stale": ctx.list_is_stale,
-    }
+    return SuggestionInputs(
+        visit_id=loaded.pk,
+        on_visit=loaded.engineer_ids,
+        candidates=candidates,
+        parsed=engine.parse_document(document),
+        # Parsed one by one: candidates may share a name, which a single visit document refuses.
+        infos=[
+            engine.parse_document({**document, "engineers": [doc]}).engineers[0]
+            for doc in candidate_docs
+        ],
+        compiled=ctx.compiled,
+        screening=screen_parties(
+            index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
+        ),
+        screening_by_candidate=screening_by_candidate,
+        common={
+            "licences": licences_for_visits([loaded])[loaded.pk],
+            "lists_version": ctx.lists_version,
+            "list_is_stale": ctx.list_is_stale,
+        },
+    )
+
+
+def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
+    """The vendor's other active engineers who would clear this exact visit, best first, and
+    what the visit would be without each of its engineers. One engine batch, fixed queries."""
+    inputs = suggestion_inputs(visit_id=visit.pk)
+    parsed, on_visit, candidates = inputs.parsed, inputs.on_visit, inputs.candidates
+    screening, common = inputs.screening, inputs.common
     suggestions = engine.suggest_engineers(
         parsed,
-        infos,
-        ctx.compiled,
+        inputs.infos,
+        inputs.compiled,
         screening=screening,
-        screening_by_candidate=screening_by_candidate,
+        screening_by_candidate=inputs.screening_by_candidate,
         **common,
     )
     without = []
     if len(parsed.engineers) > 1:
         for i, eng in enumerate(parsed.engineers):
-            d = engine.without_engineer(parsed, i, ctx.compiled, screening=screening, **common)
+            d = engine.without_engineer(parsed, i, inputs.compiled, screening=screening, **common)
             without.append(
                 {
                     "engineer": on_visit[i],
@@ -1500,7 +1524,7 @@ def visit_suggestions(*, visit: Visit, user: Any = None) -> dict[str, Any]:
                 }
             )
     return {
-        "visit": loaded.pk,
+        "visit": inputs.visit_id,
         "candidates": [
             {
                 "engineer": candidates[s.candidate_index].pk,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from compliance import services
+from compliance import batching, services
 
 
 @shared_task(
@@ -22,9 +22,20 @@ from compliance import services
     retry_jitter=True,
     max_retries=10,
 )
-def check_visit(self, visit_id: int) -> int | None:  # type: ignore[no-untyped-def]
-    decision = services.visit_check(visit_id=visit_id)
-    return decision.pk if decision else None
+def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Check one visit, and with it the visits filed meanwhile (compliance/batching); returns how
+    many were decided. Retries when its own visit's check failed; the others that failed are
+    retried by a ``check_visits`` of their own."""
+    batch = batching.batch_for(visit_id)
+    try:
+        return len(services.visits_check(visit_ids=batch))
+    except services.CheckFailed as exc:
+        others = [i for i in exc.visit_ids if i != visit_id]
+        if others:
+            check_visits.apply_async((others,), countdown=5)
+        if visit_id in exc.visit_ids or not exc.visit_ids:
+            raise
+        return len(batch) - len(others)
 
 
 @shared_task(

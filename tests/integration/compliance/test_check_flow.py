@@ -101,6 +101,74 @@ def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_
     assert len(ctx.captured_queries) == 5
 
 
+def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam):
+    """check_inputs (plain values, the hot path) and visit_document (instances) share _document;
+    this pins the adapters: same keys, order, dates, decimals, locations and sorting."""
+    from decimal import Decimal
+
+    from compliance.selectors import check_inputs, visit_document
+    from dispatch.models import Customer
+
+    vendor, manager = lam
+    fab = FacilityFactory(
+        products=["dram", "logic"],
+        logic_node_nm=None,
+        dram_half_pitch_nm=Decimal("17.50"),
+        dram_cell_area_um2=Decimal("0.002000"),
+        address="1 Fab Road",
+    )
+    Customer.objects.filter(pk=fab.customer_id).update(aliases=["Alias One", "Alias Two"])
+    engineers = [
+        EngineerFactory(
+            vendor=vendor,
+            name="Zed",
+            home_country="US",
+            citizenships=[("US", dt.date(2001, 5, 1)), "CN"],
+            residencies=[("JP", dt.date(2010, 1, 1), dt.date(2030, 1, 1))],
+        ),
+        EngineerFactory(vendor=vendor, name="Able", citizenships=["NL"]),
+    ]
+    tools = [
+        ToolFactory(
+            facility=fab,
+            oem=vendor,
+            model="B",
+            serial_number="2",
+            classifications={"US": ["3B001.f"], "NL": ["3B001.f.4"]},
+        ),
+        ToolFactory(facility=fab, oem=vendor, model="A", serial_number=""),
+    ]
+    on_site = _visit(vendor=vendor, facility=fab, engineers=engineers, tools=tools, manager=manager)
+    remote = _visit(
+        vendor=vendor,
+        facility=fab,
+        engineers=engineers,
+        tools=tools[:1],
+        manager=manager,
+        activity="remote_support",
+    )
+    Visit.objects.filter(pk=remote.pk).update(mode="remote")
+    inputs = {c.pk: c for c in check_inputs([on_site.pk, remote.pk])}
+    for visit in (on_site, remote):
+        instance = (
+            Visit.objects.select_related("vendor", "facility__customer")
+            .prefetch_related("tools", "engineers__citizenships", "engineers__residencies")
+            .get(pk=visit.pk)
+        )
+        instance.engineers.all()._result_cache.sort(key=lambda e: (e.name, e.pk))
+        expected = visit_document(instance)
+        got = inputs[visit.pk]
+        assert json.dumps(got.document) == json.dumps(expected)
+        assert got.error == ""
+        assert got.party_keys == {
+            "facility.owner": f"customer:{fab.customer_id}",
+            "engineers[0]": f"engineer:{engineers[1].pk}",
+            "engineers[1]": f"engineer:{engineers[0].pk}",
+        }
+    assert [e["location"] for e in inputs[remote.pk].document["engineers"]] == ["NL", "US"]
+    assert [t["model"] for t in inputs[on_site.pk].document["tools"]] == ["A", "B"]
+
+
 def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam):
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=7, non_planar=True)

@@ -1,0 +1,113 @@
+"""Set-based writes of many rows in one statement, for the check path's chunks of decisions.
+
+On PostgreSQL the rows travel as a single JSON parameter that ``jsonb_to_recordset`` expands
+server-side: one statement, one parameter to adapt, whatever the number of rows. Django's own
+``bulk_create`` adapts every value of every row (on 5.2, as arrays for ``UNNEST``) and its
+``bulk_update`` builds one ``CASE WHEN`` per field and row; for a chunk of 200 decisions, their
+findings and their audit events that was most of the time a check took. Other databases (the
+embedded SQLite default) use the ORM's ``bulk_create`` / ``bulk_update``.
+
+Only plain concrete fields are supported (no ``auto_now`` pre-save hooks): what the decision path
+writes. Values are written exactly as given; JSON fields take their Python value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import connections, models, router
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _is_postgres(model: type[models.Model]) -> bool:
+    return connections[router.db_for_write(model)].vendor == "postgresql"
+
+
+def _json_value(field: models.Field, value: Any) -> Any:
+    if value is None or isinstance(field, models.JSONField):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _record_type(fields: tuple[models.Field, ...], connection: Any) -> str:
+    return ", ".join(
+        f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
+    )
+
+
+def _payload(objs: Sequence[models.Model], fields: Sequence[models.Field], *, pk: bool) -> str:
+    rows = []
+    for i, obj in enumerate(objs):
+        row = {f.column: _json_value(f, f.value_from_object(obj)) for f in fields}
+        if pk:
+            row["_pk"] = obj.pk
+        row["_ord"] = i
+        rows.append(row)
+    return json.dumps(rows, ensure_ascii=False, default=str)
+
+
+def bulk_insert(objs: Sequence[M]) -> list[M]:
+    """Insert model instances of one model in one statement and set their primary keys."""
+    if not objs:
+        return list(objs)
+    model = type(objs[0])
+    if not _is_postgres(model):
+        return model.objects.bulk_create(objs, batch_size=1000)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    pk_column = qn(model._meta.pk.column)
+    # Identifiers only, quoted from the model's metadata; the rows are the one bound parameter.
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) "
+        f'AS r({_record_type(tuple(fields), connection)}, "_ord" integer) ORDER BY "_ord" '
+        f"RETURNING {pk_column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_payload(objs, fields, pk=False)])
+        pks = [row[0] for row in cursor.fetchall()]
+    if len(pks) != len(objs):  # pragma: no cover - the statement inserts every row or fails
+        raise RuntimeError(f"inserted {len(pks)} of {len(objs)} {model.__name__} rows")
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+    return list(objs)
+
+
+def bulk_update(objs: Sequence[models.Model], field_names: Sequence[str]) -> int:
+    """Update ``field_names`` of model instances of one model in one statement."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    if not _is_postgres(model):
+        return model.objects.bulk_update(objs, list(field_names), batch_size=500)
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in field_names]
+    table = qn(model._meta.db_table)
+    pk = model._meta.pk
+    assignments = ", ".join(f"{qn(f.column)} = r.{qn(f.column)}" for f in fields)
+    # Identifiers only, quoted from the model's metadata; the rows are the one bound parameter.
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) "  # noqa: S608
+        f'AS r({_record_type(tuple(fields), connection)}, "_pk" {pk.rel_db_type(connection)}, '
+        f'"_ord" integer) WHERE {table}.{qn(pk.column)} = r."_pk"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_payload(objs, fields, pk=True)])
+        return cursor.rowcount
