@@ -18,7 +18,14 @@ def token_expires_at(token: Token) -> dt.datetime:
 
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        user, token = super().authenticate_credentials(key)
+        # DRF's own lookup, plus the user's profile (their vendor) that every API request reads.
+        try:
+            token = Token.objects.select_related("user__profile").get(key=key)
+        except Token.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed("Invalid token.") from exc
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
         if timezone.now() >= token_expires_at(token):
             token.delete()
             raise exceptions.AuthenticationFailed("The token has expired; request a new one.")
