@@ -55,7 +55,7 @@ CHUNK = 1000
 VISIT_COLUMNS = (
     "id, activity, mode, start_date, end_date, purpose, status, check_requested_at, "
     "check_trigger, created_at, updated_at, approval_id, current_decision_id, facility_id, "
-    "requested_by_id, vendor_id"
+    "requested_by_id, vendor_id, idempotency_key, idempotency_fingerprint"
 )
 DECISION_COLUMNS = (
     "id, trigger, request_key, input_digest, document, screening_input, licences_input, "
@@ -101,8 +101,10 @@ class _Visit:
         self.pk = pk
         self.vendor = vendor
         self.vendor_id = vendor.pk
+        self.vendor_name = vendor.name
         self.facility = facility
         self.facility_id = facility.pk
+        self.customer_id = facility.customer_id
         self.tools = _Related(tools)
         self.engineers = _Related(sorted(engineers, key=lambda e: (e.name, e.pk)))
         for key, value in kw.items():
@@ -268,6 +270,8 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 facility_id,
                 st["users"][vendor_id],
                 vendor_id,
+                "",  # filed without an Idempotency-Key
+                "",
             )
         )
         v_eng.extend(_row(pk, e) for e in eng_ids)

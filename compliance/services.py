@@ -391,14 +391,14 @@ def check_document(document: dict[str, Any], *, now: dt.datetime | None = None) 
 
 
 # --- Record ----------------------------------------------------------------------------------
-def _change_reason(previous: Decision | None, new: Any, trigger: str) -> str:
-    if previous is None:
-        return ""
-    if previous.outcome == new.outcome:
+def _change_reason(
+    previous_outcome: str | None, previous_findings: list[dict[str, Any]], new: Any, trigger: str
+) -> str:
+    if previous_outcome is None or previous_outcome == new.outcome:
         return ""
     old_rules = {
         (f["rule"], f.get("engineer"), f.get("tool"))
-        for f in previous.result.get("findings", [])
+        for f in previous_findings
         if not f.get("covered_by_licence")
     }
     new_findings = [f for f in new.to_dict()["findings"] if not f.get("covered_by_licence")]
@@ -411,7 +411,7 @@ def _change_reason(previous: Decision | None, new: Any, trigger: str) -> str:
     )
     removed = sorted({r for r, _, _ in old_rules} - {f["rule"] for f in new_findings})
     parts = [
-        f"Outcome changed from {previous.outcome} to {new.outcome} on {Trigger(trigger).label.lower()}."
+        f"Outcome changed from {previous_outcome} to {new.outcome} on {Trigger(trigger).label.lower()}."
     ]
     if added:
         parts.append("New findings: " + ", ".join(added) + ".")
@@ -420,7 +420,9 @@ def _change_reason(previous: Decision | None, new: Any, trigger: str) -> str:
     return " ".join(parts)
 
 
-def _next_status(visit: Visit, new_outcome: str, *, is_error: bool) -> str:
+def _next_status(
+    *, status: str, approved_outcome: str | None, new_outcome: str, is_error: bool
+) -> str:
     """Where a visit goes after a decision.
 
     A system error never clears and never keeps a visit approved: it holds (fail closed). An
@@ -428,11 +430,9 @@ def _next_status(visit: Visit, new_outcome: str, *, is_error: bool) -> str:
     the hold.
     """
     if is_error:
-        return VisitStatus.BLOCKED if visit.status == VisitStatus.BLOCKED else VisitStatus.ON_HOLD
-    if visit.approval_id is not None:
-        approved_rank = EFFECT_RANK[visit.approval.decision.outcome]
-        if EFFECT_RANK[new_outcome] <= approved_rank:
-            return VisitStatus.APPROVED
+        return VisitStatus.BLOCKED if status == VisitStatus.BLOCKED else VisitStatus.ON_HOLD
+    if approved_outcome is not None and EFFECT_RANK[new_outcome] <= EFFECT_RANK[approved_outcome]:
+        return VisitStatus.APPROVED
     return STATUS_FOR_OUTCOME[new_outcome]
 
 
@@ -464,7 +464,8 @@ def decisions_record(
     *, items: Sequence[PendingDecision], ctx: CheckContext | None
 ) -> list[Decision]:
     """Store a chunk of decisions and move their visits, in one transaction and a fixed number of
-    statements (lock, previous decisions, insert decisions, insert findings, update visits, audit).
+    statements (lock, insert decisions, insert findings, update visits, audit; plus one read of
+    the previous findings when some outcome changed).
 
     A result whose check request was superseded meanwhile (the visit was edited, cancelled or
     already decided) is dropped: idempotent under redelivery and concurrent re-enqueues.
@@ -479,57 +480,84 @@ def decisions_record(
         result_dict = item.evaluation.decision.to_dict()
         prepared.append((item, result_dict, _digest(item.evaluation, ctx, result_dict)))
     with transaction.atomic():
-        visits = {
-            v.pk: v
-            for v in Visit.objects.select_for_update(of=("self",))
+        # Plain values, no instances: this runs for every chunk of every (re-)check.
+        locked = {
+            row["id"]: row
+            for row in Visit.objects.select_for_update(of=("self",))
             .filter(pk__in=[i.visit_id for i in items])
-            .select_related("current_decision", "approval__decision")
-            .defer(
-                "current_decision__document",
-                "current_decision__screening_input",
-                "current_decision__licences_input",
-                "approval__decision__document",
-                "approval__decision__screening_input",
-                "approval__decision__licences_input",
-                "approval__decision__result",
+            .values(
+                "id",
+                "status",
+                "check_requested_at",
+                "approval_id",
+                "current_decision_id",
+                "current_decision__input_digest",
+                "current_decision__outcome",
+                "approval__decision__outcome",
             )
         }
-        decisions: list[Decision] = []
-        findings: list[Finding] = []
-        moved: list[tuple[Visit, Decision, str, Decision | None, str]] = []
-        bumped: list[Visit] = []
         now = timezone.now()
+        accepted = []
+        bumped: list[Visit] = []
         for item, result_dict, digest in prepared:
-            visit = visits.get(item.visit_id)
-            if visit is None or visit.status not in OPEN_STATUSES:
+            row = locked.get(item.visit_id)
+            if row is None or row["status"] not in OPEN_STATUSES:
                 continue
-            current_key = visit.check_requested_at.isoformat() if visit.check_requested_at else ""
-            if current_key != item.request_key:
+            requested = row["check_requested_at"]
+            if (requested.isoformat() if requested else "") != item.request_key:
                 continue
-            evaluation = item.evaluation
-            result = evaluation.decision
-            previous = visit.current_decision
-            if evaluation.error and previous is not None and previous.input_digest == digest:
+            if item.evaluation.error and row["current_decision__input_digest"] == digest:
                 # The same failure again: keep the request open for the retry and the sweeper,
                 # without storing a duplicate of the same system decision.
-                visit.check_requested_at = now
-                visit.updated_at = now
-                bumped.append(visit)
+                bumped.append(Visit(pk=row["id"], check_requested_at=now, updated_at=now))
                 continue
-            reason = _change_reason(previous, result, item.trigger)
-            new_status = _next_status(visit, result.outcome, is_error=bool(evaluation.error))
+            accepted.append((item, result_dict, digest, row))
+        changed = [
+            row["current_decision_id"]
+            for item, _, _, row in accepted
+            if row["current_decision__outcome"] not in (None, item.evaluation.decision.outcome)
+        ]
+        previous_findings: dict[int, list[dict[str, Any]]] = (
+            {
+                pk: (result or {}).get("findings", [])
+                for pk, result in Decision.objects.filter(pk__in=changed).values_list(
+                    "pk", "result"
+                )
+            }
+            if changed
+            else {}
+        )
+        decisions: list[Decision] = []
+        moved: list[tuple[Visit, Decision, str, int | None, str]] = []
+        for item, result_dict, digest, row in accepted:
+            evaluation = item.evaluation
+            result = evaluation.decision
+            previous_id = row["current_decision_id"]
+            reason = _change_reason(
+                row["current_decision__outcome"],
+                previous_findings.get(previous_id, []),
+                result,
+                item.trigger,
+            )
+            approved_outcome = row["approval__decision__outcome"]
+            new_status = _next_status(
+                status=row["status"],
+                approved_outcome=approved_outcome,
+                new_outcome=result.outcome,
+                is_error=bool(evaluation.error),
+            )
             drop_approval = (
-                visit.approval_id is not None
+                row["approval_id"] is not None
                 and new_status != VisitStatus.APPROVED
                 and not evaluation.error
             )
             if drop_approval:
                 reason = (reason + " " if reason else "") + (
-                    f"The approval covered outcome {visit.approval.decision.outcome}; the new outcome "
+                    f"The approval covered outcome {approved_outcome}; the new outcome "
                     "is worse, so the visit is on hold again."
                 )
             decision = Decision(
-                visit=visit,
+                visit_id=row["id"],
                 trigger=item.trigger or Trigger.SUBMISSION,
                 request_key=item.request_key,
                 input_digest=digest,
@@ -548,19 +576,20 @@ def decisions_record(
                 decided_at=result.decided_at or now,
                 duration_ms=evaluation.duration_ms,
                 error=evaluation.error,
-                previous=previous,
+                previous_id=previous_id,
                 change_reason=reason,
             )
             decisions.append(decision)
-            old_status = visit.status
-            visit.status = new_status
-            if drop_approval:
-                visit.approval = None
-            # A system decision answers the request but keeps a new one open: the retry (and,
-            # failing that, the sweeper) checks again; a real decision closes it.
-            visit.check_requested_at = now if evaluation.error else None
-            visit.updated_at = now
-            moved.append((visit, decision, old_status, previous, reason))
+            visit = Visit(
+                pk=row["id"],
+                status=new_status,
+                approval_id=None if drop_approval else row["approval_id"],
+                # A system decision answers the request but keeps a new one open: the retry (and,
+                # failing that, the sweeper) checks again; a real decision closes it.
+                check_requested_at=now if evaluation.error else None,
+                updated_at=now,
+            )
+            moved.append((visit, decision, row["status"], previous_id, reason))
         if decisions:
             bulk.bulk_insert(decisions)
             for decision in decisions:
@@ -568,10 +597,10 @@ def decisions_record(
                     decision.pk = Decision.objects.get(
                         visit_id=decision.visit_id, request_key=decision.request_key
                     ).pk
-            for decision in decisions:
-                findings.extend(
+            bulk.bulk_insert(
+                [
                     Finding(
-                        decision=decision,
+                        decision_id=decision.pk,
                         rule_code=f["rule"],
                         jurisdiction=f.get("jurisdiction") or "",
                         citation=f.get("citation") or "",
@@ -582,23 +611,25 @@ def decisions_record(
                         facts=f.get("facts") or {},
                         covered_by_licence=f.get("covered_by_licence") or "",
                     )
+                    for decision in decisions
                     for f in decision.result["findings"]
-                )
-            bulk.bulk_insert(findings)
+                ]
+            )
             for visit, decision, _, _, _ in moved:
-                visit.current_decision = decision
-        changed_visits = [m[0] for m in moved] + bumped
-        if changed_visits:
+                visit.current_decision_id = decision.pk
             bulk.bulk_update(
-                changed_visits,
+                [m[0] for m in moved],
                 ["status", "current_decision", "approval", "check_requested_at", "updated_at"],
             )
+        if bumped:
+            bulk.bulk_update(bumped, ["check_requested_at", "updated_at"])
         audit_record_many(
             [
                 {
                     "event_type": AuditEventType.DECISION_RECORDED,
-                    "obj": visit,
-                    "old": {"status": old_status, "decision": previous.pk if previous else None},
+                    "object_type": Visit._meta.label,
+                    "object_id": visit.pk,
+                    "old": {"status": old_status, "decision": previous_id},
                     "new": {
                         "status": visit.status,
                         "decision": decision.pk,
@@ -609,7 +640,7 @@ def decisions_record(
                         "reason": reason,
                     },
                 }
-                for visit, decision, old_status, previous, reason in moved
+                for visit, decision, old_status, previous_id, reason in moved
             ]
         )
         notices = [(d.pk, old) for _, d, old, _, _ in moved]
