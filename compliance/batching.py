@@ -68,4 +68,7 @@ def take(count: int) -> list[int]:
 def batch_for(visit_id: int) -> list[int]:
     """The visit of a message and the visits offered meanwhile, without duplicates."""
     size = settings.COMPLIANCE["CHECK_BATCH_SIZE"]
-    return list(dict.fromkeys([visit_id, *take(size - 1)]))
+    offered = take(size - 1)
+    if visit_id in offered:  # its own offer was taken: one more slot for another visit
+        offered += take(1)
+    return list(dict.fromkeys([visit_id, *offered]))

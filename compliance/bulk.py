@@ -67,7 +67,9 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
     using = router.db_for_write(model)
     connection = connections[using]
     qn = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # As bulk_create: primary keys given on every instance are inserted, otherwise generated.
+    with_pk = all(obj.pk is not None for obj in objs)
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     columns = ", ".join(qn(f.column) for f in fields)
     pk_column = qn(model._meta.pk.column)
     # Identifiers only, quoted from the model's metadata; the rows are the one bound parameter.
@@ -94,6 +96,10 @@ def bulk_update(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
     if not objs:
         return 0
     model = type(objs[0])
+    from compliance.models import AppendOnlyError, AppendOnlyModel
+
+    if issubclass(model, AppendOnlyModel):  # what its queryset's update() refuses, refused here
+        raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
     if not _is_postgres(model):
         return model.objects.bulk_update(objs, list(field_names), batch_size=500)
     connection = connections[router.db_for_write(model)]
