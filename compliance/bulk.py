@@ -117,3 +117,34 @@ def bulk_update(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
     with connection.cursor() as cursor:
         cursor.execute(sql, [_payload(objs, fields, pk=True)])
         return cursor.rowcount
+
+
+def update_by_ids(model: type[models.Model], ids: Sequence[int], **values: Any) -> int:
+    """Set the same ``values`` on the rows of ``ids`` (one statement per 50,000 on PostgreSQL,
+    where the ids travel as one array; chunks of 500 through the ORM elsewhere)."""
+    if not ids:
+        return 0
+    from compliance.models import AppendOnlyError, AppendOnlyModel
+
+    if issubclass(model, AppendOnlyModel):
+        raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
+    if not _is_postgres(model):
+        return sum(
+            model._default_manager.filter(pk__in=ids[i : i + 500]).update(**values)
+            for i in range(0, len(ids), 500)
+        )
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET {assignments} "  # noqa: S608 - identifiers only
+        f"WHERE {qn(model._meta.pk.column)} = ANY(%s)"
+    )
+    count = 0
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), 50_000):
+            cursor.execute(sql, [*params, list(ids[i : i + 50_000])])
+            count += cursor.rowcount
+    return count

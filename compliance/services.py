@@ -95,12 +95,7 @@ def visits_request_check(
     )
     if not ids:
         return 0
-    now = timezone.now()
-    size = settings.COMPLIANCE["RECHECK_CHUNK_SIZE"]
-    for i in range(0, len(ids), size):
-        Visit.objects.filter(pk__in=ids[i : i + size]).update(
-            check_requested_at=now, check_trigger=trigger
-        )
+    bulk.update_by_ids(Visit, ids, check_requested_at=timezone.now(), check_trigger=trigger)
     transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return len(ids)
 
@@ -265,17 +260,26 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
         .select_related("holder")
         .prefetch_related("facilities", "owners", "engineers")
     )
+    places = [
+        (
+            lic,
+            {f.pk for f in lic.facilities.all()},
+            {c.pk for c in lic.owners.all()},
+        )
+        for lic in licences
+    ]
+    specs_by: dict[tuple[int, str], engine.LicenceSpec] = {}
     out: dict[int, list[engine.LicenceSpec]] = {}
     for visit in visits:
         specs = []
-        for lic in licences:
+        for lic, facility_ids, owner_ids in places:
             if lic.holder_id not in (None, visit.vendor_id):
                 continue
-            covers_place = any(f.pk == visit.facility_id for f in lic.facilities.all()) or any(
-                c.pk == visit.customer_id for c in lic.owners.all()
-            )
-            if covers_place:
-                specs.append(_licence_spec(lic, visit.vendor_name))
+            if visit.facility_id in facility_ids or visit.customer_id in owner_ids:
+                key = (lic.pk, visit.vendor_name)
+                if key not in specs_by:
+                    specs_by[key] = _licence_spec(lic, visit.vendor_name)
+                specs.append(specs_by[key])
         out[visit.pk] = sorted(specs, key=lambda s: (s.authority, s.number))
     return out
 

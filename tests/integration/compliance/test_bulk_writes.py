@@ -351,3 +351,25 @@ def test_an_instance_that_has_a_pk_is_inserted_under_that_pk_as_bulk_create_does
 
     assert decision.pk == chosen
     assert Decision.objects.get(pk=chosen).request_key == "explicit-pk"
+
+
+def test_update_by_ids_sets_the_values_on_exactly_those_rows(visits):
+    first, second, third = visits
+    at = dt.datetime(2026, 3, 1, 9, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Tokyo"))
+    before = Visit.objects.get(pk=third.pk)
+    with transaction.atomic():
+        n = bulk.update_by_ids(
+            Visit, [first.pk, second.pk], check_requested_at=at, check_trigger="rule_change"
+        )
+    assert n == 2
+    for visit in (first, second):
+        row = Visit.objects.get(pk=visit.pk)
+        assert row.check_requested_at == at and row.check_trigger == "rule_change"
+    after = Visit.objects.get(pk=third.pk)
+    assert (after.check_requested_at, after.check_trigger) == (
+        before.check_requested_at,
+        before.check_trigger,
+    )
+    assert bulk.update_by_ids(Visit, [], check_trigger="x") == 0
+    with pytest.raises(AppendOnlyError):
+        bulk.update_by_ids(Decision, [1], outcome="clear")
