@@ -647,8 +647,10 @@ def decisions_record(
                 for visit, decision, old_status, previous_id, reason in moved
             ]
         )
-        notices = [(d.pk, old) for _, d, old, _, _ in moved]
-        transaction.on_commit(lambda: notify_decisions(notices))
+        # Only where the status changed (a re-check that changes nothing notifies nobody).
+        notices = [(d.pk, old) for v, d, old, _, _ in moved if v.status != old]
+        if notices:
+            transaction.on_commit(lambda: notify_decisions(notices))
     return decisions
 
 
