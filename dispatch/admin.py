@@ -58,6 +58,13 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
     read_only_on_change: tuple[str, ...] = ()
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Reference data is never deleted here: deleting a tool or an engineer would silently
+        take it off open visits (their many-to-many rows go with it) without an audit event or
+        a re-check. Engineers are deactivated instead; records stay for the decisions that cite
+        them."""
+        return False
+
     def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Any:
         raise NotImplementedError
 

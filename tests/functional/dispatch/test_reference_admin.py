@@ -10,6 +10,7 @@ import io
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
+from django.urls import reverse
 
 from compliance.models import AuditEvent
 from dispatch import services
@@ -18,6 +19,7 @@ from tests.factories import (
     CustomerFactory,
     EngineerFactory,
     FacilityFactory,
+    ToolFactory,
     VendorFactory,
     make_user,
 )
@@ -317,3 +319,22 @@ def test_a_facility_added_in_the_admin_is_recorded(world):
     fab = Facility.objects.get(name="Fab 9")
     event = _reference_events(fab).get()
     assert event.new["logic_node_nm"] == 28 and event.new["customer"] == customer.pk
+
+
+def test_the_admin_deletes_no_reference_data_that_open_visits_use(world):
+    """Deleting an engineer or tool would take it off open visits with no audit and no re-check;
+    the admin offers no delete (engineers are deactivated instead)."""
+    from dispatch.models import Tool
+
+    client, engineer = world["client"], world["engineer"]
+    tool = ToolFactory(facility=world["fab"], oem=world["vendor"])
+    for model, obj in ((Engineer, engineer), (Tool, tool)):
+        url = reverse(f"admin:dispatch_{model._meta.model_name}_delete", args=[obj.pk])
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"post": "yes"}).status_code == 403
+        changelist = reverse(f"admin:dispatch_{model._meta.model_name}_changelist")
+        client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+        )
+        assert model.objects.filter(pk=obj.pk).exists()
+    assert world["visit"].engineers.filter(pk=engineer.pk).exists()
