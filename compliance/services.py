@@ -150,7 +150,9 @@ def active_ruleset() -> RuleSet:
 
 
 def active_snapshot() -> ListSnapshot | None:
-    return ListSnapshot.objects.filter(is_active=True).first()
+    # Read on every check: without the import's diff and warnings (thousands of ids for a
+    # full list), which the check never uses.
+    return ListSnapshot.objects.filter(is_active=True).defer("diff", "warnings", "counts").first()
 
 
 def check_context(*, now: dt.datetime | None = None) -> CheckContext:
