@@ -138,9 +138,12 @@ def update_by_ids(model: type[models.Model], ids: Sequence[int], **values: Any) 
     fields = [model._meta.get_field(name) for name in values]
     assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    # Rows are locked in primary-key order, as every chunk of decisions locks them: two
+    # transactions never wait on each other's rows in opposite orders.
     sql = (
-        f"UPDATE {qn(model._meta.db_table)} SET {assignments} "  # noqa: S608 - identifiers only
-        f"WHERE {qn(model._meta.pk.column)} = ANY(%s)"
+        f"UPDATE {table} SET {assignments} WHERE {pk} IN "  # noqa: S608 - identifiers only
+        f"(SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} FOR UPDATE)"
     )
     count = 0
     with connection.cursor() as cursor:

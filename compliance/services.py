@@ -491,6 +491,7 @@ def decisions_record(
             row["id"]: row
             for row in Visit.objects.select_for_update(of=("self",))
             .filter(pk__in=[i.visit_id for i in items])
+            .order_by("pk")  # every transaction locks visits in this order
             .values(
                 "id",
                 "status",
@@ -909,6 +910,8 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: Any, note: str) -> int:
         RuleSet.objects.filter(pk=previous.pk).update(is_active=False)
     RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True)
     ruleset.is_active = True
+    # Visits before the audit chain head, the order every transaction takes them in.
+    count = visits_request_check(visits=Visit.objects.all(), trigger=Trigger.RULE_CHANGE)
     audit_record(
         event_type=AuditEventType.RULESET_ACTIVATED,
         obj=ruleset,
@@ -920,7 +923,7 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: Any, note: str) -> int:
             "note": note,
         },
     )
-    return visits_request_check(visits=Visit.objects.all(), trigger=Trigger.RULE_CHANGE)
+    return count
 
 
 def ruleset_load(
@@ -1022,6 +1025,16 @@ def licence_changed(*, licence: Licence, actor: Any = None, created: bool = Fals
     from compliance.selectors import open_visits_referencing
 
     with transaction.atomic():
+        visits = open_visits_referencing(
+            facility_ids=list(licence.facilities.values_list("pk", flat=True)),
+            customer_ids=list(licence.owners.values_list("pk", flat=True)),
+        )
+        if licence.holder_id:
+            visits = visits.filter(vendor_id=licence.holder_id)
+        # Visits before the audit chain head, the order every transaction takes them in.
+        count = visits_request_check(
+            visits=Visit.objects.filter(pk__in=visits.values("pk")), trigger=Trigger.LICENCE_CHANGE
+        )
         audit_record(
             event_type=AuditEventType.LICENCE_CHANGED,
             obj=licence,
@@ -1040,15 +1053,7 @@ def licence_changed(*, licence: Licence, actor: Any = None, created: bool = Fals
                 "classifications": licence.classifications,
             },
         )
-        visits = open_visits_referencing(
-            facility_ids=list(licence.facilities.values_list("pk", flat=True)),
-            customer_ids=list(licence.owners.values_list("pk", flat=True)),
-        )
-        if licence.holder_id:
-            visits = visits.filter(vendor_id=licence.holder_id)
-        return visits_request_check(
-            visits=Visit.objects.filter(pk__in=visits.values("pk")), trigger=Trigger.LICENCE_CHANGE
-        )
+        return count
 
 
 # --- Screening lists -------------------------------------------------------------------------
@@ -1132,6 +1137,13 @@ def list_snapshot_import(
             ListSnapshot.objects.filter(pk=previous.pk).update(is_active=False)
         ListSnapshot.objects.filter(pk=snapshot.pk).update(is_active=True)
         snapshot.is_active = True
+        # Visits before the audit chain head, the order every transaction takes them in.
+        affected = _visits_with_changed_hits(
+            old_index=runtime.screening_index(previous) if previous else None, new_index=new_index
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected), trigger=Trigger.LIST_IMPORT
+        )
         audit_record(
             event_type=AuditEventType.LIST_IMPORTED,
             obj=snapshot,
@@ -1145,12 +1157,6 @@ def list_snapshot_import(
                 "removed": len(diff.removed),
                 "changed": len(diff.changed),
             },
-        )
-        affected = _visits_with_changed_hits(
-            old_index=runtime.screening_index(previous) if previous else None, new_index=new_index
-        )
-        visits_request_check(
-            visits=Visit.objects.filter(pk__in=affected), trigger=Trigger.LIST_IMPORT
         )
     runtime.remember_index(snapshot.pk, new_index)
     return snapshot
@@ -1226,6 +1232,18 @@ def match_review_mark(
             reason=reason.strip(),
             marked_by=actor,
         )
+        kind, _, pk = key.partition(":")
+        from compliance.selectors import open_visits_referencing
+
+        affected = open_visits_referencing(
+            customer_ids=[int(pk)] if kind == "customer" else [],
+            engineer_ids=[int(pk)] if kind == "engineer" else [],
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected.values("pk")),
+            trigger=Trigger.FALSE_POSITIVE,
+        )
+        # After the visits (above): the order every transaction takes them in.
         audit_record(
             event_type=AuditEventType.FALSE_POSITIVE_MARKED,
             obj=mark,
@@ -1237,17 +1255,6 @@ def match_review_mark(
                 "entry_hash": hit["entry_hash"],
                 "reason": reason.strip(),
             },
-        )
-        kind, _, pk = key.partition(":")
-        from compliance.selectors import open_visits_referencing
-
-        affected = open_visits_referencing(
-            customer_ids=[int(pk)] if kind == "customer" else [],
-            engineer_ids=[int(pk)] if kind == "engineer" else [],
-        )
-        visits_request_check(
-            visits=Visit.objects.filter(pk__in=affected.values("pk")),
-            trigger=Trigger.FALSE_POSITIVE,
         )
     return mark
 

@@ -502,6 +502,8 @@ def _reference_changed(
     changed = [k for k in new if new[k] != old.get(k)]
     if not changed:
         return False
+    # Visits before the audit chain head, the order every transaction takes them in.
+    visits_request_check(visits=visits, trigger=Trigger.EDIT)
     audit_record(
         event_type=AuditEventType.REFERENCE_CHANGED,
         obj=obj,
@@ -509,7 +511,6 @@ def _reference_changed(
         old={k: old.get(k) for k in changed},
         new={k: new[k] for k in changed},
     )
-    visits_request_check(visits=visits, trigger=Trigger.EDIT)
     return True
 
 
