@@ -14,7 +14,6 @@ writes. Values are written exactly as given; JSON fields take their Python value
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -39,11 +38,17 @@ def _json_value(field: models.Field, value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=64)
+_RECORD_TYPES: dict[tuple[str, tuple[models.Field, ...]], str] = {}
+
+
 def _record_type(fields: tuple[models.Field, ...], connection: Any) -> str:
-    return ", ".join(
-        f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
-    )
+    """The column definition list of ``jsonb_to_recordset`` (cached per database vendor)."""
+    key = (connection.vendor, fields)
+    if key not in _RECORD_TYPES:
+        _RECORD_TYPES[key] = ", ".join(
+            f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
+        )
+    return _RECORD_TYPES[key]
 
 
 def _payload(objs: Sequence[models.Model], fields: Sequence[models.Field], *, pk: bool) -> str:
@@ -54,11 +59,16 @@ def _payload(objs: Sequence[models.Model], fields: Sequence[models.Field], *, pk
             row["_pk"] = obj.pk
         row["_ord"] = i
         rows.append(row)
-    return json.dumps(rows, ensure_ascii=False, default=str)
+    return json.dumps(rows, ensure_ascii=False)
 
 
 def bulk_insert(objs: Sequence[M]) -> list[M]:
-    """Insert model instances of one model in one statement and set their primary keys."""
+    """Insert model instances of one model in one statement and set their primary keys.
+
+    On PostgreSQL the keys are drawn from the table's sequence first (ascending, in the order of
+    ``objs``) and inserted explicitly, so that each instance knows its row without relying on
+    the order of a RETURNING clause; keys already set on every instance are kept.
+    """
     if not objs:
         return list(objs)
     model = type(objs[0])
@@ -67,25 +77,26 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
     using = router.db_for_write(model)
     connection = connections[using]
     qn = connection.ops.quote_name
-    # As bulk_create: primary keys given on every instance are inserted, otherwise generated.
-    with_pk = all(obj.pk is not None for obj in objs)
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    table, pk_column = model._meta.db_table, model._meta.pk.column
+    fields = list(model._meta.concrete_fields)
     columns = ", ".join(qn(f.column) for f in fields)
-    pk_column = qn(model._meta.pk.column)
-    # Identifiers only, quoted from the model's metadata; the rows are the one bound parameter.
     sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {qn(table)} ({columns}) "  # noqa: S608 - identifiers from the model's metadata
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) "
-        f'AS r({_record_type(tuple(fields), connection)}, "_ord" integer) ORDER BY "_ord" '
-        f"RETURNING {pk_column}"
+        f'AS r({_record_type(tuple(fields), connection)}, "_ord" integer) ORDER BY "_ord"'
     )
     with connection.cursor() as cursor:
+        if not all(obj.pk is not None for obj in objs):
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk_column, len(objs)],
+            )
+            for obj, pk in zip(objs, sorted(row[0] for row in cursor.fetchall()), strict=True):
+                obj.pk = pk
         cursor.execute(sql, [_payload(objs, fields, pk=False)])
-        pks = [row[0] for row in cursor.fetchall()]
-    if len(pks) != len(objs):  # pragma: no cover - the statement inserts every row or fails
-        raise RuntimeError(f"inserted {len(pks)} of {len(objs)} {model.__name__} rows")
-    for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
+        if cursor.rowcount != len(objs):  # pragma: no cover - inserts every row or fails
+            raise RuntimeError(f"inserted {cursor.rowcount} of {len(objs)} {model.__name__} rows")
+    for obj in objs:
         obj._state.adding = False
         obj._state.db = using
     return list(objs)
