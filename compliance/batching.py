@@ -58,11 +58,10 @@ def take(count: int) -> list[int]:
     if count <= 0 or not enabled():
         return []
     try:
-        ids = _redis().lpop(KEY, count) or []
-    except Exception:
+        return [int(i) for i in _redis().lpop(KEY, count) or []]
+    except Exception:  # Redis down or older than 6.2 (LPOP with a count), or a stray entry
         logger.warning("Could not take visits for batching", exc_info=True)
         return []
-    return [int(i) for i in ids]
 
 
 def batch_for(visit_id: int) -> list[int]:

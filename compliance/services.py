@@ -56,6 +56,12 @@ def _sha256(value: Any) -> str:
     return hashlib.sha256(_canonical_json(value).encode()).hexdigest()
 
 
+def notify_decisions_later(notices: list[tuple[int, str]]) -> None:
+    from compliance.tasks import notify_decisions
+
+    notify_decisions.delay(notices)
+
+
 # --- Check requests --------------------------------------------------------------------------
 def _enqueue(visit_ids: list[int]) -> None:
     from compliance import batching
@@ -477,7 +483,6 @@ def decisions_record(
     already decided) is dropped: idempotent under redelivery and concurrent re-enqueues.
     """
     from compliance.audit import audit_record_many
-    from compliance.notifications import notify_decisions
 
     if not items:
         return []
@@ -653,7 +658,8 @@ def decisions_record(
         # Only where the status changed (a re-check that changes nothing notifies nobody).
         notices = [(d.pk, old) for v, d, old, _, _ in moved if v.status != old]
         if notices:
-            transaction.on_commit(lambda: notify_decisions(notices))
+            # Its own task: mail servers are slow, and a check's time limit is for checking.
+            transaction.on_commit(lambda: notify_decisions_later(notices), robust=True)
     return decisions
 
 
@@ -756,6 +762,44 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
             visit_ids=[p.visit_id for p in failed],
         )
     return decisions
+
+
+def visits_check_isolating(*, visit_ids: Sequence[int]) -> list[Decision]:
+    """``visits_check``, but an unexpected error in a batch does not hold up the others.
+
+    A failure no visit's own fail-closed decision caught (a database refusing one row, a bug)
+    rolls the whole batch back; the batch is then checked visit by visit, so that one bad visit
+    delays only itself. Its check request stays open (never cleared) and ``CheckFailed`` names
+    it for the retry. Database outages are raised as they are: every visit would fail alike.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    try:
+        return visits_check(visit_ids=visit_ids)
+    except (CheckFailed, OperationalError, InterfaceError):
+        raise
+    except Exception:
+        if len(visit_ids) <= 1:
+            raise
+        logger.exception("A batch of %d checks failed; checking them one by one", len(visit_ids))
+    decided: list[Decision] = []
+    failed: list[int] = []
+    errors: list[str] = []
+    for visit_id in visit_ids:
+        try:
+            decided += visits_check(visit_ids=[visit_id])
+        except CheckFailed as exc:
+            failed += exc.visit_ids
+            errors.append(str(exc))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            logger.exception("The check of visit %s failed", visit_id)
+            failed.append(visit_id)
+            errors.append(f"visit {visit_id}: {type(exc).__name__}: {exc}")
+    if failed:
+        raise CheckFailed("; ".join(errors[:20]), visit_ids=failed)
+    return decided
 
 
 class CheckFailed(Exception):

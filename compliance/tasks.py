@@ -7,10 +7,15 @@ meanwhile holds a fail-closed system decision.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from compliance import batching, services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -18,21 +23,26 @@ from compliance import batching, services
     acks_late=True,
     autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
-    retry_backoff_max=600,
+    # Below the broker's visibility timeout (300 s), or Redis would deliver a waiting retry again.
+    retry_backoff_max=240,
     retry_jitter=True,
     max_retries=10,
 )
 def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Check one visit, and with it the visits filed meanwhile (compliance/batching); returns how
-    many were decided. Retries when its own visit's check failed; the others that failed are
-    retried by a ``check_visits`` of their own."""
+    """Check one visit, and with it the visits filed meanwhile (compliance/batching). Returns how
+    many decisions it stored, or, when only other visits of the batch failed, how many visits of
+    the batch did not fail. Retries when its own visit's check failed; the others that failed
+    are retried by a ``check_visits`` of their own."""
     batch = batching.batch_for(visit_id)
     try:
-        return len(services.visits_check(visit_ids=batch))
+        return len(services.visits_check_isolating(visit_ids=batch))
     except services.CheckFailed as exc:
         others = [i for i in exc.visit_ids if i != visit_id]
         if others:
-            check_visits.apply_async((others,), countdown=5)
+            try:
+                check_visits.apply_async((others,), countdown=5)
+            except Exception:  # their requests stay open: the sweeper enqueues them again
+                logger.warning("Could not schedule the retry of visits %s", others, exc_info=True)
         if visit_id in exc.visit_ids or not exc.visit_ids:
             raise
         return len(batch) - len(others)
@@ -43,12 +53,21 @@ def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
     acks_late=True,
     autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
-    retry_backoff_max=600,
+    # Below the broker's visibility timeout (300 s), or Redis would deliver a waiting retry again.
+    retry_backoff_max=240,
     retry_jitter=True,
     max_retries=10,
 )
 def check_visits(self, visit_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
-    return len(services.visits_check(visit_ids=visit_ids))
+    return len(services.visits_check_isolating(visit_ids=visit_ids))
+
+
+@shared_task(acks_late=True)
+def notify_decisions(notices: list[list[Any]]) -> None:
+    """E-mails about decisions already committed: [decision id, previous status] pairs."""
+    from compliance import notifications
+
+    notifications.notify_decisions([(int(d), str(old)) for d, old in notices])
 
 
 @shared_task(acks_late=True)

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from compliance.models import AuditEvent, Decision, RuleSet
 from compliance.selectors import visit_documents_build
@@ -322,3 +323,40 @@ def test_rechecks_of_many_visits_run_in_chunks(lam, settings):
         assert visits_request_check(visits=Visit.objects.all(), trigger="rule_change") == 7
     assert not Visit.objects.filter(check_requested_at__isnull=False).exists()
     assert Decision.objects.count() == 14
+
+
+def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeypatch):
+    from compliance import services as compliance_services
+
+    vendor, manager = lam
+    fab = FacilityFactory(logic_node_nm=7, non_planar=True, city="Shanghai", country="CN")
+    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
+    visits = [
+        _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+        for _ in range(3)
+    ]
+    bad = visits[1].pk
+    before = {v.pk: Visit.objects.get(pk=v.pk).status for v in visits}
+    # Requested, not enqueued (in-process tasks would run at once): the test runs the task's service.
+    Visit.objects.filter(pk__in=[v.pk for v in visits]).update(
+        check_requested_at=timezone.now(), check_trigger="manual"
+    )
+    real_digest = compliance_services._digest
+
+    def digest(evaluation, ctx, result_dict):
+        if evaluation.document["visit"]["id"] == bad:
+            raise ValueError("a row the database refuses")
+        return real_digest(evaluation, ctx, result_dict)
+
+    monkeypatch.setattr(compliance_services, "_digest", digest)
+    with pytest.raises(compliance_services.CheckFailed) as failed:
+        compliance_services.visits_check_isolating(visit_ids=[v.pk for v in visits])
+    assert failed.value.visit_ids == [bad]
+    for visit in visits:
+        row = Visit.objects.get(pk=visit.pk)
+        triggers = list(row.decisions.order_by("pk").values_list("trigger", flat=True))
+        if visit.pk == bad:
+            assert triggers == ["submission"]  # nothing stored; the request stays open
+            assert row.check_requested_at is not None and row.status == before[bad]
+        else:
+            assert triggers == ["submission", "manual"] and row.check_requested_at is None
