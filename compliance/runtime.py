@@ -8,7 +8,6 @@ picked up at once.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -21,16 +20,6 @@ _rulesets: OrderedDict[str, Any] = OrderedDict()
 _indexes: OrderedDict[int, Any] = OrderedDict()
 _MAX_RULESETS = 8
 _MAX_INDEXES = 2
-
-
-def _settle() -> None:
-    """Move what was just built out of the garbage collector's sight.
-
-    A compiled rule set and a screening index are millions of long-lived objects; every full
-    collection would walk them again. Frozen objects are still freed by reference counting when
-    the cache drops them; only cycles among them are no longer looked for.
-    """
-    gc.freeze()
 
 
 def compiled_ruleset(ruleset: RuleSet) -> engine.CompiledRuleSet:
@@ -50,7 +39,6 @@ def compiled_ruleset(ruleset: RuleSet) -> engine.CompiledRuleSet:
         _rulesets[ruleset.version] = compiled
         while len(_rulesets) > _MAX_RULESETS:
             _rulesets.popitem(last=False)
-    _settle()
     return compiled
 
 
@@ -99,7 +87,6 @@ def screening_index(snapshot: ListSnapshot) -> Any:
         _indexes[snapshot.pk] = index
         while len(_indexes) > _MAX_INDEXES:
             _indexes.popitem(last=False)
-    _settle()
     return index
 
 

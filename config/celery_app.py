@@ -26,3 +26,27 @@ def _close_old_connections(task: object = None, **kwargs: object) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_process_init.connect
+def _warm_up(**kwargs: object) -> None:
+    """Build the rules and the screening index in force before the first task, then move the
+    pool process's long-lived heap (Django, the rules, the index: millions of objects) out of
+    the garbage collector's sight, so that full collections stop walking it on every chunk.
+    Frozen objects are still freed by reference counting; a failure here only costs the
+    first task the build."""
+    import gc
+    import logging
+
+    from django.db import close_old_connections
+
+    try:
+        from compliance.services import check_context
+
+        check_context()
+    except Exception:
+        logging.getLogger(__name__).warning("Warm-up of the check context failed", exc_info=True)
+    finally:
+        close_old_connections()
+    gc.collect()
+    gc.freeze()
