@@ -360,8 +360,8 @@ class Decision(AppendOnlyModel):
 
 class Finding(AppendOnlyModel):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="findings")
-    rule_code = models.CharField(max_length=100, db_index=True)
-    jurisdiction = models.CharField(max_length=20, db_index=True)
+    rule_code = models.CharField(max_length=100)
+    jurisdiction = models.CharField(max_length=20)
     citation = models.CharField(max_length=300)
     effect = models.CharField(max_length=20, choices=Effect.choices)
     engineer = models.CharField(max_length=200, blank=True)
@@ -372,6 +372,12 @@ class Finding(AppendOnlyModel):
 
     class Meta:
         ordering = ["id"]
+        # Plain b-tree indexes (exact matches only): db_index on a CharField also builds a
+        # pattern-ops index on PostgreSQL, one more write per finding that nothing reads.
+        indexes = [
+            models.Index(fields=["rule_code"], name="finding_rule_code_idx"),
+            models.Index(fields=["jurisdiction"], name="finding_jurisdiction_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_code} ({self.effect})"
@@ -419,7 +425,7 @@ class AuditEventType(models.TextChoices):
 class AuditEvent(AppendOnlyModel):
     """Append-only, hash-chained: each event stores the previous event's hash and its own."""
 
-    event_type = models.CharField(max_length=40, choices=AuditEventType.choices, db_index=True)
+    event_type = models.CharField(max_length=40, choices=AuditEventType.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -430,11 +436,16 @@ class AuditEvent(AppendOnlyModel):
     new = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["event_type"], name="auditevent_event_type_idx"),
+        ]
+        # A constraint, not unique=True: no extra pattern-ops index on PostgreSQL.
+        constraints = [models.UniqueConstraint(fields=["hash"], name="auditevent_hash_unique")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type} {self.object_type}:{self.object_id}"

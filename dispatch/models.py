@@ -295,7 +295,11 @@ class Visit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_visits"
     )
     status = models.CharField(
-        max_length=10, choices=VisitStatus.choices, default=VisitStatus.PENDING, db_index=True
+        # Indexed by (status, end_date) below: a status-only index would be one more to update
+        # on every decision of every visit.
+        max_length=10,
+        choices=VisitStatus.choices,
+        default=VisitStatus.PENDING,
     )
     current_decision = models.ForeignKey(
         "compliance.Decision",
