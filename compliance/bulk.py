@@ -62,6 +62,20 @@ def _payload(objs: Sequence[models.Model], fields: Sequence[models.Field], *, pk
     return json.dumps(rows, ensure_ascii=False)
 
 
+def _bound_cursor(connection: Any) -> Any:
+    """A cursor of Django's connection (same transaction) that sends parameters separately.
+
+    Django's PostgreSQL backend binds parameters client-side by default, which escapes and
+    inlines a chunk's JSON (megabytes) into the statement text; server-side binding sends it
+    as it is. Only these statements use it, so the rest of the ORM keeps its defaults.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    # Wrapped as Django wraps its own cursors (query logging, execute wrappers, error mapping).
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
 def bulk_insert(objs: Sequence[M]) -> list[M]:
     """Insert model instances of one model in one statement and set their primary keys.
 
@@ -85,7 +99,7 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) "
         f'AS r({_record_type(tuple(fields), connection)}, "_ord" integer) ORDER BY "_ord"'
     )
-    with connection.cursor() as cursor:
+    with _bound_cursor(connection) as cursor:
         if not all(obj.pk is not None for obj in objs):
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -125,7 +139,7 @@ def bulk_update(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
         f'AS r({_record_type(tuple(fields), connection)}, "_pk" {pk.rel_db_type(connection)}, '
         f'"_ord" integer) WHERE {table}.{qn(pk.column)} = r."_pk"'
     )
-    with connection.cursor() as cursor:
+    with _bound_cursor(connection) as cursor:
         cursor.execute(sql, [_payload(objs, fields, pk=True)])
         return cursor.rowcount
 
