@@ -308,13 +308,19 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
     return out
 
 
+def _built(found: CheckInput) -> CheckInput:
+    if found.error:
+        raise ValueError(f"The document of visit {found.pk} cannot be built: {found.error}")
+    return found
+
+
 def visit_documents_build(visit_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    return {c.pk: c.document for c in check_inputs(visit_ids)}
+    return {c.pk: _built(c).document for c in check_inputs(visit_ids)}
 
 
 def visit_document_build(visit_id: int) -> dict[str, Any]:
     (found,) = check_inputs([visit_id])
-    return found.document
+    return _built(found).document
 
 
 def open_visits_referencing(

@@ -1526,6 +1526,8 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
 
     ctx = check_context()
     (loaded,) = check_inputs([visit_id])
+    if loaded.error:
+        raise ApplicationError(f"Visit {visit_id} cannot be evaluated: {loaded.error}")
     document = loaded.document
     candidates = list(
         Engineer.objects.filter(vendor_id=loaded.vendor_id, is_active=True)
