@@ -154,7 +154,8 @@ def _visit_validate(
     engineer_ids = _ids(engineers, "engineers", errors)
     if not engineer_ids and "engineers" not in errors.errors:
         errors.add("engineers", "At least one engineer is required.")
-    engineer_objs = list(Engineer.objects.filter(pk__in=engineer_ids))
+    # Ordered as the API lists a visit's engineers and tools (selectors.visit_party_ids), ties by id.
+    engineer_objs = list(Engineer.objects.filter(pk__in=engineer_ids).order_by("name", "pk"))
     found = {e.pk for e in engineer_objs}
     for pk in engineer_ids:
         if pk not in found:
@@ -166,7 +167,7 @@ def _visit_validate(
             errors.add("engineers", f"{e.name} is not active.")
 
     tool_ids = _ids(tools, "tools", errors)
-    tool_objs = list(Tool.objects.filter(pk__in=tool_ids))
+    tool_objs = list(Tool.objects.filter(pk__in=tool_ids).order_by("model", "serial_number", "pk"))
     found = {t.pk for t in tool_objs}
     for pk in tool_ids:
         if pk not in found:
