@@ -515,6 +515,30 @@ def _reference_changed(
     return True
 
 
+def _apply_reference_change(
+    *,
+    locked: Any,
+    fields: dict[str, Any],
+    facts: Any,
+    user: Any,
+    errors: _Errors,
+    refused: str,
+    visits: Any,
+    exclude: Sequence[str] = (),
+) -> None:
+    """Set ``fields`` on a locked row, validate, and save it with its audit event and re-checks
+    when the facts the checks read changed (``visits()`` gives the open visits that read them)."""
+    old = facts(locked)
+    for k, v in fields.items():
+        setattr(locked, k, v)
+    _full_clean(locked, errors, exclude=list(exclude))
+    errors.raise_if_any(refused)
+    new = facts(locked)
+    if new != old:
+        locked.save()
+        _reference_changed(obj=locked, user=user, old=old, new=new, visits=visits())
+
+
 def _copy_fields(*, source: Any, target: Any, fields: Iterable[str]) -> None:
     """Keep the caller's instance in step with the row the service saved."""
     if target is not source:
@@ -562,21 +586,16 @@ def vendor_update(*, vendor: Vendor, user: Any = None, **fields: Any) -> Vendor:
     errors.raise_if_any("The vendor was not saved.")
     with transaction.atomic():
         locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        old = _vendor_facts(locked)
-        for k, v in fields.items():
-            setattr(locked, k, v)
-        _full_clean(locked, errors, exclude=["country"])
-        errors.raise_if_any("The vendor was not saved.")
-        new = _vendor_facts(locked)
-        if new != old:
-            locked.save()
-            _reference_changed(
-                obj=locked,
-                user=user,
-                old=old,
-                new=new,
-                visits=open_visits_referencing(vendor_ids=[locked.pk]),
-            )
+        _apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_vendor_facts,
+            user=user,
+            errors=errors,
+            refused="The vendor was not saved.",
+            visits=lambda: open_visits_referencing(vendor_ids=[locked.pk]),
+            exclude=["country"],
+        )
     _copy_fields(source=locked, target=vendor, fields=VENDOR_FIELDS)
     return locked
 
@@ -635,21 +654,16 @@ def customer_update(*, customer: Customer, user: Any = None, **fields: Any) -> C
     errors.raise_if_any("The customer was not saved.")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        old = _customer_facts(locked)
-        for k, v in fields.items():
-            setattr(locked, k, v)
-        _full_clean(locked, errors, exclude=["country", "aliases"])
-        errors.raise_if_any("The customer was not saved.")
-        new = _customer_facts(locked)
-        if new != old:
-            locked.save()
-            _reference_changed(
-                obj=locked,
-                user=user,
-                old=old,
-                new=new,
-                visits=open_visits_referencing(customer_ids=[locked.pk]),
-            )
+        _apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_customer_facts,
+            user=user,
+            errors=errors,
+            refused="The customer was not saved.",
+            visits=lambda: open_visits_referencing(customer_ids=[locked.pk]),
+            exclude=["country", "aliases"],
+        )
     _copy_fields(source=locked, target=customer, fields=CUSTOMER_FIELDS)
     return locked
 
@@ -722,21 +736,16 @@ def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> F
     errors.raise_if_any("The facility was not saved.")
     with transaction.atomic():
         locked = Facility.objects.select_for_update().get(pk=facility.pk)
-        old = _facility_facts(locked)
-        for k, v in fields.items():
-            setattr(locked, k, v)
-        _full_clean(locked, errors, exclude=["country"])
-        errors.raise_if_any("The facility was not saved.")
-        new = _facility_facts(locked)
-        if new != old:
-            locked.save()
-            _reference_changed(
-                obj=locked,
-                user=user,
-                old=old,
-                new=new,
-                visits=open_visits_referencing(facility_ids=[locked.pk]),
-            )
+        _apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_facility_facts,
+            user=user,
+            errors=errors,
+            refused="The facility was not saved.",
+            visits=lambda: open_visits_referencing(facility_ids=[locked.pk]),
+            exclude=["country"],
+        )
     _copy_fields(source=locked, target=facility, fields=("customer", *FACILITY_FIELDS))
     return locked
 
@@ -823,17 +832,15 @@ def tool_update(*, tool: Tool, user: Any = None, **fields: Any) -> Tool:
         if "classifications" in fields and fields["classifications"] is None:
             fields["classifications"] = {}
         errors.raise_if_any("The tool was not saved.")
-        old = _tool_facts(locked)
-        for k, v in fields.items():
-            setattr(locked, k, v)
-        _full_clean(locked, errors)
-        errors.raise_if_any("The tool was not saved.")
-        new = _tool_facts(locked)
-        if new != old:
-            locked.save()
-            _reference_changed(
-                obj=locked, user=user, old=old, new=new, visits=Visit.objects.filter(tools=locked)
-            )
+        _apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_tool_facts,
+            user=user,
+            errors=errors,
+            refused="The tool was not saved.",
+            visits=lambda: Visit.objects.filter(tools=locked),
+        )
     _copy_fields(source=locked, target=tool, fields=TOOL_FIELDS)
     return locked
 
