@@ -4,10 +4,13 @@ requests and time; stops by itself.
 
 Reports (all must be 0):
 - accepted visits missing from the database;
+- visits stored but never accepted (a retried POST filed twice; every POST carries an
+  Idempotency-Key, resent with its retries);
 - visits without a decision;
 - visits with more than one decision answering their submission;
 - visits whose stored outcome differs from an offline evaluation of their stored document.
-Requests refused while PostgreSQL restarts must be clear 503s (counted, not failures).
+Requests refused while PostgreSQL restarts must be clear 503s (counted, not failures); the
+client retries them, as a real one would.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -142,7 +146,12 @@ def restart_postgres() -> None:
 
 
 def http(
-    method: str, url: str, body: dict | None = None, token: str | None = None, timeout: float = 15
+    method: str,
+    url: str,
+    body: dict | None = None,
+    token: str | None = None,
+    timeout: float = 15,
+    idempotency_key: str | None = None,
 ) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
@@ -150,6 +159,8 @@ def http(
     )
     if token:
         req.add_header("Authorization", f"Token {token}")
+    if idempotency_key:
+        req.add_header("Idempotency-Key", idempotency_key)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -272,6 +283,8 @@ def main() -> int:
         other_errors: list[str] = []
         lock = threading.Lock()
 
+        run_id = uuid.uuid4().hex[:12]
+
         def submit(i: int) -> None:
             nonlocal refused_503
             body = {
@@ -284,9 +297,14 @@ def main() -> int:
                 "end_date": fixture["start"],
                 "purpose": f"chaos {i}",
             }
+            # One key per visit, resent with every retry: a POST whose answer was lost after the
+            # server committed (the PostgreSQL restart) must not file the visit twice.
+            key = f"chaos-{run_id}-{i}"
             for attempt in range(5):
-                status, resp = http("POST", f"{base}/api/v1/visits/", body, token)
-                if status == 201:
+                status, resp = http(
+                    "POST", f"{base}/api/v1/visits/", body, token, idempotency_key=key
+                )
+                if status in (200, 201):  # 200: an earlier attempt had filed it
                     with lock:
                         accepted.append(resp["id"])
                     return
@@ -340,8 +358,10 @@ def main() -> int:
     print(json.dumps(report, indent=2))
     for e in other_errors[:10]:
         print("  error:", e)
+    report["stored_but_not_accepted"] = report["stored_visits"] - len(set(accepted))
     bad = (
         report["accepted_missing"],
+        report["stored_but_not_accepted"],
         report["without_decision"],
         report["more_than_one_current_decision"],
         report["outcome_differs_from_offline_evaluation"],
@@ -352,7 +372,8 @@ def main() -> int:
         f"visits without a decision {report['without_decision']}, "
         f"with more than one current decision {report['more_than_one_current_decision']}, "
         f"stored outcome differing from an offline evaluation {report['outcome_differs_from_offline_evaluation']}, "
-        f"accepted but missing {report['accepted_missing']}"
+        f"accepted but missing {report['accepted_missing']}, "
+        f"filed twice {report['stored_but_not_accepted']}"
     )
     return 0 if not any(bad) else 1
 
