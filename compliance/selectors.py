@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from dispatch.models import Engineer, Mode, Visit
 
@@ -247,14 +247,14 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
     citizenships: dict[int, list[tuple[str, Any]]] = {}
     for engineer_id, country, since in (
         Citizenship.objects.filter(engineer_id__in=engineer_ids)
-        .order_by("since", "country")
+        .order_by(F("since").asc(nulls_first=True), "country")
         .values_list("engineer_id", "country", "since")
     ):
         citizenships.setdefault(engineer_id, []).append((country, since))
     residencies: dict[int, list[tuple[str, Any, Any]]] = {}
     for engineer_id, country, since, until in (
         Residency.objects.filter(engineer_id__in=engineer_ids)
-        .order_by("since", "country")
+        .order_by(F("since").asc(nulls_first=True), "country")
         .values_list("engineer_id", "country", "since", "until")
     ):
         residencies.setdefault(engineer_id, []).append((country, since, until))

@@ -109,7 +109,9 @@ class Citizenship(models.Model):
     since = models.DateField(null=True, blank=True, help_text="Date acquired, if known.")
 
     class Meta:
-        ordering = ["since", "country"]
+        # Undated first on every database (SQLite and PostgreSQL disagree on NULLs by default):
+        # a visit document lists them in this order, and its digest must not depend on the backend.
+        ordering = [F("since").asc(nulls_first=True), "country"]
         constraints = [
             models.UniqueConstraint(fields=["engineer", "country"], name="citizenship_unique"),
         ]
@@ -127,7 +129,7 @@ class Residency(models.Model):
     until = models.DateField(null=True, blank=True)
 
     class Meta:
-        ordering = ["since", "country"]
+        ordering = [F("since").asc(nulls_first=True), "country"]  # as Citizenship
         verbose_name_plural = "residencies"
         constraints = [
             models.CheckConstraint(

@@ -168,6 +168,9 @@ def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam):
         }
     assert [e["location"] for e in inputs[remote.pk].document["engineers"]] == ["NL", "US"]
     assert [t["model"] for t in inputs[on_site.pk].document["tools"]] == ["A", "B"]
+    # Undated citizenships first on every database (the digest must not depend on the backend).
+    zed = inputs[on_site.pk].document["engineers"][1]
+    assert [c["country"] for c in zed["citizenships"]] == ["CN", "US"]
 
 
 def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam):
