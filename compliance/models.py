@@ -420,6 +420,7 @@ class AuditEventType(models.TextChoices):
     LICENCE_CHANGED = "licence_changed", "Licence changed"
     FALSE_POSITIVE_MARKED = "false_positive_marked", "Hit marked false positive"
     REFERENCE_CHANGED = "reference_changed", "Reference data changed"
+    ACCESS_CHANGED = "access_changed", "User access changed"
 
 
 class AuditEvent(AppendOnlyModel):

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
@@ -428,7 +430,45 @@ class VisitAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj) and not roles.is_read_only(request.user)
 
 
+class AccessAuditedAdmin(admin.ModelAdmin):
+    """Records every change of who may file, approve or audit (roles, vendor, superuser, staff,
+    active) as one ``access_changed`` audit event, inside the admin's transaction."""
+
+    def access_user(self, obj: Any) -> Any:
+        return obj
+
+    def access_before(self, obj: Any, change: bool) -> dict[str, Any] | None:
+        return services.user_access_facts(self.access_user(obj)) if change else None
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        request._access_before = self.access_before(obj, change)  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.user_access_record(
+            user=self.access_user(form.instance),
+            actor=request.user,
+            old=getattr(request, "_access_before", None),
+        )
+
+
+class AuditedUserAdmin(AccessAuditedAdmin, DjangoUserAdmin):
+    pass
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), AuditedUserAdmin)
+
+
 @admin.register(UserProfile)
-class UserProfileAdmin(admin.ModelAdmin):
+class UserProfileAdmin(AccessAuditedAdmin):
+    def access_user(self, obj: Any) -> Any:
+        return obj.user
+
+    def access_before(self, obj: Any, change: bool) -> dict[str, Any] | None:
+        # The user exists before their profile does: a new profile changes their vendor too.
+        return services.user_access_facts(obj.user)
+
     list_display = ("user", "vendor")
     list_select_related = ("user", "vendor")

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from dispatch.models import UserProfile, Vendor
 from dispatch.roles import Role
+from dispatch.services import user_access_record
 
 
 class Command(BaseCommand):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             )
             user.groups.add(Group.objects.get(name=o["role"]))
             UserProfile.objects.create(user=user, vendor=vendor)
+            user_access_record(user=user, actor=None, old=None)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {user.username} ({o['role']}{', ' + vendor.name if vendor else ''})."
