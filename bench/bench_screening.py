@@ -31,7 +31,9 @@ from typing import ParamSpec, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _names import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from compliance.screening import ListEntry, ScreeningIndex, parse_csl_file  # noqa: E402
@@ -161,70 +163,6 @@ UNRELATED_COMPANIES = (
     "Plasma-Therm LLC",
     "Hua Hong Semiconductor Limited",
     "Nexchip Semiconductor Corporation",
-)
-FIRST_NAMES = (
-    "Jan",
-    "Pieter",
-    "Daan",
-    "Sanne",
-    "Thomas",
-    "Anna",
-    "Hiroshi",
-    "Takeshi",
-    "Yuki",
-    "Kenji",
-    "Min-jun",
-    "Ji-hoon",
-    "Seo-yeon",
-    "Wei",
-    "Mei",
-    "Hans",
-    "Klaus",
-    "Michael",
-    "Sarah",
-    "David",
-    "Maria",
-    "John",
-    "Emily",
-    "Rajesh",
-    "Priya",
-    "Lukas",
-    "Sophie",
-    "Marco",
-    "Elena",
-    "Olivier",
-)
-LAST_NAMES = (
-    "de Vries",
-    "Jansen",
-    "van den Berg",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Tanaka",
-    "Suzuki",
-    "Sato",
-    "Watanabe",
-    "Kim",
-    "Lee",
-    "Park",
-    "Choi",
-    "Wang",
-    "Zhang",
-    "Liu",
-    "Chen",
-    "Muller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Smith",
-    "Johnson",
-    "Brown",
-    "Garcia",
-    "Patel",
-    "Sharma",
-    "Rossi",
-    "Dubois",
 )
 
 
