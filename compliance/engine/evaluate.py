@@ -347,6 +347,17 @@ class VisitRun:
         out.extend(PendingFinding(_hit_finding(h, engineer.name)) for h in live_hits)
         return out
 
+    def all_findings(
+        self, engineers: Sequence[EngineerInfo], lists_version: str | None, list_is_stale: bool
+    ) -> list[PendingFinding]:
+        """Every finding of the visit: shared, each engineer's (with their screening hits), and
+        the list's state."""
+        pending = self.shared_findings()
+        for i, engineer in enumerate(engineers):
+            pending.extend(self.engineer_findings(engineer, self.engineer_hits.get(i, ())))
+        pending.extend(self.list_findings(lists_version, list_is_stale))
+        return pending
+
     def list_findings(self, lists_version: str | None, list_is_stale: bool) -> list[PendingFinding]:
         out: list[PendingFinding] = []
         if lists_version is None:
@@ -502,10 +513,7 @@ def evaluate(
         list_missing=lists_version is None,
         list_stale=list_is_stale,
     )
-    pending = run.shared_findings()
-    for i, engineer in enumerate(document.engineers):
-        pending.extend(run.engineer_findings(engineer, run.engineer_hits.get(i, ())))
-    pending.extend(run.list_findings(lists_version, list_is_stale))
+    pending = run.all_findings(document.engineers, lists_version, list_is_stale)
     return decide_pending(
         pending,
         document,

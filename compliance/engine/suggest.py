@@ -112,10 +112,7 @@ def suggest_engineers(
         list_missing=lists_version is None,
         list_stale=list_is_stale,
     )
-    shared = run.shared_findings()
-    for i, engineer in enumerate(base.engineers):
-        shared.extend(run.engineer_findings(engineer, run.engineer_hits.get(i, ())))
-    shared.extend(run.list_findings(lists_version, list_is_stale))
+    shared = run.all_findings(base.engineers, lists_version, list_is_stale)
 
     visit = document.visit
     slot = len(base.engineers)
