@@ -28,6 +28,14 @@ def _is_postgres(model: type[models.Model]) -> bool:
     return connections[router.db_for_write(model)].vendor == "postgresql"
 
 
+def _refuse_append_only(model: type[models.Model]) -> None:
+    """What an append-only model's queryset update() refuses, these updates refuse too."""
+    from compliance.models import AppendOnlyError, AppendOnlyModel
+
+    if issubclass(model, AppendOnlyModel):
+        raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
+
+
 def _json_value(field: models.Field, value: Any) -> Any:
     if value is None or isinstance(field, models.JSONField):
         return value
@@ -121,10 +129,7 @@ def bulk_update(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
     if not objs:
         return 0
     model = type(objs[0])
-    from compliance.models import AppendOnlyError, AppendOnlyModel
-
-    if issubclass(model, AppendOnlyModel):  # what its queryset's update() refuses, refused here
-        raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
+    _refuse_append_only(model)
     if not _is_postgres(model):
         return model.objects.bulk_update(objs, list(field_names), batch_size=500)
     connection = connections[router.db_for_write(model)]
@@ -149,10 +154,7 @@ def update_by_ids(model: type[models.Model], ids: Sequence[int], **values: Any) 
     where the ids travel as one array; chunks of 500 through the ORM elsewhere)."""
     if not ids:
         return 0
-    from compliance.models import AppendOnlyError, AppendOnlyModel
-
-    if issubclass(model, AppendOnlyModel):
-        raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
+    _refuse_append_only(model)
     if not _is_postgres(model):
         return sum(
             model._default_manager.filter(pk__in=ids[i : i + 500]).update(**values)

@@ -810,11 +810,6 @@ class CheckFailed(Exception):
         self.visit_ids = list(visit_ids)
 
 
-def visit_check(*, visit_id: int) -> Decision | None:
-    decisions = visits_check(visit_ids=[visit_id])
-    return decisions[0] if decisions else None
-
-
 def visit_request_recheck(*, visit: Visit, user: Any) -> Visit:
     """The explicit "re-check" action."""
     from dispatch import roles

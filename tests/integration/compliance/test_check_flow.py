@@ -219,7 +219,7 @@ def test_loading_the_same_rule_packs_twice_changes_nothing(rules):
 
 
 def test_a_redelivered_check_finds_nothing_left_to_do(lam):
-    from compliance.services import visit_check
+    from compliance.tasks import check_visit
 
     vendor, manager = lam
     fab = FacilityFactory()
@@ -231,7 +231,7 @@ def test_a_redelivered_check_finds_nothing_left_to_do(lam):
         manager=manager,
     )
     assert visit.decisions.count() == 1
-    assert visit_check(visit_id=visit.pk) is None  # the same message delivered again
+    assert check_visit.run(visit.pk) == 0  # the same message delivered again: no decision
     assert visit.decisions.count() == 1
 
 
