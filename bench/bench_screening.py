@@ -40,7 +40,18 @@ from compliance.screening import ListEntry, ScreeningIndex, parse_csl_file  # no
 from compliance.screening.names import searchable_names  # noqa: E402
 from compliance.screening.normalise import normalise_name  # noqa: E402
 
-FULL_LIST = REPO_ROOT.parent / "shared" / "data" / "csl-full-2022-05-16.csv.gz"
+# The project's copy (tests/data) is always there; ../shared/data is read when the copy is absent.
+FULL_LIST = next(
+    (
+        path
+        for path in (
+            REPO_ROOT / "tests" / "data" / "csl-full-2022-05-16.csv.gz",
+            REPO_ROOT.parent / "shared" / "data" / "csl-full-2022-05-16.csv.gz",
+        )
+        if path.exists()
+    ),
+    REPO_ROOT / "tests" / "data" / "csl-full-2022-05-16.csv.gz",
+)
 SEED = 20220516
 
 # Real companies of the industry and beyond, none of them on the 2022 CSL.

@@ -19,7 +19,7 @@ from compliance.screening import (
     parse_csl_json,
 )
 
-from .conftest import SAMPLE_2019, SAMPLE_2025, SAMPLE_CSV, SAMPLE_JSON, shared_file
+from .conftest import SAMPLE_2019, SAMPLE_2025, SAMPLE_CSV, SAMPLE_JSON, data_file
 
 HEADER = ",".join(CSL_COLUMNS)
 EL = "Entity List (EL) - Bureau of Industry and Security"
@@ -86,8 +86,8 @@ def test_the_2022_smic_entry_is_read_with_its_aliases_and_country(full_list: Par
 
 
 def test_the_older_file_without_id_gets_stable_derived_ids() -> None:
-    first = parse_csl_file(shared_file(SAMPLE_2019))
-    second = parse_csl_file(shared_file(SAMPLE_2019))
+    first = parse_csl_file(data_file(SAMPLE_2019))
+    second = parse_csl_file(data_file(SAMPLE_2019))
     assert first.format == "csv-without-id"
     assert sum(first.counts.values()) == 115
     assert [e.entry_id for e in first.entries] == [e.entry_id for e in second.entries]
@@ -98,7 +98,7 @@ def test_the_older_file_without_id_gets_stable_derived_ids() -> None:
 
 
 def test_the_fully_quoted_2025_format_is_read() -> None:
-    parsed = parse_csl_file(shared_file(SAMPLE_2025))
+    parsed = parse_csl_file(data_file(SAMPLE_2025))
     assert parsed.format == "csv"
     assert sum(parsed.counts.values()) == 13
     assert parsed.counts["SSI"] == 3
