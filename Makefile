@@ -7,41 +7,53 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench chaos install migrate demo worker beat clean
+SETUP_LOG := var/log/setup.log
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: run test lint bench chaos install migrate demo worker beat clean system-packages system-packages-app
+
+# $(call step,WHAT,COMMAND): one progress line; the command's own output goes to $(SETUP_LOG) and
+# is shown only when it fails. (No commas inside COMMAND.)
+define step
+	@mkdir -p $(dir $(SETUP_LOG)); printf '  %-52s' '$(1)'; \
+	if { $(2); } >>$(SETUP_LOG) 2>&1; then echo 'done'; \
+	else echo 'FAILED'; echo '  Last lines of $(SETUP_LOG):'; tail -n 25 $(SETUP_LOG); exit 1; fi
+endef
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(call step,Creating the virtualenv ($(VENV)),$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip)
 
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	$(call step,Installing Python packages (a few minutes the first time),$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt && touch $(STAMP))
 
 install: $(STAMP)
 
+## system-packages: the Debian packages the suite needs; installed when root, else checked.
+system-packages:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/system-packages.sh --install; else bash scripts/system-packages.sh --check; fi
+
+system-packages-app:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/system-packages.sh --install --app; else bash scripts/system-packages.sh --check --app; fi
+
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(call step,Migrating the database,$(BIN)/python manage.py migrate --noinput)
+
+# Links in the demo's emails point at the address the app is served on.
+run demo: export SITE_URL ?= http://$(HOST):$(PORT)
 
 demo: migrate
-	$(BIN)/python manage.py load_rulepacks
-	$(BIN)/python manage.py import_screening_list compliance/screening/data/sample_csl.csv --if-changed
-	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py load_demo_activity
+	$(call step,Loading the rule packs,$(BIN)/python manage.py load_rulepacks)
+	$(call step,Importing the sample screening list,$(BIN)/python manage.py import_screening_list compliance/screening/data/sample_csl.csv --if-changed)
+	$(call step,Loading the demo data,$(BIN)/python manage.py load_demo)
+	$(call step,Replaying three weeks of demo activity,$(BIN)/python manage.py load_demo_activity)
 
 ## run: set up and serve the app at http://$(HOST):$(PORT) (SQLite, in-process checks, no Redis needed).
-run: demo
-	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting a Celery worker and beat beside the web app."; \
-		$(BIN)/celery -A config.celery_app worker -Q compliance --concurrency 2 --loglevel INFO & \
-		$(BIN)/celery -A config.celery_app beat --loglevel INFO & \
-	fi; \
-	echo ""; \
-	echo "  Open http://$(HOST):$(PORT)/ (pages) or http://$(HOST):$(PORT)/admin/ (admin)."; \
-	$(BIN)/python manage.py load_demo --print-users; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: system-packages-app demo
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
 ## test: set up and run the whole suite (DATABASE_URL / REDIS_URL select PostgreSQL and Redis).
-test: install
+test: system-packages install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install

@@ -62,3 +62,21 @@ def test_a_cleared_visit_mails_only_the_requester(rules, sample_list):
     )
     assert [m.to for m in mail.outbox] == [["asml@example.com"]]
     assert "Cleared" in mail.outbox[0].body
+
+
+def test_links_in_mails_use_the_configured_site_url(rules, sample_list, settings):
+    settings.SITE_URL = "http://dispatch.example.test:8765/"
+    vendor = VendorFactory(name="ASML Netherlands B.V.")
+    manager = make_user("asml", role="service_manager", vendor=vendor)
+    start = dt.date.today() + dt.timedelta(days=5)
+    mail.outbox.clear()
+    visit = services.visit_create(
+        requested_by=manager,
+        vendor=vendor.pk,
+        facility=FacilityFactory(logic_node_nm=40).pk,
+        engineers=[EngineerFactory(vendor=vendor).pk],
+        activity="repair",
+        start_date=start,
+        end_date=start,
+    )
+    assert f"http://dispatch.example.test:8765/visits/{visit.pk}/" in mail.outbox[0].body
