@@ -55,7 +55,7 @@ CHUNK = 1000
 VISIT_COLUMNS = (
     "id, activity, mode, start_date, end_date, purpose, status, check_requested_at, "
     "check_trigger, created_at, updated_at, approval_id, current_decision_id, facility_id, "
-    "requested_by_id, vendor_id, idempotency_key, idempotency_fingerprint"
+    "requested_by_id, vendor_id, idempotency_key, idempotency_fingerprint, editor_ids"
 )
 DECISION_COLUMNS = (
     "id, trigger, request_key, input_digest, document, screening_input, licences_input, "
@@ -107,6 +107,7 @@ class _Visit:
         self.customer_id = facility.customer_id
         self.tools = _Related(tools)
         self.engineers = _Related(sorted(engineers, key=lambda e: (e.name, e.pk)))
+        self.involved_user_ids: frozenset[int] = frozenset()
         for key, value in kw.items():
             setattr(self, key, value)
 
@@ -215,7 +216,7 @@ def _specs(count: int, first_visit_id: int, today: dt.date, now: dt.datetime) ->
 
 def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
     """COPY text for the visits of a chunk, their M2M rows, decisions and findings."""
-    from compliance import services
+    from compliance import engine, services
     from compliance.selectors import visit_document
 
     st = _STATE
@@ -260,7 +261,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 start.isoformat(),
                 end.isoformat(),
                 f"{activity.replace('_', ' ').capitalize()} (bench visit {pk})",
-                services.STATUS_FOR_OUTCOME[outcome],
+                engine.status_for(outcome),
                 None,
                 "submission",
                 created.isoformat(),
@@ -272,6 +273,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 vendor_id,
                 "",  # filed without an Idempotency-Key
                 "",
+                "[]",  # never edited
             )
         )
         v_eng.extend(_row(pk, e) for e in eng_ids)

@@ -23,7 +23,7 @@ from compliance.models import AuditChainHead, AuditEvent
 GENESIS_HASH = "0" * 64
 
 
-def _canonical(value: Any) -> Any:
+def audit_canonical(value: Any) -> Any:
     """JSON-safe, stable form of old/new values (dates as ISO strings, sets sorted)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, default=str))
 
@@ -70,8 +70,8 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or obj.pk
-    old_c = _canonical(old)
-    new_c = _canonical(new)
+    old_c = audit_canonical(old)
+    new_c = audit_canonical(new)
     actor_name = getattr(actor, "username", None) or "system"
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
@@ -140,8 +140,8 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainVerification:
                 actor_name=event.actor_name,
                 object_type=event.object_type,
                 object_id=event.object_id,
-                old=_canonical(event.old),
-                new=_canonical(event.new),
+                old=audit_canonical(event.old),
+                new=audit_canonical(event.new),
                 created_at=event.created_at,
             )
             if expected != event.hash:
@@ -178,7 +178,7 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
             object_id = str(item.get("object_id") or (obj.pk if obj is not None else ""))
             actor = item.get("actor")
             actor_name = getattr(actor, "username", None) or "system"
-            old_c, new_c = _canonical(item.get("old")), _canonical(item.get("new"))
+            old_c, new_c = audit_canonical(item.get("old")), audit_canonical(item.get("new"))
             digest = _event_hash(
                 prev_hash=prev,
                 event_type=str(item["event_type"]),

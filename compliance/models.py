@@ -270,6 +270,10 @@ class Licence(models.Model):
     conditions = models.TextField(blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
+    # Users who recorded or changed the licence: it does not count for a visit any of them
+    # requested or edited (separation of duties, compliance.separation).
+    # [{"id": user id, "username": …}], oldest first.
+    recorded_by = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -143,6 +143,8 @@ _VISIT_VALUES = (
     "status",
     "check_requested_at",
     "check_trigger",
+    "requested_by_id",
+    "editor_ids",
     "vendor__name",
     "vendor__country",
     "vendor__is_us_branch",
@@ -198,6 +200,8 @@ class CheckInput:
     check_trigger: str
     document: dict[str, Any]
     engineer_ids: list[int]
+    # Who requested or edited the visit: a release basis any of them supplied does not count.
+    involved_user_ids: frozenset[int] = frozenset()
     # Set when the document could not be built: the check records a fail-closed system decision.
     error: str = ""
 
@@ -302,6 +306,7 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
                 check_trigger=row["check_trigger"],
                 document=document,
                 engineer_ids=[e[0] for e in visit_engineers],
+                involved_user_ids=frozenset([row["requested_by_id"], *(row["editor_ids"] or [])]),
                 error=error,
             )
         )

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,11 +20,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from compliance import bulk, engine, runtime
-from compliance.audit import audit_record
+from compliance import bulk, engine, lifecycle, runtime, separation
+from compliance.audit import audit_canonical, audit_record
 from compliance.models import (
-    EFFECT_RANK,
     Approval,
+    AuditEvent,
     AuditEventType,
     Decision,
     Finding,
@@ -39,13 +39,6 @@ from config.errors import ApplicationError
 from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
-
-STATUS_FOR_OUTCOME = {
-    "clear": VisitStatus.CLEARED,
-    "review": VisitStatus.ON_HOLD,
-    "licence_required": VisitStatus.ON_HOLD,
-    "prohibited": VisitStatus.BLOCKED,
-}
 
 
 def _canonical_json(value: Any) -> str:
@@ -187,16 +180,19 @@ def screen_parties(
     index: Any,
     document: dict[str, Any],
     party_keys: dict[str, str] | None = None,
-    false_positives: set[tuple[str, str, str]] | None = None,
+    false_positives: Mapping[tuple[str, str, str], Sequence[separation.Supplier]] | None = None,
+    involved: frozenset[int] = frozenset(),
 ) -> list[engine.ScreeningHit]:
     """Screen the facility owner (and aliases) and every engineer of a document.
 
     ``party_keys`` maps document parties ("facility.owner", "engineers[0]") to stable keys
-    ("customer:3", "engineer:7") under which false-positive marks are stored.
+    ("customer:3", "engineer:7") under which false-positive marks are stored;
+    ``false_positives`` gives who marked each (key, entry id, entry hash); a mark made by one of
+    ``involved`` (who requested or edited the visit) does not count for it.
     """
     hits: list[engine.ScreeningHit] = []
     party_keys = party_keys or {}
-    false_positives = false_positives or set()
+    false_positives = false_positives or {}
     facility = document.get("facility") or {}
     owner_names = [facility.get("owner") or ""] + list(facility.get("owner_aliases") or [])
     targets: list[tuple[str, str, str | None]] = [
@@ -211,6 +207,9 @@ def screen_parties(
                 continue
             seen.add((party, match.entry_id))
             key = party_keys.get(party, party)
+            marked_by, withheld_by = separation.mark_basis(
+                false_positives.get((key, match.entry_id, match.entry_hash), ()), involved
+            )
             hits.append(
                 engine.ScreeningHit(
                     party=party,
@@ -221,18 +220,26 @@ def screen_parties(
                     score=round(float(match.score), 4),
                     explanation=match.explanation,
                     entry_hash=match.entry_hash,
-                    false_positive=(key, match.entry_id, match.entry_hash) in false_positives,
+                    false_positive=bool(marked_by),
+                    false_positive_by=marked_by,
+                    withheld_by=withheld_by,
                 )
             )
     return hits
 
 
-def _false_positive_marks(party_keys: Iterable[str]) -> set[tuple[str, str, str]]:
-    return set(
-        MatchReview.objects.filter(party__in=set(party_keys)).values_list(
-            "party", "entry_id", "entry_hash"
-        )
-    )
+def _false_positive_marks(
+    party_keys: Iterable[str],
+) -> dict[tuple[str, str, str], list[separation.Supplier]]:
+    """Who marked each (party key, entry id, entry hash) as a false positive, oldest first."""
+    marks: dict[tuple[str, str, str], list[separation.Supplier]] = {}
+    for party, entry_id, entry_hash, user_id, username in (
+        MatchReview.objects.filter(party__in=set(party_keys))
+        .order_by("marked_at", "pk")
+        .values_list("party", "entry_id", "entry_hash", "marked_by_id", "marked_by__username")
+    ):
+        marks.setdefault((party, entry_id, entry_hash), []).append((user_id, username))
+    return marks
 
 
 # --- Licences --------------------------------------------------------------------------------
@@ -250,6 +257,7 @@ def _licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
         classifications=tuple(sorted(licence.classifications or [])),
         engineers=tuple(sorted(e.name for e in licence.engineers.all())),
         revoked=licence.revoked_at is not None,
+        recorded_by=tuple(username for _, username in separation.recorded_by(licence.recorded_by)),
     )
 
 
@@ -287,7 +295,13 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
                 key = (lic.pk, visit.vendor_name)
                 if key not in specs_by:
                     specs_by[key] = _licence_spec(lic, visit.vendor_name)
-                specs.append(specs_by[key])
+                specs.append(
+                    separation.withhold_licence(
+                        specs_by[key],
+                        separation.recorded_by(lic.recorded_by),
+                        visit.involved_user_ids,
+                    )
+                )
         out[visit.pk] = sorted(specs, key=lambda s: (s.authority, s.number))
     return out
 
@@ -318,7 +332,7 @@ def _licence_from_dict(d: dict[str, Any]) -> engine.LicenceSpec:
     data = dict(d)
     data["valid_from"] = dt.date.fromisoformat(data["valid_from"])
     data["valid_until"] = dt.date.fromisoformat(data["valid_until"])
-    for key in ("facilities", "activities", "classifications", "engineers"):
+    for key in ("facilities", "activities", "classifications", "engineers", "recorded_by"):
         data[key] = tuple(data.get(key) or ())
     return engine.LicenceSpec(**data)
 
@@ -432,20 +446,19 @@ def _change_reason(
     return " ".join(parts)
 
 
-def _next_status(
-    *, status: str, approved_outcome: str | None, new_outcome: str, is_error: bool
-) -> str:
-    """Where a visit goes after a decision.
+def _approval_lapse(row: dict[str, Any], result_dict: dict[str, Any]) -> str:
+    """Why the approval of a visit no longer covers its new decision ("" while it does).
 
-    A system error never clears and never keeps a visit approved: it holds (fail closed). An
-    approval stands while the outcome is no worse than the one approved; a worse outcome re-opens
-    the hold.
-    """
-    if is_error:
-        return VisitStatus.BLOCKED if status == VisitStatus.BLOCKED else VisitStatus.ON_HOLD
-    if approved_outcome is not None and EFFECT_RANK[new_outcome] <= EFFECT_RANK[approved_outcome]:
-        return VisitStatus.APPROVED
-    return STATUS_FOR_OUTCOME[new_outcome]
+    An approval covers exactly the findings it approved (``engine.approval_stands``) and only
+    while the licence it was given on stays unrevoked."""
+    if row["approval_id"] is None:
+        return ""
+    if row["approval__licence__revoked_at"] is not None:
+        return "The licence the approval relied on has been revoked."
+    approved = (row["approval__decision__result"] or {}).get("findings", [])
+    if engine.approval_stands(approved, result_dict.get("findings", [])):
+        return ""
+    return "The findings differ from those the approval covered."
 
 
 def _digest(evaluation: Evaluation, ctx: CheckContext | None, result_dict: dict[str, Any]) -> str:
@@ -505,7 +518,8 @@ def decisions_record(
                 "current_decision_id",
                 "current_decision__input_digest",
                 "current_decision__outcome",
-                "approval__decision__outcome",
+                "approval__decision__result",
+                "approval__licence__revoked_at",
             )
         }
         now = timezone.now()
@@ -551,13 +565,14 @@ def decisions_record(
                 result,
                 item.trigger,
             )
-            approved_outcome = row["approval__decision__outcome"]
-            new_status = _next_status(
+            lapse = _approval_lapse(row, result_dict)
+            new_status = lifecycle.status_after_decision(
                 status=row["status"],
-                approved_outcome=approved_outcome,
                 new_outcome=result.outcome,
                 is_error=bool(evaluation.error),
+                approval_stands=not lapse,
             )
+            lifecycle.require_move(row["status"], new_status, action=f"moved to {new_status}")
             drop_approval = (
                 row["approval_id"] is not None
                 and new_status != VisitStatus.APPROVED
@@ -565,8 +580,8 @@ def decisions_record(
             )
             if drop_approval:
                 reason = (reason + " " if reason else "") + (
-                    f"The approval covered outcome {approved_outcome}; the new outcome "
-                    "is worse, so the visit is on hold again."
+                    f"{lapse or 'The approval no longer applies.'} The visit needs a fresh "
+                    "approval."
                 )
             decision = Decision(
                 visit_id=row["id"],
@@ -670,7 +685,7 @@ def _evaluate_visit(
     context_error: str,
     licences: dict[int, list[engine.LicenceSpec]],
     party_keys: dict[str, str],
-    marks: set[tuple[str, str, str]],
+    marks: Mapping[tuple[str, str, str], Sequence[separation.Supplier]],
     decided_at: dt.datetime,
 ) -> Evaluation:
     """Screening and engine for one visit; any failure becomes a system decision."""
@@ -693,7 +708,11 @@ def _evaluate_visit(
         )
     try:
         screening = screen_parties(
-            index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
+            index=ctx.index,
+            document=document,
+            party_keys=party_keys,
+            false_positives=marks,
+            involved=visit.involved_user_ids,
         )
     except Exception as exc:
         logger.exception("Screening failed for visit %s", visit.pk)
@@ -1059,11 +1078,71 @@ def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> 
 
 
 # --- Licences --------------------------------------------------------------------------------
+def _licence_facts(licence: Licence) -> dict[str, Any]:
+    return audit_canonical(
+        {
+            "authority": licence.authority,
+            "kind": licence.kind,
+            "number": licence.number,
+            "holder": licence.holder_id,
+            "valid_from": licence.valid_from,
+            "valid_until": licence.valid_until,
+            "revoked_at": licence.revoked_at,
+            "revocation_reason": licence.revocation_reason,
+            "facilities": sorted(licence.facilities.values_list("pk", flat=True)),
+            "owners": sorted(licence.owners.values_list("pk", flat=True)),
+            "engineers": sorted(licence.engineers.values_list("pk", flat=True)),
+            "activities": licence.activities,
+            "classifications": licence.classifications,
+            "conditions": licence.conditions,
+        }
+    )
+
+
+def _licence_last_audited(licence: Licence) -> dict[str, Any] | None:
+    event = (
+        AuditEvent.objects.filter(
+            event_type=AuditEventType.LICENCE_CHANGED,
+            object_type=Licence._meta.label,
+            object_id=str(licence.pk),
+        )
+        .order_by("-pk")
+        .values_list("new", flat=True)
+        .first()
+    )
+    if not event:
+        return None
+    return {k: v for k, v in event.items() if k != "created"}
+
+
 def licence_changed(*, licence: Licence, actor: Any = None, created: bool = False) -> int:
-    """Record a licence creation, change or revocation and re-check the open visits it could affect."""
+    """Record a licence creation, change or revocation (old and new values) and re-check the open
+    visits it could affect.
+
+    Revocation is final: a change that would make a revoked licence valid again is refused (a new
+    licence is the way back). The old values are the licence as last audited, so a change made
+    behind the services' back shows in the event too. Whoever records or changes a licence joins
+    its ``recorded_by``: it does not count for visits they requested or edited.
+    """
     from compliance.selectors import open_visits_referencing
+    from config.errors import Conflict
 
     with transaction.atomic():
+        old = None if created else _licence_last_audited(licence)
+        if old and old.get("revoked_at") and licence.revoked_at is None:
+            raise Conflict(
+                f"Licence {licence} was revoked on {str(old['revoked_at'])[:10]}; revocation is "
+                "final. Record a new licence instead.",
+                errors={"revoked_at": ["A revoked licence cannot be made valid again."]},
+            )
+        if actor is not None and getattr(actor, "pk", None) is not None:
+            suppliers = separation.recorded_by(licence.recorded_by)
+            if actor.pk not in {user_id for user_id, _ in suppliers}:
+                licence.recorded_by = [
+                    *(licence.recorded_by or []),
+                    {"id": actor.pk, "username": actor.get_username()},
+                ]
+                Licence.objects.filter(pk=licence.pk).update(recorded_by=licence.recorded_by)
         visits = open_visits_referencing(
             facility_ids=list(licence.facilities.values_list("pk", flat=True)),
             customer_ids=list(licence.owners.values_list("pk", flat=True)),
@@ -1074,23 +1153,15 @@ def licence_changed(*, licence: Licence, actor: Any = None, created: bool = Fals
         count = visits_request_check(
             visits=Visit.objects.filter(pk__in=visits.values("pk")), trigger=Trigger.LICENCE_CHANGE
         )
+        new = _licence_facts(licence)
+        if old is not None and {k: old.get(k) for k in new} == new:
+            return count  # saved unchanged: nothing to audit
         audit_record(
             event_type=AuditEventType.LICENCE_CHANGED,
             obj=licence,
             actor=actor,
-            new={
-                "created": created,
-                "authority": licence.authority,
-                "number": licence.number,
-                "holder": licence.holder_id,
-                "valid_from": licence.valid_from,
-                "valid_until": licence.valid_until,
-                "revoked_at": licence.revoked_at,
-                "facilities": sorted(licence.facilities.values_list("pk", flat=True)),
-                "owners": sorted(licence.owners.values_list("pk", flat=True)),
-                "activities": licence.activities,
-                "classifications": licence.classifications,
-            },
+            old=old,
+            new={"created": created, **new, "recorded_by": licence.recorded_by},
         )
         return count
 
@@ -1330,14 +1401,13 @@ def screening_search(*, name: str, country: str | None = None) -> dict[str, Any]
 MIN_JUSTIFICATION = 10
 
 
-def _approval_guard(*, visit: Visit, user: Any, justification: str) -> None:
+def _approval_guard(*, visit: Visit, user: Any, justification: str, action: str) -> None:
     from config.errors import PermissionDenied
     from dispatch import roles
 
     if not roles.can_approve(user):
         raise PermissionDenied("Only an approver may approve or reject a visit.")
-    if visit.requested_by_id == getattr(user, "pk", None):
-        raise PermissionDenied("Four eyes: nobody approves or rejects their own request.")
+    separation.require_uninvolved(visit=visit, user=user, action=action)
     if not justification or len(justification.strip()) < MIN_JUSTIFICATION:
         raise ApplicationError(
             "A justification is required.",
@@ -1355,12 +1425,8 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
     from config.errors import Conflict
 
     with transaction.atomic():
-        locked = (
-            Visit.objects.select_for_update(of=("self",))
-            .select_related("current_decision")
-            .get(pk=visit.pk)
-        )
-        _approval_guard(visit=locked, user=user, justification=justification)
+        locked = lifecycle.visit_lock(visit, related=["current_decision"])
+        _approval_guard(visit=locked, user=user, justification=justification, action="approve")
         decision = locked.current_decision
         if locked.status == VisitStatus.BLOCKED or (decision and decision.outcome == "prohibited"):
             raise Conflict("A prohibited visit cannot be approved.")
@@ -1410,19 +1476,17 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
             justification=justification.strip(),
             licence=licence_obj,
         )
-        old = locked.status
-        locked.status = VisitStatus.APPROVED
-        locked.approval = approval
-        locked.save(update_fields=["status", "approval", "updated_at"])
-        audit_record(
+        lifecycle.visit_transition(
+            visit=locked,
+            to=VisitStatus.APPROVED,
+            action="approved",
             event_type=AuditEventType.VISIT_APPROVED,
-            obj=locked,
             actor=user,
-            old={"status": old},
-            new={
-                "status": locked.status,
+            fields={"approval": approval},
+            audit_new={
                 "decision": decision.pk,
                 "outcome": decision.outcome,
+                "approval": approval.pk,
                 "justification": approval.justification,
                 "licence": str(licence_obj) if licence_obj else None,
             },
@@ -1457,12 +1521,8 @@ def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
     from config.errors import Conflict
 
     with transaction.atomic():
-        locked = (
-            Visit.objects.select_for_update(of=("self",))
-            .select_related("current_decision")
-            .get(pk=visit.pk)
-        )
-        _approval_guard(visit=locked, user=user, justification=justification)
+        locked = lifecycle.visit_lock(visit, related=["current_decision"])
+        _approval_guard(visit=locked, user=user, justification=justification, action="reject")
         if (
             locked.status not in (VisitStatus.ON_HOLD, VisitStatus.BLOCKED)
             or locked.current_decision is None
@@ -1477,18 +1537,16 @@ def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
             actor=user,
             justification=justification.strip(),
         )
-        old = locked.status
-        locked.status = VisitStatus.REJECTED
-        locked.check_requested_at = None
-        locked.save(update_fields=["status", "check_requested_at", "updated_at"])
-        audit_record(
+        lifecycle.visit_transition(
+            visit=locked,
+            to=VisitStatus.REJECTED,
+            action="rejected",
             event_type=AuditEventType.VISIT_REJECTED,
-            obj=locked,
             actor=user,
-            old={"status": old},
-            new={
-                "status": locked.status,
+            fields={"check_requested_at": None},
+            audit_new={
                 "decision": locked.current_decision_id,
+                "approval": approval.pk,
                 "justification": approval.justification,
             },
         )
@@ -1555,7 +1613,12 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
                 score=round(float(m.score), 4),
                 explanation=m.explanation,
                 entry_hash=m.entry_hash,
-                false_positive=(f"engineer:{c.pk}", m.entry_id, m.entry_hash) in marks,
+                false_positive=bool(
+                    separation.mark_basis(
+                        marks.get((f"engineer:{c.pk}", m.entry_id, m.entry_hash), ()),
+                        loaded.involved_user_ids,
+                    )[0]
+                ),
             )
             for m in _screen(ctx.index, c.name, None)
         ]
@@ -1573,7 +1636,11 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
         ],
         compiled=ctx.compiled,
         screening=screen_parties(
-            index=ctx.index, document=document, party_keys=party_keys, false_positives=marks
+            index=ctx.index,
+            document=document,
+            party_keys=party_keys,
+            false_positives=marks,
+            involved=loaded.involved_user_ids,
         ),
         screening_by_candidate=screening_by_candidate,
         common={
@@ -1685,6 +1752,7 @@ def licence_create(
         raise ApplicationError(f"The licence was not saved. {field}: {messages[0]}", errors=errors)
     with transaction.atomic():
         licence = Licence.objects.create(
+            recorded_by=[{"id": user.pk, "username": user.get_username()}],
             authority=authority,
             kind=kind,
             number=number,

@@ -296,6 +296,9 @@ class Visit(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_visits"
     )
+    # Users who changed the visit after filing: like the requester, none of them may release it
+    # (separation of duties, compliance.separation).
+    editor_ids = models.JSONField(default=list, blank=True, editable=False)
     status = models.CharField(
         # Indexed by (status, end_date) below: a status-only index would be one more to update
         # on every decision of every visit.
@@ -357,6 +360,11 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def involved_user_ids(self) -> frozenset[int]:
+        """Who requested or edited this visit: none of them may release it."""
+        return frozenset([self.requested_by_id, *(self.editor_ids or [])])
 
 
 class UserProfile(models.Model):

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from compliance import lifecycle
 from compliance.audit import audit_record
 from compliance.models import AuditEventType, Trigger
 from config.errors import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -401,7 +402,7 @@ def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
     from compliance.services import visit_request_check
 
     with transaction.atomic():
-        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        locked = lifecycle.visit_lock(visit)
         if locked.status not in EDITABLE_STATUSES:
             raise ApplicationError(
                 f"A {locked.get_status_display().lower()} visit cannot be changed."
@@ -434,19 +435,31 @@ def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
                 errors={"vendor": ["The vendor of a visit cannot be changed."]},
             )
         data = _visit_validate(user=user, **merged)
-        for field in ("facility", "activity", "mode", "start_date", "end_date", "purpose"):
-            setattr(locked, field, data[field])
-        locked.status = VisitStatus.PENDING
-        locked.approval = None  # an approval covers the visit as it was, not as it is now
-        locked.save()
+        fields: dict[str, Any] = {
+            field: data[field]
+            for field in ("facility", "activity", "mode", "start_date", "end_date", "purpose")
+        }
+        fields["approval"] = None  # an approval covers the visit as it was, not as it is now
+        # The editor may no longer release this visit (separation of duties).
+        if user.pk != locked.requested_by_id and user.pk not in locked.editor_ids:
+            fields["editor_ids"] = [*locked.editor_ids, user.pk]
         locked.engineers.set(data["engineers"])
         locked.tools.set(data["tools"])
-        audit_record(
+        lifecycle.visit_transition(
+            visit=locked,
+            to=VisitStatus.PENDING,
+            action="edited",
             event_type=AuditEventType.VISIT_EDITED,
-            obj=locked,
             actor=user,
-            old=current,
-            new=_visit_snapshot(locked, tools=data["tools"], engineers=data["engineers"]),
+            fields=fields,
+            audit_old={k: v for k, v in current.items() if k != "status"},
+            audit_new={
+                k: v
+                for k, v in _visit_snapshot(
+                    locked, tools=data["tools"], engineers=data["engineers"]
+                ).items()
+                if k != "status"
+            },
         )
         visit_request_check(visit=locked, trigger=Trigger.EDIT, actor=user)
     return locked
@@ -454,23 +467,21 @@ def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
 
 def visit_cancel(*, visit: Visit, user: Any, reason: str = "") -> Visit:
     with transaction.atomic():
-        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        locked = lifecycle.visit_lock(visit)
         if not roles.is_superuser(user) and (
             not roles.can_file_visits(user) or roles.user_vendor_id(user) != locked.vendor_id
         ):
             raise PermissionDenied("Only a service manager of the visit's vendor may cancel it.")
         if locked.status in (VisitStatus.CANCELLED, VisitStatus.REJECTED):
             raise ApplicationError(f"The visit is already {locked.get_status_display().lower()}.")
-        old = locked.status
-        locked.status = VisitStatus.CANCELLED
-        locked.check_requested_at = None
-        locked.save(update_fields=["status", "check_requested_at", "updated_at"])
-        audit_record(
+        lifecycle.visit_transition(
+            visit=locked,
+            to=VisitStatus.CANCELLED,
+            action="cancelled",
             event_type=AuditEventType.VISIT_CANCELLED,
-            obj=locked,
             actor=user,
-            old={"status": old},
-            new={"status": locked.status, "reason": reason},
+            fields={"check_requested_at": None},
+            audit_new={"reason": reason},
         )
     return locked
 

@@ -114,7 +114,10 @@ def apply_licences(
     pending: Sequence[PendingFinding], document: VisitDocument, licences: Sequence[LicenceSpec]
 ) -> list[Finding]:
     # Deterministic choice when several licences would cover: lowest number first.
-    ordered = sorted(licences, key=lambda lic: (lic.number, str(lic.id)))
+    # A withheld licence (recorded by someone who requested or edited the visit) covers nothing.
+    ordered = sorted(
+        (lic for lic in licences if not lic.withheld_by), key=lambda lic: (lic.number, str(lic.id))
+    )
     result: list[Finding] = []
     for p in pending:
         finding = p.finding

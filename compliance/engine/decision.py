@@ -6,6 +6,7 @@ Everything here is a frozen dataclass; `Decision.to_dict()` gives the stored/API
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ __all__ = [
     "Finding",
     "LicenceSpec",
     "ScreeningHit",
+    "approval_stands",
     "decision_from_dict",
     "effect_rank",
     "status_for",
@@ -42,6 +44,40 @@ def effect_rank(effect: str) -> int:
     return _RANK[effect]
 
 
+def _approval_key(finding: Mapping[str, Any]) -> str:
+    return json.dumps(
+        [finding.get(k) for k in ("rule", "jurisdiction", "effect", "engineer", "tool")]
+        + [finding.get("facts") or {}],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def approval_stands(
+    approved: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether an approval of the decision with findings `approved` still covers a new decision
+    with findings `current` (stored/API dicts).
+
+    It does only when the findings are the same ones (rule, jurisdiction, effect, engineer, tool
+    and the facts that triggered them; wording aside) and no finding that a licence covered when
+    it was approved has lost that cover. A finding that has since become covered is no change the
+    approver did not already accept.
+    """
+
+    def covered(findings: Sequence[Mapping[str, Any]]) -> dict[str, bool]:
+        out: dict[str, bool] = {}
+        for f in findings:
+            key = _approval_key(f)
+            out[key] = out.get(key, False) or bool(f.get("covered_by_licence"))
+        return out
+
+    before, after = covered(approved), covered(current)
+    if before.keys() != after.keys():
+        return False
+    return not any(was and not after[key] for key, was in before.items())
+
+
 def status_for(outcome: str) -> str:
     if outcome == "clear":
         return "cleared"
@@ -56,7 +92,9 @@ class ScreeningHit:
 
     `party` is "facility.owner" (the owner or one of its aliases matched) or "engineers[i]"
     (index into the document's engineers). `false_positive` is true when an approver has
-    dismissed this match for this party and the entry has not changed since.
+    dismissed this match for this party and the entry has not changed since; `false_positive_by`
+    names who. `withheld_by` names the approver whose false-positive mark does not count for this
+    visit because they requested or edited it (separation of duties): the hit stays live.
     """
 
     party: str
@@ -68,9 +106,11 @@ class ScreeningHit:
     explanation: str = ""
     entry_hash: str = ""
     false_positive: bool = False
+    false_positive_by: str = ""
+    withheld_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "party": self.party,
             "name": self.name,
             "list": self.list_code,
@@ -82,6 +122,13 @@ class ScreeningHit:
             "entry_hash": self.entry_hash,
             "notice": SCREENING_NOTICE,
         }
+        # Who supplied (or failed to supply) the release basis; absent when nobody did, so
+        # decisions stored before these fields existed replay to the same dict.
+        if self.false_positive_by:
+            out["false_positive_by"] = self.false_positive_by
+        if self.withheld_by:
+            out["withheld_by"] = self.withheld_by
+        return out
 
 
 @dataclass(frozen=True)
@@ -104,6 +151,10 @@ class LicenceSpec:
     classifications: tuple[str, ...] = ()
     engineers: tuple[str, ...] = ()
     revoked: bool = False
+    # Who recorded or changed the licence; `withheld_by` names one of them who requested or edited
+    # the visit being decided, so the licence does not count for it (separation of duties).
+    recorded_by: tuple[str, ...] = ()
+    withheld_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,6 +314,8 @@ def decision_from_dict(d: Mapping[str, Any]) -> Decision:
                 explanation=h.get("explanation", ""),
                 entry_hash=h.get("entry_hash", ""),
                 false_positive=bool(h.get("false_positive", False)),
+                false_positive_by=h.get("false_positive_by", ""),
+                withheld_by=h.get("withheld_by", ""),
             )
             for h in d.get("screening", ())
         )

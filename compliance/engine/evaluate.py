@@ -50,6 +50,7 @@ __all__ = [
     "SYSTEM_RULE_ERROR",
     "SYSTEM_SCREENING_HIT",
     "SYSTEM_SCREENING_PARTY",
+    "SYSTEM_SEPARATION_OF_DUTIES",
     "SYSTEM_STALE_LIST",
     "engineer_party",
     "evaluate",
@@ -65,6 +66,7 @@ SYSTEM_STALE_LIST: Final = "SYSTEM-STALE-LIST"
 SYSTEM_SCREENING_HIT: Final = "SYSTEM-SCREENING-HIT"
 SYSTEM_SCREENING_PARTY: Final = "SYSTEM-SCREENING-PARTY"
 SYSTEM_ERROR: Final = "SYSTEM-ERROR"
+SYSTEM_SEPARATION_OF_DUTIES: Final = "SYSTEM-SEPARATION-OF-DUTIES"
 
 _FAIL_CLOSED: Final = "Internal control: fail closed (an unchecked visit is never cleared)"
 _SCREENING_PRACTICE: Final = (
@@ -72,6 +74,9 @@ _SCREENING_PRACTICE: Final = (
     "(Supplement No. 4 to 15 CFR Part 744 and the Consolidated Screening List)"
 )
 _CSL_URL: Final = "https://www.trade.gov/consolidated-screening-list"
+_FOUR_EYES: Final = (
+    "Internal control: separation of duties (nobody releases a visit they requested or edited)"
+)
 
 
 def engineer_party(index: int) -> str:
@@ -419,6 +424,55 @@ def _system_finding(
     )
 
 
+def separation_findings(
+    screening: Sequence[ScreeningHit], licences: Sequence[LicenceSpec]
+) -> list[PendingFinding]:
+    """A review finding for each release basis that does not count for this visit because the
+    person who supplied it requested or edited the visit."""
+    out: list[PendingFinding] = []
+    for hit in screening:
+        if hit.withheld_by:
+            out.append(
+                PendingFinding(
+                    _system_finding(
+                        SYSTEM_SEPARATION_OF_DUTIES,
+                        "A false-positive mark does not count for this visit",
+                        f"{hit.withheld_by} marked the {hit.list_code} hit {hit.entry_name!r} for "
+                        f"{hit.name!r} as a false positive, but {hit.withheld_by} requested or "
+                        "edited this visit, so the mark does not count here. Another approver "
+                        "must confirm it.",
+                        {
+                            "basis": "false_positive_mark",
+                            "supplied_by": hit.withheld_by,
+                            "party": hit.party,
+                            "entry_id": hit.entry_id,
+                        },
+                        citation=_FOUR_EYES,
+                    )
+                )
+            )
+    for licence in licences:
+        if licence.withheld_by:
+            out.append(
+                PendingFinding(
+                    _system_finding(
+                        SYSTEM_SEPARATION_OF_DUTIES,
+                        "A licence does not count for this visit",
+                        f"Licence {licence.authority} {licence.number} was recorded or changed by "
+                        f"{licence.withheld_by}, who requested or edited this visit, so it covers "
+                        "nothing here. Another approver must confirm it.",
+                        {
+                            "basis": "licence",
+                            "supplied_by": licence.withheld_by,
+                            "licence": f"{licence.authority} {licence.number}",
+                        },
+                        citation=_FOUR_EYES,
+                    )
+                )
+            )
+    return out
+
+
 def _rule_error(
     code: str, title: str, exc: BaseException, engineer: str | None, tool: str | None
 ) -> Finding:
@@ -514,6 +568,7 @@ def evaluate(
         list_stale=list_is_stale,
     )
     pending = run.all_findings(document.engineers, lists_version, list_is_stale)
+    pending.extend(separation_findings(screening, licences))
     return decide_pending(
         pending,
         document,
