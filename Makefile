@@ -25,7 +25,7 @@ $(BIN)/python:
 	$(call step,Creating the virtualenv ($(VENV)),$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip)
 
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
-	$(call step,Installing Python packages (a few minutes the first time),$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt && touch $(STAMP))
+	$(call step,Installing Python packages (first time: minutes),$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt && touch $(STAMP))
 
 install: $(STAMP)
 
@@ -56,7 +56,16 @@ run: system-packages-app demo
 test: system-packages install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: install
+# Spectral lints the generated OpenAPI schema (.spectral.yaml: the spectral:oas ruleset); npm installs
+# the pinned CLI into .tools/ (not committed) the first time.
+SPECTRAL_VERSION := 6.16.3
+SPECTRAL_DIR := .tools/spectral
+SPECTRAL_STAMP := $(SPECTRAL_DIR)/.installed-$(SPECTRAL_VERSION)
+
+$(SPECTRAL_STAMP):
+	$(call step,Installing Spectral $(SPECTRAL_VERSION) with npm,npm install --prefix $(SPECTRAL_DIR) --no-audit --no-fund --loglevel error @stoplight/spectral-cli@$(SPECTRAL_VERSION) && touch $(SPECTRAL_STAMP))
+
+lint: install $(SPECTRAL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy compliance/engine compliance/screening
@@ -66,6 +75,9 @@ lint: install
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=lint-only-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ REDIS_URL=redis://127.0.0.1:6379/0 DJANGO_ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	@mkdir -p var
+	$(BIN)/python manage.py spectacular --file var/openapi.yaml --validate --fail-on-warn
+	$(SPECTRAL_DIR)/node_modules/.bin/spectral lint var/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -22,6 +22,18 @@ class TokenThrottle(AnonRateThrottle):
     scope = "token"
 
 
+class TokenIn(serializers.Serializer):
+    """The documented request body; ``AuthTokenSerializer`` checks it (and the password)."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expires_at = serializers.DateTimeField(help_text="When the token stops working.")
+
+
 class ObtainTokenApi(APIView):
     """``POST /api/v1/auth/token/`` — username and password in, a fresh token out.
 
@@ -33,14 +45,14 @@ class ObtainTokenApi(APIView):
     throttle_classes = [TokenThrottle]
 
     @extend_schema(
-        request=AuthTokenSerializer,
-        responses={
-            200: inline_serializer(
-                "TokenOut",
-                {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
-            ),
-            **errors(400, 429, authenticated=False),
-        },
+        tags=["auth"],
+        summary="Log in: a fresh API token",
+        description="Exchanges a username and password for an API token, to send as "
+        "`Authorization: Token <token>`. Each call rotates the user's token: the previous one "
+        "stops working at once. Needs no authentication; throttled per client address.",
+        auth=[],
+        request=TokenIn,
+        responses={200: TokenOut, **errors(400, 429, authenticated=False)},
     )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})

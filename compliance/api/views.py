@@ -1,29 +1,33 @@
-"""Compliance API: dry-run checks, visit history, rules, screening."""
+"""Compliance API: dry-run checks, visit history, approvals, rules, screening, licences."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance import engine, services
-from compliance.models import AuditEvent, ListSnapshot, Rule
-from config.api_base import Pagination, StrictSerializer, errors, id_field, paginated
-from config.errors import ApplicationError
+from compliance.api import serializers as s
+from compliance.models import AuditEvent, Licence, ListSnapshot
+from config.api_base import Pagination, errors, paginated
+from config.errors import ApplicationError, PermissionDenied
+from dispatch import roles
+from dispatch.api.serializers import VisitOut
 from dispatch.api.views import visit_for
 
 
 class CheckApi(APIView):
-    """``POST /api/v1/checks/`` — evaluate a visit document without storing anything."""
-
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, **errors(400)},
+        tags=["checks"],
         summary="Dry-run check of a visit document",
+        description="Evaluates a visit document (DESIGN sec. 3: vendor, engineers, facility, "
+        "tools, activity, dates) with the same engine, rules and screening list as the worker "
+        "and answers its decision. Nothing is stored and nothing is held.",
+        request=OpenApiTypes.OBJECT,
+        responses={200: s.DecisionOut, **errors(400)},
     )
     def post(self, request: Request) -> Response:
         body: Any = request.data
@@ -39,30 +43,14 @@ class CheckApi(APIView):
         return Response(decision)
 
 
-class DecisionOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    trigger = serializers.CharField()
-    outcome = serializers.CharField()
-    status = serializers.CharField()
-    decided_at = serializers.DateTimeField()
-    rules_version = serializers.CharField()
-    lists_version = serializers.CharField()
-    change_reason = serializers.CharField()
-    error = serializers.CharField()
-    result = serializers.JSONField()
-
-
-class EventOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    event_type = serializers.CharField()
-    actor = serializers.CharField(source="actor_name")
-    created_at = serializers.DateTimeField()
-    old = serializers.JSONField()
-    new = serializers.JSONField()
-
-
 class VisitHistoryApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(404)})
+    @extend_schema(
+        tags=["visits"],
+        summary="A visit's decisions and audit events",
+        description="Every decision recorded for the visit (with the full decision each time) "
+        "and its audit events, newest first.",
+        responses={200: s.HistoryOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         decisions = visit.decisions.order_by("-decided_at", "-pk")[:200]
@@ -73,194 +61,143 @@ class VisitHistoryApi(APIView):
             {
                 "visit": visit.pk,
                 "status": visit.status,
-                "decisions": DecisionOut(decisions, many=True).data,
-                "events": EventOut(events, many=True).data,
+                "decisions": s.DecisionRecordOut(decisions, many=True).data,
+                "events": s.EventOut(events, many=True).data,
             }
-        )
-
-
-class RuleOut(serializers.ModelSerializer):
-    # An IRI, not always a URI: the Korean pack cites https://www.law.go.kr/법령/…, which the
-    # model's URLField stores as is but which fails the "uri" format the schema would declare.
-    source_url = serializers.CharField()
-
-    class Meta:
-        model = Rule
-        fields = (
-            "code",
-            "jurisdiction",
-            "title",
-            "citation",
-            "source_url",
-            "confidence",
-            "effective_from",
-            "effective_to",
-            "scope",
-            "effect",
-            "licence_authority",
-            "condition",
-            "message",
-            "is_policy",
-            "is_enabled",
         )
 
 
 class RuleListApi(APIView):
     pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
 
-    @extend_schema(responses={200: RuleOut(many=True), **errors(400, 404)})
+    @extend_schema(
+        tags=["rules"],
+        summary="The rules in force",
+        description="The rules of the active rule set, by jurisdiction and code, each with its "
+        "citation, effective dates, confidence and condition.",
+        responses={200: s.RuleOut(many=True), **errors(400, 404)},
+    )
     def get(self, request: Request) -> Response:
         ruleset = services.active_ruleset()
-        return paginated(request, ruleset.rules.order_by("jurisdiction", "code"), RuleOut, self)
-
-
-class SnapshotOut(serializers.ModelSerializer):
-    version = serializers.CharField()
-    diff = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ListSnapshot
-        fields = (
-            "id",
-            "version",
-            "source_name",
-            "source_hash",
-            "format",
-            "imported_at",
-            "entry_count",
-            "counts",
-            "diff",
-            "is_active",
-        )
-
-    def get_diff(self, obj: ListSnapshot) -> dict[str, int]:
-        d = obj.diff or {}
-        return {
-            "added": d.get("added", 0),
-            "removed": d.get("removed", 0),
-            "changed": d.get("changed", 0),
-        }
+        return paginated(request, ruleset.rules.order_by("jurisdiction", "code"), s.RuleOut, self)
 
 
 class ScreeningListsApi(APIView):
     pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
 
-    @extend_schema(responses={200: SnapshotOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["screening"],
+        summary="Imported screening lists",
+        description="Every imported list snapshot, newest first, with its counts and its "
+        "difference from the snapshot before it; `is_active` marks the one in force.",
+        responses={200: s.SnapshotOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
         return paginated(
-            request, ListSnapshot.objects.order_by("-imported_at", "-pk"), SnapshotOut, self
+            request, ListSnapshot.objects.order_by("-imported_at", "-pk"), s.SnapshotOut, self
         )
-
-
-class ScreeningSearchIn(StrictSerializer):
-    name = serializers.CharField(max_length=300)
-    country = serializers.CharField(max_length=2, min_length=2, required=False, allow_null=True)
-
-    def validate_country(self, value: str | None) -> str | None:
-        """An ISO 3166-1 alpha-2 code (any case), as the matcher requires (else it raises)."""
-        if value is None:
-            return None
-        from dispatch.countries import is_country_code
-
-        code = value.strip().upper()
-        if not is_country_code(code):
-            raise serializers.ValidationError(
-                f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, NL)."
-            )
-        return code
 
 
 class ScreeningSearchApi(APIView):
-    @extend_schema(request=ScreeningSearchIn, responses={200: OpenApiTypes.OBJECT, **errors(400)})
+    @extend_schema(
+        tags=["screening"],
+        summary="Screen one name",
+        description="Screens a name (and optionally its country) against the list in force, "
+        "with the matcher the checks use. A hit is a screening aid, to confirm against the "
+        "official list.",
+        request=s.ScreeningSearchIn,
+        responses={200: s.ScreeningSearchOut, **errors(400)},
+    )
     def post(self, request: Request) -> Response:
-        s = ScreeningSearchIn(data=request.data)
-        s.is_valid(raise_exception=True)
+        data = s.ScreeningSearchIn(data=request.data)
+        data.is_valid(raise_exception=True)
         return Response(
             services.screening_search(
-                name=s.validated_data["name"], country=s.validated_data.get("country")
+                name=data.validated_data["name"], country=data.validated_data.get("country")
             )
         )
 
 
-class JustificationIn(StrictSerializer):
-    justification = serializers.CharField(max_length=5000)
-    licence = id_field(required=False, allow_null=True)
-
-
-class RejectIn(StrictSerializer):
-    justification = serializers.CharField(max_length=5000)
-
-
 def _visit_out(request: Request, pk: int) -> dict[str, Any]:
-    from dispatch.api.serializers import VisitOut
-
     return VisitOut(visit_for(request, pk)).data
 
 
 class VisitApproveApi(APIView):
     @extend_schema(
-        request=JustificationIn,
-        responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)},
+        tags=["visits"],
+        summary="Release a held visit",
+        description="An approver releases a visit on hold, with a justification and, where a "
+        "finding needs one, a licence on file. Refused to anyone who requested or edited the "
+        "visit, and for a prohibited (blocked) visit.",
+        request=s.JustificationIn,
+        responses={200: VisitOut, **errors(400, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
-        s = JustificationIn(data=request.data)
-        s.is_valid(raise_exception=True)
+        data = s.JustificationIn(data=request.data)
+        data.is_valid(raise_exception=True)
         services.visit_approve(
             visit=visit,
             user=request.user,
-            justification=s.validated_data["justification"],
-            licence=s.validated_data.get("licence"),
+            justification=data.validated_data["justification"],
+            licence=data.validated_data.get("licence"),
         )
         return Response(_visit_out(request, pk))
 
 
 class VisitRejectApi(APIView):
     @extend_schema(
-        request=RejectIn, responses={200: OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)}
+        tags=["visits"],
+        summary="Reject a held visit",
+        description="An approver rejects a visit on hold or blocked, with a justification. "
+        "Refused to anyone who requested or edited the visit.",
+        request=s.RejectIn,
+        responses={200: VisitOut, **errors(400, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
-        s = RejectIn(data=request.data)
-        s.is_valid(raise_exception=True)
+        data = s.RejectIn(data=request.data)
+        data.is_valid(raise_exception=True)
         services.visit_reject(
-            visit=visit, user=request.user, justification=s.validated_data["justification"]
+            visit=visit, user=request.user, justification=data.validated_data["justification"]
         )
         return Response(_visit_out(request, pk))
 
 
 class VisitSuggestionsApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
+    @extend_schema(
+        tags=["visits"],
+        summary="Engineers who would clear the visit",
+        description="The vendor's other active engineers who would clear this exact visit, "
+        "best first, and the visit's outcome without each of its own engineers.",
+        responses={200: s.SuggestionsOut, **errors(400, 404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         return Response(services.visit_suggestions(visit=visit, user=request.user))
 
 
-class ImpactIn(StrictSerializer):
-    enabled_policies = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=100
-    )
-    activate = serializers.BooleanField(default=False)
-
-
 class RuleImpactApi(APIView):
-    """Preview which open visits a policy switch would change; activate only when asked."""
-
-    @extend_schema(request=ImpactIn, responses={200: OpenApiTypes.OBJECT, **errors(400, 403)})
+    @extend_schema(
+        tags=["rules"],
+        summary="Preview (and apply) a policy switch",
+        description="Which open visits would change outcome if exactly these policy rules were "
+        "enabled, and how. With `activate` the new rule set goes into force and the open "
+        "visits are queued for a re-check. Approvers only.",
+        request=s.ImpactIn,
+        responses={200: s.ImpactOut, **errors(400, 403)},
+    )
     def post(self, request: Request) -> Response:
-        from config.errors import PermissionDenied
-        from dispatch import roles
-
         if not roles.can_manage_compliance(request.user):
             raise PermissionDenied("Only an approver may preview or change the rules in force.")
-        s = ImpactIn(data=request.data)
-        s.is_valid(raise_exception=True)
+        data = s.ImpactIn(data=request.data)
+        data.is_valid(raise_exception=True)
         candidate = services.ruleset_with_policies(
-            enabled_policies=s.validated_data["enabled_policies"], actor=request.user
+            enabled_policies=data.validated_data["enabled_policies"], actor=request.user
         )
         changes = services.ruleset_impact(candidate=candidate, user=request.user)
         queued = None
-        if s.validated_data["activate"]:
+        if data.validated_data["activate"]:
             queued = services.ruleset_activate(
                 ruleset=candidate, actor=request.user, note="activated after impact preview"
             )
@@ -269,105 +206,62 @@ class RuleImpactApi(APIView):
                 "ruleset": candidate.version,
                 "enabled_policies": candidate.enabled_policies,
                 "changes": changes,
-                "activated": s.validated_data["activate"],
+                "activated": data.validated_data["activate"],
                 "rechecks_queued": queued,
             }
         )
 
 
-class LicenceOut(serializers.ModelSerializer):
-    facilities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    owners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    engineers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    activities = serializers.ListField(child=serializers.CharField())
-    classifications = serializers.ListField(child=serializers.CharField())
-
-    class Meta:
-        from compliance.models import Licence
-
-        model = Licence
-        fields = (
-            "id",
-            "authority",
-            "kind",
-            "number",
-            "holder",
-            "valid_from",
-            "valid_until",
-            "facilities",
-            "owners",
-            "activities",
-            "classifications",
-            "engineers",
-            "conditions",
-            "revoked_at",
-            "revocation_reason",
-        )
-
-
-class LicenceIn(StrictSerializer):
-    authority = serializers.CharField(max_length=20)
-    kind = serializers.CharField(max_length=10, default="licence")
-    number = serializers.CharField(max_length=100)
-    holder = id_field(required=False, allow_null=True)
-    valid_from = serializers.DateField()
-    valid_until = serializers.DateField()
-    facilities = serializers.ListField(child=id_field(), max_length=200, default=list)
-    owners = serializers.ListField(child=id_field(), max_length=200, default=list)
-    activities = serializers.ListField(
-        child=serializers.CharField(max_length=30), max_length=20, default=list
-    )
-    classifications = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=50, default=list
-    )
-    engineers = serializers.ListField(child=id_field(), max_length=200, default=list)
-    conditions = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
-
-
 class LicenceListApi(APIView):
     pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
 
-    @extend_schema(responses={200: LicenceOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["licences"],
+        summary="Licences on file",
+        description="Every licence and licence-like authorisation on file, by authority and "
+        "number, with what it covers and whether it was revoked.",
+        responses={200: s.LicenceOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
-        from compliance.models import Licence
-
         qs = Licence.objects.prefetch_related("facilities", "owners", "engineers").order_by(
             "authority", "number"
         )
-        return paginated(request, qs, LicenceOut, self)
+        return paginated(request, qs, s.LicenceOut, self)
 
-    @extend_schema(request=LicenceIn, responses={201: LicenceOut, **errors(400, 403, 409)})
+    @extend_schema(
+        tags=["licences"],
+        summary="Record a licence",
+        description="Records a licence on file (approvers). Open visits it may cover are "
+        "re-checked; a licence recorded by someone involved in a visit does not release it.",
+        request=s.LicenceIn,
+        responses={201: s.LicenceOut, **errors(400, 403, 409)},
+    )
     def post(self, request: Request) -> Response:
-        s = LicenceIn(data=request.data)
-        s.is_valid(raise_exception=True)
-        licence = services.licence_create(user=request.user, **s.validated_data)
-        return Response(LicenceOut(licence).data, status=201)
-
-
-class FalsePositiveIn(StrictSerializer):
-    visit = id_field()
-    party = serializers.CharField(max_length=30)
-    entry_id = serializers.CharField(max_length=100)
-    reason = serializers.CharField(max_length=5000)
+        data = s.LicenceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        licence = services.licence_create(user=request.user, **data.validated_data)
+        return Response(s.LicenceOut(licence).data, status=201)
 
 
 class FalsePositiveApi(APIView):
-    """Mark a screening hit of a visit's party as a false positive (approvers)."""
-
     @extend_schema(
-        request=FalsePositiveIn, responses={201: OpenApiTypes.OBJECT, **errors(400, 403, 404)}
+        tags=["screening"],
+        summary="Mark a screening hit a false positive",
+        description="An approver dismisses a screening hit of one of a visit's parties, with a "
+        "reason. The mark holds while the list entry is unchanged; it does not count for a "
+        "visit its author requested or edited.",
+        request=s.FalsePositiveIn,
+        responses={201: s.FalsePositiveOut, **errors(400, 403, 404)},
     )
     def post(self, request: Request) -> Response:
-        s = FalsePositiveIn(data=request.data)
-        s.is_valid(raise_exception=True)
-        visit = visit_for(request, s.validated_data["visit"])
+        data = s.FalsePositiveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit = visit_for(request, data.validated_data["visit"])
         mark = services.match_review_mark(
             visit=visit,
-            party=s.validated_data["party"],
-            entry_id=s.validated_data["entry_id"],
-            reason=s.validated_data["reason"],
+            party=data.validated_data["party"],
+            entry_id=data.validated_data["entry_id"],
+            reason=data.validated_data["reason"],
             actor=request.user,
         )
         return Response(
@@ -384,17 +278,18 @@ class FalsePositiveApi(APIView):
 
 
 class AuditEventListApi(APIView):
-    """The audit log, newest first (approvers and auditors)."""
-
     pagination_class = Pagination  # for the schema: the list is paginated by ``paginated()``
 
-    @extend_schema(responses={200: EventOut(many=True), **errors(403, 404)})
+    @extend_schema(
+        tags=["audit"],
+        summary="The audit log",
+        description="Every audit event, newest first, with its actor and the old and new "
+        "values. Approvers and auditors only.",
+        responses={200: s.EventOut(many=True), **errors(403, 404)},
+    )
     def get(self, request: Request) -> Response:
-        from config.errors import PermissionDenied
-        from dispatch import roles
-
         if not (
             roles.can_approve(request.user) or roles.has_role(request.user, roles.Role.AUDITOR)
         ):
             raise PermissionDenied("Only approvers and auditors read the audit log.")
-        return paginated(request, AuditEvent.objects.order_by("-pk"), EventOut, self)
+        return paginated(request, AuditEvent.objects.order_by("-pk"), s.EventOut, self)

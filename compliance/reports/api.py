@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -48,6 +48,13 @@ class ReportOut(serializers.ModelSerializer):
             "downloads",
         )
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {fmt: {"type": "string"} for fmt in services.FORMATS},
+            "required": list(services.FORMATS),
+        }
+    )
     def get_downloads(self, obj: AuditReport) -> dict[str, str]:
         request = self.context.get("request")
         base = f"/api/v1/reports/weekly/{obj.week}/"
@@ -60,8 +67,11 @@ class WeeklyReportListApi(_JsonOnly):
     pagination_class = Pagination  # for the schema: the list is paginated below
 
     @extend_schema(
-        responses={200: ReportOut(many=True), **errors(403, 404)},
+        tags=["reports"],
         summary="Stored weekly audit reports",
+        description="The weekly audit reports generated so far, newest first, each with its "
+        "content hash and its download links. Auditors and approvers only.",
+        responses={200: ReportOut(many=True), **errors(403, 404)},
     )
     def get(self, request: Request) -> Response:
         reports = selectors.report_list(user=request.user)
@@ -94,7 +104,11 @@ class WeeklyReportDetailApi(_JsonOnly):
             (200, "text/html"): OpenApiTypes.STR,
             **errors(400, 403, 404),
         },
+        tags=["reports"],
         summary="One week's audit report",
+        description="One ended ISO week's audit report as JSON, a zip of CSV tables, PDF or "
+        "HTML. A week with no stored report is generated and stored first. Auditors and "
+        "approvers only.",
     )
     def get(self, request: Request, week: str) -> Any:
         selectors.report_reader_check(request.user)

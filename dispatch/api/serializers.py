@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from compliance.api.serializers import VisitDecisionOut
 from config.api_base import StrictSerializer, id_field
 from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
 
@@ -128,6 +129,7 @@ class VisitOut(serializers.ModelSerializer):
             "decision",
         )
 
+    @extend_schema_field(VisitDecisionOut(allow_null=True))
     def get_decision(self, obj: Visit) -> dict | None:
         d = obj.current_decision
         if d is None:
@@ -140,10 +142,15 @@ class VisitOut(serializers.ModelSerializer):
         }
 
 
-class VisitListOut(VisitOut):
+class VisitSummaryOut(VisitOut):
     """Lists carry the outcome, not the whole decision."""
 
-    outcome = serializers.CharField(source="current_decision.outcome", default=None)
+    outcome = serializers.CharField(
+        source="current_decision.outcome",
+        default=None,
+        allow_null=True,
+        help_text="The current decision's outcome; null until the first check has run.",
+    )
 
     class Meta(VisitOut.Meta):
         fields = tuple(f for f in VisitOut.Meta.fields if f != "decision") + ("outcome",)
@@ -185,7 +192,7 @@ def visit_list_out(
     engineer_ids: dict[int, list[int]],
     tool_ids: dict[int, list[int]],
 ) -> list[dict[str, Any]]:
-    """``VisitListOut(many=True).data`` from rows of ``visit_list_rows``."""
+    """``VisitSummaryOut(many=True).data`` from rows of ``visit_list_rows``."""
     tz = timezone.get_current_timezone()
     out = []
     for row in rows:
@@ -354,11 +361,6 @@ class VisitFilterIn(StrictSerializer):
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
     search = serializers.CharField(required=False, max_length=200)
-
-
-class JustificationIn(StrictSerializer):
-    justification = serializers.CharField(max_length=5000)
-    licence = id_field(required=False, allow_null=True)
 
 
 class ReasonIn(StrictSerializer):

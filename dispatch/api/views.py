@@ -71,11 +71,22 @@ class VendorListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.vendors_visible_to(request.user)
 
-    @extend_schema(responses={200: s.VendorOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["vendors"],
+        summary="List vendors",
+        description="The tool vendors you may see: your own vendor, or every vendor for approvers and auditors.",
+        responses={200: s.VendorOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.VendorIn, responses={201: s.VendorOut, **errors(400, 403, 409)})
+    @extend_schema(
+        tags=["vendors"],
+        summary="Create a vendor",
+        description="Adds a tool vendor (approvers).",
+        request=s.VendorIn,
+        responses={201: s.VendorOut, **errors(400, 403, 409)},
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -86,7 +97,12 @@ class VendorDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.vendors_visible_to(request.user)
 
-    @extend_schema(responses={200: s.VendorOut, **errors(404)})
+    @extend_schema(
+        tags=["vendors"],
+        summary="Read a vendor",
+        description="One vendor, if you may see it.",
+        responses={200: s.VendorOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -99,12 +115,21 @@ class EngineerListApi(_ReferenceApi):
             "citizenships", "residencies"
         )
 
-    @extend_schema(responses={200: s.EngineerOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["engineers"],
+        summary="List engineers",
+        description="Your vendor's field-service engineers with their citizenships and permanent residencies (the facts the person rules read).",
+        responses={200: s.EngineerOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
     @extend_schema(
-        request=s.EngineerIn, responses={201: s.EngineerOut, **errors(400, 403, 404, 409)}
+        tags=["engineers"],
+        summary="Create an engineer",
+        description="Adds an engineer to a vendor you may file for; citizenships and residencies as country codes or objects with dates.",
+        request=s.EngineerIn,
+        responses={201: s.EngineerOut, **errors(400, 403, 404, 409)},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -118,7 +143,12 @@ class EngineerDetailApi(_ReferenceDetailApi):
             "citizenships", "residencies"
         )
 
-    @extend_schema(responses={200: s.EngineerOut, **errors(404)})
+    @extend_schema(
+        tags=["engineers"],
+        summary="Read an engineer",
+        description="One engineer of a vendor you may see.",
+        responses={200: s.EngineerOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -129,11 +159,22 @@ class CustomerListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Customer.objects.all()
 
-    @extend_schema(responses={200: s.CustomerOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["customers"],
+        summary="List customers",
+        description="The fab operators, with the aliases screening also checks.",
+        responses={200: s.CustomerOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.CustomerIn, responses={201: s.CustomerOut, **errors(400, 403, 409)})
+    @extend_schema(
+        tags=["customers"],
+        summary="Create a customer",
+        description="Adds a fab operator; its name and aliases are screened with every visit.",
+        request=s.CustomerIn,
+        responses={201: s.CustomerOut, **errors(400, 403, 409)},
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -144,7 +185,12 @@ class CustomerDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Customer.objects.all()
 
-    @extend_schema(responses={200: s.CustomerOut, **errors(404)})
+    @extend_schema(
+        tags=["customers"],
+        summary="Read a customer",
+        description="One customer.",
+        responses={200: s.CustomerOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -155,12 +201,21 @@ class FacilityListApi(_ReferenceApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Facility.objects.select_related("customer")
 
-    @extend_schema(responses={200: s.FacilityOut(many=True), **errors(404)})
+    @extend_schema(
+        tags=["facilities"],
+        summary="List facilities",
+        description="Fab buildings with their location and technology capability (logic node, NAND layers, DRAM half-pitch), the facts the advanced-fab rules read.",
+        responses={200: s.FacilityOut(many=True), **errors(404)},
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
     @extend_schema(
-        request=s.FacilityIn, responses={201: s.FacilityOut, **errors(400, 403, 404, 409)}
+        tags=["facilities"],
+        summary="Create a facility",
+        description="Adds a fab building of a customer, with its capability and when and how it was assessed.",
+        request=s.FacilityIn,
+        responses={201: s.FacilityOut, **errors(400, 403, 404, 409)},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -172,7 +227,12 @@ class FacilityDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return Facility.objects.all()
 
-    @extend_schema(responses={200: s.FacilityOut, **errors(404)})
+    @extend_schema(
+        tags=["facilities"],
+        summary="Read a facility",
+        description="One facility.",
+        responses={200: s.FacilityOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -189,6 +249,9 @@ class ToolListApi(_ReferenceApi):
         return qs
 
     @extend_schema(
+        tags=["tools"],
+        summary="List tools",
+        description="The tools you may see, optionally of one facility, with their export classifications per jurisdiction.",
         parameters=[
             OpenApiParameter("facility", int, description="Only the tools of this facility.")
         ],
@@ -197,7 +260,13 @@ class ToolListApi(_ReferenceApi):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=s.ToolIn, responses={201: s.ToolOut, **errors(400, 403, 404, 409)})
+    @extend_schema(
+        tags=["tools"],
+        summary="Create a tool",
+        description='Adds a tool installed at a facility, made by a vendor, with its classifications (e.g. {"US": ["3B001.f"]}).',
+        request=s.ToolIn,
+        responses={201: s.ToolOut, **errors(400, 403, 404, 409)},
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -208,7 +277,12 @@ class ToolDetailApi(_ReferenceDetailApi):
     def queryset(self, request: Request) -> QuerySet[Any]:
         return selectors.tools_visible_to(request.user)
 
-    @extend_schema(responses={200: s.ToolOut, **errors(404)})
+    @extend_schema(
+        tags=["tools"],
+        summary="Read a tool",
+        description="One tool you may see.",
+        responses={200: s.ToolOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return super().get(request, pk)
 
@@ -261,6 +335,9 @@ class VisitListApi(APIView):
     pagination_class = Pagination  # for the schema: the list is paginated below
 
     @extend_schema(
+        tags=["visits"],
+        summary="List visits",
+        description="Your vendor's visits, newest first, with their current outcome; filter by status, facility, vendor, start dates, or search.",
         parameters=[
             OpenApiParameter("status", str),
             OpenApiParameter("facility", int),
@@ -273,7 +350,7 @@ class VisitListApi(APIView):
             ),
             OpenApiParameter("search", str),
         ],
-        responses={200: s.VisitListOut(many=True), **errors(400, 404)},
+        responses={200: s.VisitSummaryOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
@@ -289,6 +366,9 @@ class VisitListApi(APIView):
         )
 
     @extend_schema(
+        tags=["visits"],
+        summary="File a visit",
+        description="Files a visit (who, where, which tools, what, when). The check runs at once in the background; the answer carries the decision when it is already made, else `status` is `pending`. Send an Idempotency-Key to retry safely.",
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_KEY,
@@ -326,13 +406,24 @@ class VisitListApi(APIView):
 
 
 class VisitDetailApi(APIView):
-    @extend_schema(responses={200: s.VisitOut, **errors(404)})
+    @extend_schema(
+        tags=["visits"],
+        summary="Read a visit and its decision",
+        description="The visit as it stands, with its current decision: every rule that fired, its citation and the facts that triggered it, the screening hits, and the rule and list versions.",
+        responses={200: s.VisitOut, **errors(404)},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_visit_body(pk, user=request.user))
 
 
 class VisitCancelApi(APIView):
-    @extend_schema(request=s.ReasonIn, responses={200: s.VisitOut, **errors(400, 403, 404)})
+    @extend_schema(
+        tags=["visits"],
+        summary="Cancel a visit",
+        description="Cancels a visit that has not ended in a final state, with an optional reason.",
+        request=s.ReasonIn,
+        responses={200: s.VisitOut, **errors(400, 403, 404)},
+    )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         data = _validated(s.ReasonIn, request.data or {})
@@ -341,7 +432,13 @@ class VisitCancelApi(APIView):
 
 
 class VisitRecheckApi(APIView):
-    @extend_schema(request=None, responses={202: s.VisitOut, **errors(403, 404, 409)})
+    @extend_schema(
+        tags=["visits"],
+        summary="Re-check a visit",
+        description="Asks for a new check of the visit under the rules and lists in force now; the decision follows in the background.",
+        request=None,
+        responses={202: s.VisitOut, **errors(403, 404, 409)},
+    )
     def post(self, request: Request, pk: int) -> Response:
         from compliance.services import visit_request_recheck
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from compliance.models import AuditEvent, AuditEventType
 from dispatch import selectors
-from dispatch.api.serializers import VisitListOut, VisitOut
+from dispatch.api.serializers import VisitOut, VisitSummaryOut
 from dispatch.models import Visit
 from tests.factories import (
     CustomerFactory,
@@ -115,7 +115,7 @@ def test_the_visit_list_is_the_json_of_the_documented_serializer_key_for_key(wor
         "count": 4,
         "next": "http://testserver/api/v1/visits/?page=2&page_size=3",
         "previous": None,
-        "results": VisitListOut(visits[:3], many=True).data,
+        "results": VisitSummaryOut(visits[:3], many=True).data,
     }
     assert ordered(r.content) == drf(expected)
 
