@@ -30,7 +30,7 @@ from typing import Any, Final
 import cel
 
 from .celtools import code_test_name, flat_name, membership_name
-from .coverage import PendingFinding, PrefixSet, apply_licences
+from .coverage import PendingFinding, PrefixSet, apply_licences, licence_covers
 from .decision import Decision, FactValue, Finding, LicenceSpec, ScreeningHit
 from .document import EngineerInfo, ToolInfo, VisitDocument
 from .facts import (
@@ -425,11 +425,24 @@ def _system_finding(
 
 
 def separation_findings(
-    screening: Sequence[ScreeningHit], licences: Sequence[LicenceSpec]
+    screening: Sequence[ScreeningHit],
+    licences: Sequence[LicenceSpec],
+    pending: Sequence[PendingFinding],
+    document: VisitDocument,
 ) -> list[PendingFinding]:
     """A review finding for each release basis that does not count for this visit because the
-    person who supplied it requested or edited the visit."""
+    person who supplied it requested or edited the visit: every withheld false-positive mark, and
+    every withheld licence that would cover a requirement no other licence on file covers."""
     out: list[PendingFinding] = []
+    counted = [lic for lic in licences if not lic.withheld_by]
+
+    def needed(licence: LicenceSpec) -> bool:
+        return any(
+            licence_covers(licence, p, document)
+            and not any(licence_covers(other, p, document) for other in counted)
+            for p in pending
+        )
+
     for hit in screening:
         if hit.withheld_by:
             out.append(
@@ -452,7 +465,7 @@ def separation_findings(
                 )
             )
     for licence in licences:
-        if licence.withheld_by:
+        if licence.withheld_by and needed(licence):
             out.append(
                 PendingFinding(
                     _system_finding(
@@ -568,7 +581,7 @@ def evaluate(
         list_stale=list_is_stale,
     )
     pending = run.all_findings(document.engineers, lists_version, list_is_stale)
-    pending.extend(separation_findings(screening, licences))
+    pending.extend(separation_findings(screening, licences, pending, document))
     return decide_pending(
         pending,
         document,
