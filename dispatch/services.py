@@ -143,7 +143,9 @@ def _visit_validate(
         if not roles.can_file_visits(user):
             raise PermissionDenied("Your role may not file or change visits.")
         if roles.user_vendor_id(user) != vendor_obj.pk:
-            errors.add("vendor", "You may only file visits for your own vendor.")
+            # Another vendor's id is answered as an unknown one: it reveals nothing.
+            errors.add("vendor", "No such vendor.")
+            vendor_obj = None
     facility_obj = (
         Facility.objects.filter(pk=_pk(facility)).first() if facility is not None else None
     )
@@ -156,19 +158,29 @@ def _visit_validate(
     if not engineer_ids and "engineers" not in errors.errors:
         errors.add("engineers", "At least one engineer is required.")
     # Ordered as the API lists a visit's engineers and tools (selectors.visit_party_ids), ties by id.
-    engineer_objs = list(Engineer.objects.filter(pk__in=engineer_ids).order_by("name", "pk"))
+    # Only the visit's vendor's engineers exist here; another vendor's id is an unknown id.
+    engineer_objs = (
+        list(
+            Engineer.objects.filter(pk__in=engineer_ids, vendor=vendor_obj).order_by("name", "pk")
+        )
+        if vendor_obj is not None
+        else []
+    )
     found = {e.pk for e in engineer_objs}
     for pk in engineer_ids:
-        if pk not in found:
-            errors.add("engineers", f"No such engineer: {pk}.")
+        if pk not in found and vendor_obj is not None:
+            errors.add("engineers", f"No such engineer of {vendor_obj.name}: {pk}.")
     for e in engineer_objs:
-        if vendor_obj is not None and e.vendor_id != vendor_obj.pk:
-            errors.add("engineers", f"{e.name} is not an engineer of {vendor_obj.name}.")
-        elif not e.is_active:
+        if not e.is_active:
             errors.add("engineers", f"{e.name} is not active.")
 
     tool_ids = _ids(tools, "tools", errors)
-    tool_objs = list(Tool.objects.filter(pk__in=tool_ids).order_by("model", "serial_number", "pk"))
+    # The tools the user may see (a manager: their vendor's); any other id is an unknown id.
+    tool_objs = list(
+        selectors.tools_visible_to(user)
+        .filter(pk__in=tool_ids)
+        .order_by("model", "serial_number", "pk")
+    )
     found = {t.pk for t in tool_objs}
     for pk in tool_ids:
         if pk not in found:

@@ -66,7 +66,11 @@ def test_an_engineer_of_another_vendor_is_refused_naming_the_engineers_field(set
     with pytest.raises(ApplicationError) as exc:
         _create(manager, vendor, facility, [stranger], [tool])
     assert "engineers" in exc.value.errors
-    assert "is not an engineer of ASML Netherlands B.V." in exc.value.errors["engineers"][0]
+    # Answered like an unknown id: nothing about the other vendor's engineer is revealed.
+    assert exc.value.errors["engineers"] == [
+        f"No such engineer of ASML Netherlands B.V.: {stranger.pk}."
+    ]
+    assert stranger.name not in str(exc.value.errors)
     _assert_nothing_written(before)
 
 
