@@ -452,7 +452,8 @@ def _approval_lapse(row: dict[str, Any], result_dict: dict[str, Any]) -> str:
     An approval covers exactly the findings it approved (``engine.approval_stands``) and only
     while the licence it was given on stays unrevoked."""
     if row["approval_id"] is None:
-        return ""
+        # An approved status with no approval behind it covers nothing (fail closed).
+        return "No approval is on record." if row["status"] == VisitStatus.APPROVED else ""
     if row["approval__licence__revoked_at"] is not None:
         return "The licence the approval relied on has been revoked."
     approved = (row["approval__decision__result"] or {}).get("findings", [])
@@ -1429,7 +1430,7 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
         _approval_guard(visit=locked, user=user, justification=justification, action="approve")
         decision = locked.current_decision
         if locked.status == VisitStatus.BLOCKED or (decision and decision.outcome == "prohibited"):
-            raise Conflict("A prohibited visit cannot be approved.")
+            raise Conflict("A blocked visit (outcome prohibited) cannot be approved.")
         if locked.status != VisitStatus.ON_HOLD or decision is None:
             raise Conflict(
                 f"Only a visit on hold can be approved; this one is {locked.get_status_display().lower()}."

@@ -400,25 +400,14 @@ def _visit_insert(
     )
 
 
-EDITABLE_STATUSES = (
-    VisitStatus.PENDING,
-    VisitStatus.CLEARED,
-    VisitStatus.ON_HOLD,
-    VisitStatus.BLOCKED,
-    VisitStatus.APPROVED,
-)
-
-
 def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
     """Change a visit's parties, activity or dates; the visit goes back to ``pending`` and is re-checked."""
     from compliance.services import visit_request_check
 
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit)
-        if locked.status not in EDITABLE_STATUSES:
-            raise ApplicationError(
-                f"A {locked.get_status_display().lower()} visit cannot be changed."
-            )
+        # Before validating the changes: a final visit is refused whatever they are.
+        lifecycle.require_move(locked.status, VisitStatus.PENDING, action="changed")
         current = _visit_snapshot(locked)
         merged = {
             k: current[k]
@@ -484,8 +473,6 @@ def visit_cancel(*, visit: Visit, user: Any, reason: str = "") -> Visit:
             not roles.can_file_visits(user) or roles.user_vendor_id(user) != locked.vendor_id
         ):
             raise PermissionDenied("Only a service manager of the visit's vendor may cancel it.")
-        if locked.status in (VisitStatus.CANCELLED, VisitStatus.REJECTED):
-            raise ApplicationError(f"The visit is already {locked.get_status_display().lower()}.")
         lifecycle.visit_transition(
             visit=locked,
             to=VisitStatus.CANCELLED,

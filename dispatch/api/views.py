@@ -420,9 +420,9 @@ class VisitCancelApi(APIView):
     @extend_schema(
         tags=["visits"],
         summary="Cancel a visit",
-        description="Cancels a visit that has not ended in a final state, with an optional reason.",
+        description="Cancels a visit that is not yet rejected or cancelled, with an optional reason.",
         request=s.ReasonIn,
-        responses={200: s.VisitOut, **errors(400, 403, 404)},
+        responses={200: s.VisitOut, **errors(400, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
