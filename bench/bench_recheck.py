@@ -52,7 +52,7 @@ def request_recheck(visits: Any) -> tuple[int, float]:
     """The product's path for a rule change; returns (visits requested, seconds to commit)."""
     from django.db import transaction
 
-    from compliance.services import visits_request_check
+    from compliance.checks.requests import visits_request_check
 
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -66,7 +66,7 @@ def queries_per_chunk(sizes: list[int]) -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from compliance.services import visits_check
+    from compliance.checks.run import visits_check
     from dispatch.models import Visit
 
     out = {}

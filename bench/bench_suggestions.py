@@ -1,6 +1,6 @@
 """Suggestions: ``python bench/bench_suggestions.py [--json OUT]``.
 
-Times ``compliance.services.visit_suggestions`` (what ``GET /api/v1/visits/{id}/suggestions/``
+Times ``compliance.services.suggestions.visit_suggestions`` (what ``GET /api/v1/visits/{id}/suggestions/``
 serves) in-process against the benchmark database, for visits of 2 engineers of a vendor with
 52 active engineers, i.e. 50 candidate engineers each: the check context, the visit document,
 the candidates' documents, their screening, licences and one engine batch.

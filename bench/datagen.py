@@ -9,7 +9,7 @@ on site (remote for remote support and some software updates), starting 1-180 da
 
 The visits are not filed through ``visit_create`` (100,000 of them would take too long), but
 their decisions are real: the document is built by ``compliance.selectors.visit_document``, the
-parties are screened by ``compliance.services.screen_parties`` against the list in force (hits
+parties are screened by ``compliance.checks.inputs.screen_parties`` against the list in force (hits
 memoised per name), licences come from ``licences_for_visits``, and the engine decides through
 ``evaluate_document``; the decision row (digest, findings, status) is what ``decisions_record``
 would store. Rows are written with PostgreSQL COPY; the work is spread over the cores.
@@ -134,7 +134,7 @@ def _load_state() -> None:
     from django.contrib.auth import get_user_model
     from django.db.models import Prefetch
 
-    from compliance.services import check_context, licences_for_visits
+    from compliance.checks.inputs import check_context, licences_for_visits
     from dispatch.models import Engineer, Facility, Tool, Vendor
 
     ctx = check_context()

@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from compliance import batching, services
+from compliance.checks import batching, requests, run
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
+    autoretry_for=(run.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
     # Below the broker's visibility timeout (300 s), or Redis would deliver a waiting retry again.
     retry_backoff_max=240,
@@ -29,14 +29,14 @@ logger = logging.getLogger(__name__)
     max_retries=10,
 )
 def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Check one visit, and with it the visits filed meanwhile (compliance/batching). Returns how
+    """Check one visit, and with it the visits filed meanwhile (compliance/checks/batching.py). Returns how
     many decisions it stored, or, when only other visits of the batch failed, how many visits of
     the batch did not fail. Retries when its own visit's check failed; the others that failed
     are retried by a ``check_visits`` of their own."""
     batch = batching.batch_for(visit_id)
     try:
-        return len(services.visits_check_isolating(visit_ids=batch))
-    except services.CheckFailed as exc:
+        return len(run.visits_check_isolating(visit_ids=batch))
+    except run.CheckFailed as exc:
         others = [i for i in exc.visit_ids if i != visit_id]
         if others:
             try:
@@ -51,7 +51,7 @@ def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(services.CheckFailed, OperationalError, InterfaceError),
+    autoretry_for=(run.CheckFailed, OperationalError, InterfaceError),
     retry_backoff=5,
     # Below the broker's visibility timeout (300 s), or Redis would deliver a waiting retry again.
     retry_backoff_max=240,
@@ -59,7 +59,7 @@ def check_visit(self, visit_id: int) -> int:  # type: ignore[no-untyped-def]
     max_retries=10,
 )
 def check_visits(self, visit_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
-    return len(services.visits_check_isolating(visit_ids=visit_ids))
+    return len(run.visits_check_isolating(visit_ids=visit_ids))
 
 
 @shared_task(acks_late=True)
@@ -75,12 +75,12 @@ def sweep_unchecked_visits() -> int:
     from config.health import beat_heartbeat
 
     beat_heartbeat()  # beat schedules this every minute: its run proves beat is alive
-    return services.visits_sweep_unchecked()
+    return requests.visits_sweep_unchecked()
 
 
 @shared_task(acks_late=True)
 def pre_travel_recheck() -> int:
-    return services.visits_pre_travel_recheck()
+    return requests.visits_pre_travel_recheck()
 
 
 @shared_task

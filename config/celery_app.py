@@ -41,7 +41,7 @@ def _warm_up(**kwargs: object) -> None:
     from django.db import close_old_connections
 
     try:
-        from compliance.services import check_context
+        from compliance.checks.inputs import check_context
 
         check_context()
     except Exception:

@@ -160,9 +160,7 @@ def _visit_validate(
     # Ordered as the API lists a visit's engineers and tools (selectors.visit_party_ids), ties by id.
     # Only the visit's vendor's engineers exist here; another vendor's id is an unknown id.
     engineer_objs = (
-        list(
-            Engineer.objects.filter(pk__in=engineer_ids, vendor=vendor_obj).order_by("name", "pk")
-        )
+        list(Engineer.objects.filter(pk__in=engineer_ids, vendor=vendor_obj).order_by("name", "pk"))
         if vendor_obj is not None
         else []
     )
@@ -363,7 +361,7 @@ def _visit_fingerprint(fields: dict[str, Any]) -> str:
 def _visit_insert(
     *, requested_by: Any, idempotency_key: str | None, fields: dict[str, Any]
 ) -> VisitFiled:
-    from compliance.services import visit_request_check
+    from compliance.checks.requests import visit_request_check
 
     data = _visit_validate(user=requested_by, **fields)
     with transaction.atomic():
@@ -402,7 +400,7 @@ def _visit_insert(
 
 def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
     """Change a visit's parties, activity or dates; the visit goes back to ``pending`` and is re-checked."""
-    from compliance.services import visit_request_check
+    from compliance.checks.requests import visit_request_check
 
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit)
@@ -508,7 +506,7 @@ def _reference_changed(
     *, obj: Any, user: Any, old: dict[str, Any], new: dict[str, Any], visits: Any
 ) -> bool:
     """Record what changed and re-check the open visits that read it; False if nothing changed."""
-    from compliance.services import visits_request_check
+    from compliance.checks.requests import visits_request_check
 
     changed = [k for k in new if new[k] != old.get(k)]
     if not changed:

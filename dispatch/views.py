@@ -199,7 +199,7 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dry_run(request: HttpRequest) -> HttpResponse:
     from compliance import engine
-    from compliance.services import check_document
+    from compliance.checks.evaluate import check_document
 
     form = DryRunForm(
         request.POST or None, initial={"document": json.dumps(EXAMPLE_DOCUMENT, indent=2)}

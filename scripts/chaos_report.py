@@ -19,7 +19,7 @@ django.setup()
 from django.db import close_old_connections
 from django.db.models import Count, Q
 
-from compliance.services import decision_replay
+from compliance.checks.evaluate import decision_replay
 from dispatch.models import Visit
 
 parser = argparse.ArgumentParser()

@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 
 from compliance import engine, services
 from compliance.api import serializers as s
+from compliance.checks.evaluate import check_document
+from compliance.checks.inputs import active_ruleset
 from compliance.models import AuditEvent, Licence, ListSnapshot
 from config.api_base import Pagination, errors, paginated
 from config.errors import ApplicationError, PermissionDenied
@@ -37,7 +39,7 @@ class CheckApi(APIView):
                 errors={"document": ["Expected a JSON object."]},
             )
         try:
-            decision = services.check_document(body)
+            decision = check_document(body)
         except engine.DocumentError as exc:
             raise ApplicationError(str(exc), errors=exc.errors) from exc
         return Response(decision)
@@ -78,7 +80,7 @@ class RuleListApi(APIView):
         responses={200: s.RuleOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        ruleset = services.active_ruleset()
+        ruleset = active_ruleset()
         return paginated(request, ruleset.rules.order_by("jurisdiction", "code"), s.RuleOut, self)
 
 

@@ -521,7 +521,7 @@ def _audit_chain(week: ReportWeek, verdict: ChainVerification) -> dict[str, Any]
 
 
 def _replay(week: ReportWeek, decisions: Any, sample_size: int) -> dict[str, Any]:
-    from compliance.services import decision_replay
+    from compliance.checks.evaluate import decision_replay
 
     eligible = list(decisions.filter(error="").order_by("id").values_list("id", flat=True))
     sample_ids = _evenly_spaced(eligible, sample_size)

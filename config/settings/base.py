@@ -246,7 +246,7 @@ COMPLIANCE = {
     "PRE_TRAVEL_DAYS": env.int("COMPLIANCE_PRE_TRAVEL_DAYS", default=3),
     # Open visits are re-checked in chunks of this size after a rule or list change.
     "RECHECK_CHUNK_SIZE": env.int("COMPLIANCE_RECHECK_CHUNK_SIZE", default=200),
-    # A single-visit check also takes up to this many visits filed meanwhile (compliance/batching).
+    # A single-visit check also takes up to this many visits filed meanwhile (compliance/checks/batching.py).
     "CHECK_BATCH_SIZE": env.int("COMPLIANCE_CHECK_BATCH_SIZE", default=50),
     "RULEPACK_DIR": BASE_DIR / "compliance" / "rulepacks",
 }

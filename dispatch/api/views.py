@@ -440,7 +440,7 @@ class VisitRecheckApi(APIView):
         responses={202: s.VisitOut, **errors(403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        from compliance.services import visit_request_recheck
+        from compliance.checks.requests import visit_request_recheck
 
         visit = visit_for(request, pk)
         visit_request_recheck(visit=visit, user=request.user)

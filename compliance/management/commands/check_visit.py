@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from compliance import engine
-from compliance.services import check_document
+from compliance.checks.evaluate import check_document
 from config.errors import ApplicationError
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance.checks.evaluate import decision_replay
 from compliance.models import Decision
-from compliance.services import decision_replay
 
 
 class Command(BaseCommand):

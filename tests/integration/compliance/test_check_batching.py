@@ -1,4 +1,4 @@
-"""compliance.batching: a single-visit check message also decides the visits offered meanwhile on
+"""compliance.checks.batching: a single-visit check message also decides the visits offered meanwhile on
 a Redis list; every visit ends with exactly one decision, and a failure stays with its own visit.
 
 The Redis tests are marked ``needs_redis``: deselected on the embedded default, and they FAIL (the
@@ -16,8 +16,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from compliance import batching
-from compliance import services as compliance_services
+from compliance.checks import batching, inputs, run
 from compliance.models import Decision
 from compliance.tasks import check_visit, check_visits
 from config.celery_app import app
@@ -101,14 +100,14 @@ def scheduled_retries(monkeypatch):
 
 
 def _fail_screening_for(monkeypatch, visit_ids):
-    real = compliance_services.screen_parties
+    real = inputs.screen_parties
 
     def screen_parties(*, document, **kwargs):
         if document["visit"]["id"] in visit_ids:
             raise RuntimeError("screening index unavailable")
         return real(document=document, **kwargs)
 
-    monkeypatch.setattr(compliance_services, "screen_parties", screen_parties)
+    monkeypatch.setattr(inputs, "screen_parties", screen_parties)
     return real
 
 
@@ -264,7 +263,7 @@ def test_a_failure_of_another_visit_holds_only_that_visit_and_schedules_its_retr
     _assert_held_fail_closed(ids[2])
 
     # Screening works again: the scheduled retry decides the visit.
-    monkeypatch.setattr(compliance_services, "screen_parties", real_screening)
+    monkeypatch.setattr(inputs, "screen_parties", real_screening)
     assert check_visits.run([ids[2]]) == 1
     visit = Visit.objects.get(pk=ids[2])
     assert visit.decisions.count() == 2
@@ -282,7 +281,7 @@ def test_a_message_whose_own_visit_fails_raises_after_deciding_the_others(
     failing_ids = [ids[i] for i in failing]
     _fail_screening_for(monkeypatch, set(failing_ids))
 
-    with pytest.raises(compliance_services.CheckFailed) as exc:
+    with pytest.raises(run.CheckFailed) as exc:
         check_visit.run(ids[0])
 
     assert exc.value.visit_ids == failing_ids
@@ -330,7 +329,7 @@ def test_an_unreachable_redis_only_turns_batching_off(settings, monkeypatch, cap
     monkeypatch.setattr(batching, "_client", None)
     assert batching.enabled()
 
-    with caplog.at_level(logging.WARNING, logger="compliance.batching"):
+    with caplog.at_level(logging.WARNING, logger="compliance.checks.batching"):
         batching.push([1, 2])
         assert batching.take(5) == []
         assert batching.batch_for(7) == [7]

@@ -11,9 +11,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from compliance.checks.evaluate import decision_replay
+from compliance.checks.requests import visits_request_check
 from compliance.models import AuditEvent, Decision, RuleSet
 from compliance.selectors import visit_documents_build
-from compliance.services import decision_replay, ruleset_load, visits_request_check
+from compliance.services import ruleset_load
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
 from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
@@ -254,7 +256,7 @@ def test_a_check_without_rules_holds_the_visit_and_never_clears_it(db):
 
 
 def test_the_sweeper_answers_a_check_whose_message_was_lost(lam):
-    from compliance.services import visits_sweep_unchecked
+    from compliance.checks.requests import visits_sweep_unchecked
 
     vendor, manager = lam
     fab = FacilityFactory()
@@ -329,7 +331,7 @@ def test_rechecks_of_many_visits_run_in_chunks(lam, settings):
 
 
 def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeypatch):
-    from compliance import services as compliance_services
+    from compliance.checks import record, run
 
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=7, non_planar=True, city="Shanghai", country="CN")
@@ -344,16 +346,16 @@ def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeyp
     Visit.objects.filter(pk__in=[v.pk for v in visits]).update(
         check_requested_at=timezone.now(), check_trigger="manual"
     )
-    real_digest = compliance_services._digest
+    real_digest = record._digest
 
     def digest(evaluation, ctx, result_dict):
         if evaluation.document["visit"]["id"] == bad:
             raise ValueError("a row the database refuses")
         return real_digest(evaluation, ctx, result_dict)
 
-    monkeypatch.setattr(compliance_services, "_digest", digest)
-    with pytest.raises(compliance_services.CheckFailed) as failed:
-        compliance_services.visits_check_isolating(visit_ids=[v.pk for v in visits])
+    monkeypatch.setattr(record, "_digest", digest)
+    with pytest.raises(run.CheckFailed) as failed:
+        run.visits_check_isolating(visit_ids=[v.pk for v in visits])
     assert failed.value.visit_ids == [bad]
     for visit in visits:
         row = Visit.objects.get(pk=visit.pk)

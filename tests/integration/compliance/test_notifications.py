@@ -38,7 +38,7 @@ def test_a_new_hold_mails_the_requester_and_the_approvers_with_a_link(rules, sam
         assert "744.6(c)(2)" in m.body
     # A re-check that changes nothing does not mail anyone again.
     mail.outbox.clear()
-    from compliance.services import visit_request_recheck
+    from compliance.checks.requests import visit_request_recheck
 
     visit_request_recheck(visit=visit, user=manager)
     assert mail.outbox == []

@@ -10,8 +10,9 @@ import pytest
 import redis
 from django.db import connection
 
+from compliance.checks.requests import visits_request_check
 from compliance.models import Decision
-from compliance.services import ruleset_load, visits_request_check
+from compliance.services import ruleset_load
 from config.celery_app import app
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
@@ -134,7 +135,7 @@ def test_killing_the_worker_mid_task_loses_no_visit_and_duplicates_no_decision(
     worker.start()
     # The killed worker's message is redelivered once its visibility timeout lapses; beat's
     # sweeper re-enqueues whatever is still unanswered. Run the sweeper as beat would.
-    from compliance.services import visits_sweep_unchecked
+    from compliance.checks.requests import visits_sweep_unchecked
 
     visits_sweep_unchecked(older_than_minutes=0)
     wait_for(

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from compliance import services as compliance_services
+from compliance.checks.requests import visit_request_recheck
 from compliance.lifecycle import visit_states_verify
 from compliance.models import AuditEvent, Licence
 from config.errors import Conflict, PermissionDenied
@@ -244,7 +245,7 @@ def test_an_approval_lapses_when_a_recheck_adds_a_finding_at_the_same_level(team
     # Same level (review), a finding that was not approved: an engineer without a citizenship.
     second = EngineerFactory(vendor=team["lam"], name="Kim Tan", citizenships=[])
     Visit.objects.get(pk=visit.pk).engineers.add(second)
-    compliance_services.visit_request_recheck(visit=visit, user=team["manager"])
+    visit_request_recheck(visit=visit, user=team["manager"])
     visit = _fresh(visit)
     assert visit.current_decision.outcome == "review"
     assert visit.status == VisitStatus.ON_HOLD
@@ -255,7 +256,7 @@ def test_an_approval_lapses_when_a_recheck_adds_a_finding_at_the_same_level(team
     compliance_services.visit_approve(
         visit=visit, user=team["approver"], justification="Kim Tan's passport is on file: NL."
     )
-    compliance_services.visit_request_recheck(visit=visit, user=team["manager"])
+    visit_request_recheck(visit=visit, user=team["manager"])
     assert _fresh(visit).status == VisitStatus.APPROVED
 
 

@@ -1,0 +1,223 @@
+"""What a check reads besides the visit document: the rule set and list in force, the screening
+hits of the visit's parties (with the false-positive marks that count for it) and the licences
+that could cover it. Fixed queries for any number of visits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from compliance import engine, runtime, separation
+from compliance.models import (
+    Licence,
+    ListSnapshot,
+    MatchReview,
+    RuleSet,
+)
+from compliance.selectors import CheckInput
+from config.errors import ApplicationError
+
+
+@dataclass
+class CheckContext:
+    """What every check of one batch shares: the rules and the list in force."""
+
+    ruleset: RuleSet
+    compiled: Any
+    snapshot: ListSnapshot | None
+    index: Any
+    list_is_stale: bool
+
+    @property
+    def lists_version(self) -> str | None:
+        return self.snapshot.version if self.snapshot else None
+
+
+def active_ruleset() -> RuleSet:
+    # The packs' text is only read to compile a version not yet cached in this process.
+    ruleset = RuleSet.objects.filter(is_active=True).defer("packs").first()
+    if ruleset is None:
+        raise ApplicationError("No rule set is loaded: run `manage.py load_rulepacks`.")
+    return ruleset
+
+
+def active_snapshot() -> ListSnapshot | None:
+    # Read on every check: without the import's diff and warnings (thousands of ids for a
+    # full list), which the check never uses.
+    return ListSnapshot.objects.filter(is_active=True).defer("diff", "warnings", "counts").first()
+
+
+def check_context(*, now: dt.datetime | None = None) -> CheckContext:
+    ruleset = active_ruleset()
+    snapshot = active_snapshot()
+    now = now or timezone.now()
+    max_age = dt.timedelta(days=settings.COMPLIANCE["LIST_MAX_AGE_DAYS"])
+    return CheckContext(
+        ruleset=ruleset,
+        compiled=runtime.compiled_ruleset(ruleset),
+        snapshot=snapshot,
+        index=runtime.screening_index(snapshot) if snapshot else None,
+        list_is_stale=bool(snapshot and now - snapshot.imported_at > max_age),
+    )
+
+
+def screen_name(index: Any, name: str, country: str | None) -> list[Any]:
+    if index is None or not name or not name.strip():
+        return []
+    return index.search(name, country=country, threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"])
+
+
+def screen_parties(
+    *,
+    index: Any,
+    document: dict[str, Any],
+    party_keys: dict[str, str] | None = None,
+    false_positives: Mapping[tuple[str, str, str], Sequence[separation.Supplier]] | None = None,
+    involved: frozenset[int] = frozenset(),
+) -> list[engine.ScreeningHit]:
+    """Screen the facility owner (and aliases) and every engineer of a document.
+
+    ``party_keys`` maps document parties ("facility.owner", "engineers[0]") to stable keys
+    ("customer:3", "engineer:7") under which false-positive marks are stored;
+    ``false_positives`` gives who marked each (key, entry id, entry hash); a mark made by one of
+    ``involved`` (who requested or edited the visit) does not count for it.
+    """
+    hits: list[engine.ScreeningHit] = []
+    party_keys = party_keys or {}
+    false_positives = false_positives or {}
+    facility = document.get("facility") or {}
+    owner_names = [facility.get("owner") or ""] + list(facility.get("owner_aliases") or [])
+    targets: list[tuple[str, str, str | None]] = [
+        ("facility.owner", n, facility.get("country")) for n in owner_names if n
+    ]
+    for i, eng in enumerate(document.get("engineers") or []):
+        targets.append((f"engineers[{i}]", eng.get("name") or "", None))
+    seen: set[tuple[str, str]] = set()
+    for party, name, country in targets:
+        for match in screen_name(index, name, country):
+            if (party, match.entry_id) in seen:
+                continue
+            seen.add((party, match.entry_id))
+            key = party_keys.get(party, party)
+            marked_by, withheld_by = separation.mark_basis(
+                false_positives.get((key, match.entry_id, match.entry_hash), ()), involved
+            )
+            hits.append(
+                engine.ScreeningHit(
+                    party=party,
+                    name=name,
+                    list_code=match.list_code,
+                    entry_id=match.entry_id,
+                    entry_name=match.entry_name,
+                    score=round(float(match.score), 4),
+                    explanation=match.explanation,
+                    entry_hash=match.entry_hash,
+                    false_positive=bool(marked_by),
+                    false_positive_by=marked_by,
+                    withheld_by=withheld_by,
+                )
+            )
+    return hits
+
+
+def false_positive_marks(
+    party_keys: Iterable[str],
+) -> dict[tuple[str, str, str], list[separation.Supplier]]:
+    """Who marked each (party key, entry id, entry hash) as a false positive, oldest first."""
+    marks: dict[tuple[str, str, str], list[separation.Supplier]] = {}
+    for party, entry_id, entry_hash, user_id, username in (
+        MatchReview.objects.filter(party__in=set(party_keys))
+        .order_by("marked_at", "pk")
+        .values_list("party", "entry_id", "entry_hash", "marked_by_id", "marked_by__username")
+    ):
+        marks.setdefault((party, entry_id, entry_hash), []).append((user_id, username))
+    return marks
+
+
+def licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
+    facilities = [f.name for f in licence.facilities.all()] + [c.name for c in licence.owners.all()]
+    return engine.LicenceSpec(
+        id=str(licence.pk),
+        authority=licence.authority,
+        number=licence.number,
+        holder=licence.holder.name if licence.holder_id else vendor_name,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        facilities=tuple(sorted(facilities)),
+        activities=tuple(sorted(licence.activities or [])),
+        classifications=tuple(sorted(licence.classifications or [])),
+        engineers=tuple(sorted(e.name for e in licence.engineers.all())),
+        revoked=licence.revoked_at is not None,
+        recorded_by=tuple(username for _, username in separation.recorded_by(licence.recorded_by)),
+    )
+
+
+def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.LicenceSpec]]:
+    """Licences that could cover each visit: held by its vendor (or by anyone, e.g. a VEU) and naming
+    its facility or the facility's owner. A fixed number of queries for any number of visits."""
+    from django.db.models import Q
+
+    vendor_ids = {v.vendor_id for v in visits}
+    facility_ids = {v.facility_id for v in visits}
+    customer_ids = {v.customer_id for v in visits}
+    licences = list(
+        Licence.objects.filter(Q(holder_id__in=vendor_ids) | Q(holder__isnull=True))
+        .filter(Q(facilities__in=facility_ids) | Q(owners__in=customer_ids))
+        .distinct()
+        .select_related("holder")
+        .prefetch_related("facilities", "owners", "engineers")
+    )
+    places = [
+        (
+            lic,
+            {f.pk for f in lic.facilities.all()},
+            {c.pk for c in lic.owners.all()},
+        )
+        for lic in licences
+    ]
+    specs_by: dict[tuple[int, str], engine.LicenceSpec] = {}
+    out: dict[int, list[engine.LicenceSpec]] = {}
+    for visit in visits:
+        specs = []
+        for lic, facility_ids, owner_ids in places:
+            if lic.holder_id not in (None, visit.vendor_id):
+                continue
+            if visit.facility_id in facility_ids or visit.customer_id in owner_ids:
+                key = (lic.pk, visit.vendor_name)
+                if key not in specs_by:
+                    specs_by[key] = licence_spec(lic, visit.vendor_name)
+                specs.append(
+                    separation.withhold_licence(
+                        specs_by[key],
+                        separation.recorded_by(lic.recorded_by),
+                        visit.involved_user_ids,
+                    )
+                )
+        out[visit.pk] = sorted(specs, key=lambda s: (s.authority, s.number))
+    return out
+
+
+def hit_dict(hit: engine.ScreeningHit) -> dict[str, Any]:
+    return asdict(hit)
+
+
+def licence_dict(spec: engine.LicenceSpec) -> dict[str, Any]:
+    d = asdict(spec)
+    d["valid_from"] = spec.valid_from.isoformat()
+    d["valid_until"] = spec.valid_until.isoformat()
+    return d
+
+
+def licence_from_dict(d: dict[str, Any]) -> engine.LicenceSpec:
+    data = dict(d)
+    data["valid_from"] = dt.date.fromisoformat(data["valid_from"])
+    data["valid_until"] = dt.date.fromisoformat(data["valid_until"])
+    for key in ("facilities", "activities", "classifications", "engineers", "recorded_by"):
+        data[key] = tuple(data.get(key) or ())
+    return engine.LicenceSpec(**data)

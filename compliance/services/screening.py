@@ -1,0 +1,254 @@
+"""Screening lists and hits: importing a list snapshot (re-checking the visits whose hits change),
+marking a hit a false positive, and screening one name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from compliance import runtime
+from compliance.audit import audit_record
+from compliance.checks.inputs import active_snapshot, screen_name
+from compliance.checks.requests import visits_request_check
+from compliance.models import (
+    AuditEventType,
+    ListSnapshot,
+    MatchReview,
+    Trigger,
+)
+from compliance.selectors import check_inputs
+from config.errors import ApplicationError
+from dispatch.models import OPEN_STATUSES, Visit
+
+
+def _entry_to_json(entry: Any) -> dict[str, Any]:
+    return runtime.entry_to_dict(entry)
+
+
+def list_snapshot_import(
+    *,
+    path: str,
+    actor: Any = None,
+    progress: Any = None,
+    if_changed: bool = False,
+) -> ListSnapshot:
+    """Import a Consolidated Screening List file as a new immutable snapshot and put it in force.
+
+    A malformed file raises ``ApplicationError`` saying what is wrong and where; the snapshot in
+    force stays in force. Open visits whose parties' hits change are re-checked.
+    """
+    from compliance.models import ListEntry
+    from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
+    from compliance.screening.matcher import ScreeningIndex
+
+    try:
+        parsed = parse_csl_file(path, progress=progress)
+    except ListFormatError as exc:
+        raise ApplicationError(
+            f"The list file was rejected: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    except OSError as exc:
+        raise ApplicationError(
+            f"The list file could not be read: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    previous = active_snapshot()
+    if if_changed and previous is not None and previous.source_hash == parsed.source_hash:
+        return previous
+    old_hashes = (
+        dict(ListEntry.objects.filter(snapshot=previous).values_list("entry_id", "content_hash"))
+        if previous
+        else {}
+    )
+    diff = diff_entries(old_hashes, parsed)
+    new_index = ScreeningIndex.build(parsed.entries)
+    with transaction.atomic():
+        snapshot = ListSnapshot.objects.create(
+            source_name=str(path).rsplit("/", 1)[-1],
+            source_hash=parsed.source_hash,
+            format=parsed.format,
+            imported_by=actor if getattr(actor, "pk", None) else None,
+            entry_count=len(parsed.entries),
+            counts=dict(parsed.counts),
+            diff={
+                "added": len(diff.added),
+                "removed": len(diff.removed),
+                "changed": len(diff.changed),
+                "added_ids": sorted(diff.added)[:1000],
+                "removed_ids": sorted(diff.removed)[:1000],
+                "changed_ids": sorted(diff.changed)[:1000],
+            },
+            warnings=list(parsed.warnings)[:100],
+            previous=previous,
+            is_active=False,
+        )
+        ListEntry.objects.bulk_create(
+            (
+                ListEntry(
+                    snapshot=snapshot,
+                    entry_id=e.entry_id,
+                    list_code=e.list_code,
+                    name=e.name[:1000],
+                    alt_names=list(e.alt_names),
+                    countries=list(e.countries),
+                    content_hash=e.content_hash,
+                    data=_entry_to_json(e),
+                )
+                for e in parsed.entries
+            ),
+            batch_size=2000,
+        )
+        if previous is not None:
+            ListSnapshot.objects.filter(pk=previous.pk).update(is_active=False)
+        ListSnapshot.objects.filter(pk=snapshot.pk).update(is_active=True)
+        snapshot.is_active = True
+        # Visits before the audit chain head, the order every transaction takes them in.
+        affected = _visits_with_changed_hits(
+            old_index=runtime.screening_index(previous) if previous else None, new_index=new_index
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected), trigger=Trigger.LIST_IMPORT
+        )
+        audit_record(
+            event_type=AuditEventType.LIST_IMPORTED,
+            obj=snapshot,
+            actor=actor,
+            old={"snapshot": previous.pk if previous else None},
+            new={
+                "source_hash": parsed.source_hash,
+                "entries": len(parsed.entries),
+                "counts": dict(parsed.counts),
+                "added": len(diff.added),
+                "removed": len(diff.removed),
+                "changed": len(diff.changed),
+            },
+        )
+    runtime.remember_index(snapshot.pk, new_index)
+    return snapshot
+
+
+def _visits_with_changed_hits(*, old_index: Any, new_index: Any) -> list[int]:
+    """Open visits whose facility owner or engineers hit differently under the new list."""
+    from dispatch.models import Customer, Engineer
+
+    today = timezone.localdate()
+    open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
+    customers = Customer.objects.filter(facilities__visits__in=open_visits).distinct()
+    changed_customers: set[int] = set()
+    for c in customers.only("pk", "name", "aliases", "country"):
+        for name in [c.name, *(c.aliases or [])]:
+            if _hit_keys(old_index, name, c.country) != _hit_keys(new_index, name, c.country):
+                changed_customers.add(c.pk)
+                break
+    changed_engineers = {
+        e.pk
+        for e in Engineer.objects.filter(visits__in=open_visits).distinct().only("pk", "name")
+        if _hit_keys(old_index, e.name, None) != _hit_keys(new_index, e.name, None)
+    }
+    ids = set(
+        open_visits.filter(facility__customer_id__in=changed_customers).values_list("pk", flat=True)
+    )
+    ids |= set(open_visits.filter(engineers__in=changed_engineers).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def _hit_keys(index: Any, name: str, country: str | None) -> set[tuple[str, str]]:
+    return {(m.entry_id, m.entry_hash) for m in screen_name(index, name, country)}
+
+
+def match_review_mark(
+    *, visit: Visit, party: str, entry_id: str, reason: str, actor: Any
+) -> MatchReview:
+    """Mark a screening hit of a visit's party as a false positive, bound to the entry's content.
+
+    ``party`` is the document party of the hit ("facility.owner" or "engineers[i]")."""
+    from dispatch import roles
+
+    if not roles.can_manage_compliance(actor):
+        from config.errors import PermissionDenied
+
+        raise PermissionDenied("Only an approver may mark a screening hit as a false positive.")
+    if not reason or not reason.strip():
+        raise ApplicationError(
+            "A reason is required.", errors={"reason": ["A reason is required."]}
+        )
+    decision = visit.current_decision
+    hit = None
+    for h in decision.screening_input if decision else []:
+        if h["party"] == party and h["entry_id"] == entry_id:
+            hit = h
+    if hit is None:
+        raise ApplicationError(
+            "The visit's current decision has no such hit.",
+            errors={"entry_id": ["No such hit for this party."]},
+        )
+    (loaded,) = check_inputs([visit.pk])
+    key = loaded.party_keys.get(party)
+    if key is None:
+        raise ApplicationError("No such party.", errors={"party": ["No such party on this visit."]})
+    with transaction.atomic():
+        mark = MatchReview.objects.create(
+            party=key,
+            party_name=hit["name"],
+            entry_id=entry_id,
+            entry_hash=hit["entry_hash"],
+            list_code=hit["list_code"],
+            entry_name=hit["entry_name"],
+            reason=reason.strip(),
+            marked_by=actor,
+        )
+        kind, _, pk = key.partition(":")
+        from compliance.selectors import open_visits_referencing
+
+        affected = open_visits_referencing(
+            customer_ids=[int(pk)] if kind == "customer" else [],
+            engineer_ids=[int(pk)] if kind == "engineer" else [],
+        )
+        visits_request_check(
+            visits=Visit.objects.filter(pk__in=affected.values("pk")),
+            trigger=Trigger.FALSE_POSITIVE,
+        )
+        # After the visits (above): the order every transaction takes them in.
+        audit_record(
+            event_type=AuditEventType.FALSE_POSITIVE_MARKED,
+            obj=mark,
+            actor=actor,
+            new={
+                "party": key,
+                "name": hit["name"],
+                "entry_id": entry_id,
+                "entry_hash": hit["entry_hash"],
+                "reason": reason.strip(),
+            },
+        )
+    return mark
+
+
+def screening_search(*, name: str, country: str | None = None) -> dict[str, Any]:
+    """Screen one name against the list in force (``POST /api/v1/screening/search/``)."""
+    snapshot = active_snapshot()
+    if snapshot is None:
+        raise ApplicationError(
+            "No screening list is loaded: import one with `manage.py import_screening_list`."
+        )
+    index = runtime.screening_index(snapshot)
+    hits = screen_name(index, name, country)
+    return {
+        "name": name,
+        "country": country,
+        "list_version": snapshot.version,
+        "hits": [
+            {
+                "list": m.list_code,
+                "entry": m.entry_name,
+                "entry_id": m.entry_id,
+                "matched_name": m.matched_name,
+                "score": round(float(m.score), 4),
+                "explanation": m.explanation,
+                "notice": "A list hit is a screening aid: confirm it against the official list.",
+            }
+            for m in hits
+        ],
+    }
