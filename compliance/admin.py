@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from compliance import admin_holds  # noqa: F401  (registers the hold queue)
+from compliance import (
+    admin_holds,  # noqa: F401  (registers the hold queue)
+    services,
+)
 from compliance.models import (
     Approval,
     AuditEvent,
@@ -21,9 +25,47 @@ from compliance.models import (
     Rule,
     RuleSet,
 )
+from dispatch import roles, selectors
+from dispatch.admin import VendorScopedAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def of_visible_visits(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """The rows of ``queryset`` (records of a visit) whose visit ``user`` may see."""
+    if roles.sees_all_vendors(user):
+        return queryset
+    return queryset.filter(visit__in=selectors.visits_visible_to(user).values("pk"))
+
+
+def licences_visible_to(user: Any, queryset: QuerySet[Licence]) -> QuerySet[Licence]:
+    """Every licence for approvers, auditors and superusers. A service manager sees those their
+    vendor holds and the general authorisations (no holder, e.g. a VEU any exporter may use), but
+    none that names an engineer of another vendor: the licence would show that engineer."""
+    if roles.sees_all_vendors(user):
+        return queryset
+    vendor_id = roles.user_vendor_id(user)
+    if vendor_id is None:
+        return queryset.none()
+    naming_others = Licence.engineers.through.objects.exclude(engineer__vendor_id=vendor_id).values(
+        "licence_id"
+    )
+    return queryset.filter(Q(holder_id=vendor_id) | Q(holder__isnull=True)).exclude(
+        pk__in=naming_others
+    )
+
+
+class AllVendorsOnlyAdmin(admin.ModelAdmin):
+    """Records that span every vendor (the audit log, false-positive marks): only for those who
+    see all vendors (approvers, auditors, superusers), whatever model permissions a user holds."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.sees_all_vendors(request.user) and super().has_view_permission(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        return qs if roles.sees_all_vendors(request.user) else qs.none()
+
+
+class ReadOnlyAdmin(VendorScopedAdmin):
     """Append-only records: viewable, never added, changed or deleted through the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -85,7 +127,6 @@ class RuleSetAdmin(ReadOnlyAdmin):
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from compliance import services
         from config.errors import ApplicationError
         from dispatch import roles
 
@@ -176,13 +217,13 @@ class ListEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MatchReview)
-class MatchReviewAdmin(ReadOnlyAdmin):
+class MatchReviewAdmin(AllVendorsOnlyAdmin, ReadOnlyAdmin):
     list_display = ("party_name", "entry_name", "list_code", "marked_by", "marked_at")
     search_fields = ("party_name", "entry_name")
 
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin):
+class LicenceAdmin(VendorScopedAdmin):
     list_display = (
         "number",
         "authority",
@@ -192,18 +233,27 @@ class LicenceAdmin(admin.ModelAdmin):
         "valid_until",
         "revoked_at",
     )
-    list_filter = ("authority", "kind", "holder")
+    list_filter = ("authority", "kind", ("holder", admin.RelatedOnlyFieldListFilter))
     search_fields = ("number", "conditions")
     filter_horizontal = ("facilities", "owners", "engineers")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Licence]:
+        return licences_visible_to(request.user, super().get_queryset(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Who recorded or changed a licence is the services' record, never typed in. Revocation
+        # is final: a revoked licence cannot be edited at all (a new licence is the way back).
+        if obj is not None and obj.revoked_at is not None:
+            return [f.name for f in Licence._meta.get_fields() if f.concrete and not f.auto_created]
+        return ("recorded_by",)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        from compliance.services import licence_changed
 
-        licence_changed(licence=form.instance, actor=request.user, created=not change)
+        services.licence_changed(licence=form.instance, actor=request.user, created=not change)
 
 
 class FindingInline(admin.TabularInline):
@@ -241,15 +291,21 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "trigger")
     inlines = [FindingInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Decision]:
+        return of_visible_visits(super().get_queryset(request), request.user)
+
 
 @admin.register(Approval)
 class ApprovalAdmin(ReadOnlyAdmin):
     list_display = ("visit", "action", "actor", "licence", "created_at")
     list_filter = ("action",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
+        return of_visible_visits(super().get_queryset(request), request.user)
+
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(AllVendorsOnlyAdmin, ReadOnlyAdmin):
     list_display = ("id", "created_at", "event_type", "actor_name", "object_type", "object_id")
     list_filter = ("event_type", "object_type")
     search_fields = ("object_id", "actor_name")

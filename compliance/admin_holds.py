@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,7 +24,8 @@ from django.utils.html import format_html, format_html_join
 from compliance import services
 from compliance.models import Approval, AuditEvent, Finding, Hold, Licence
 from config.errors import ApplicationError
-from dispatch import roles
+from dispatch import roles, selectors
+from dispatch.admin import VendorScopedAdmin
 from dispatch.models import VisitStatus
 
 
@@ -213,7 +215,7 @@ def history_html(visit: Any) -> str:
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(VendorScopedAdmin):
     list_display = (
         "id",
         "status",
@@ -226,7 +228,14 @@ class HoldAdmin(admin.ModelAdmin):
         "created_at",
         "age",
     )
-    list_filter = ("status", JurisdictionFilter, RuleFilter, "facility", "vendor", AgeFilter)
+    list_filter = (
+        "status",
+        JurisdictionFilter,
+        RuleFilter,
+        "facility",
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+        AgeFilter,
+    )
     search_fields = ("id", "facility__name", "facility__customer__name", "engineers__name")
     ordering = ("created_at", "id")
     list_select_related = ("vendor", "facility", "requested_by", "current_decision")
@@ -236,10 +245,27 @@ class HoldAdmin(admin.ModelAdmin):
     actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return (
+        qs = (
             super()
             .get_queryset(request)
             .filter(status__in=[VisitStatus.ON_HOLD, VisitStatus.BLOCKED])
+        )
+        # The queue is for those who see every vendor; anyone else sees only the holds of the
+        # visits they may see.
+        if roles.sees_all_vendors(request.user):
+            return qs
+        return qs.filter(pk__in=selectors.visits_visible_to(request.user).values("pk"))
+
+    def _hold_or_404(self, request: HttpRequest, pk: int) -> Any:
+        """A hold for the approve, reject and false-positive pages: only for those who may view
+        the queue, and only one they may see (any other id answers 404, like an unknown one)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            self.get_queryset(request).select_related(
+                "current_decision", "facility__customer", "vendor"
+            ),
+            pk=pk,
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -348,9 +374,7 @@ class HoldAdmin(admin.ModelAdmin):
         ]
 
     def _decide_view(self, request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
-        visit = get_object_or_404(
-            Hold.objects.select_related("current_decision", "facility__customer", "vendor"), pk=pk
-        )
+        visit = self._hold_or_404(request, pk)
         form_class = ApproveForm if approve else RejectForm
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -397,7 +421,7 @@ class HoldAdmin(admin.ModelAdmin):
 
     def false_positive_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Mark one screening hit of this hold as a false positive for that party, with a reason."""
-        visit = get_object_or_404(Hold.objects.select_related("current_decision"), pk=pk)
+        visit = self._hold_or_404(request, pk)
         hits = [
             h
             for h in (visit.current_decision.screening_input if visit.current_decision else [])

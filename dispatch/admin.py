@@ -4,14 +4,16 @@ pages, and records the same audit events."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
@@ -48,7 +50,68 @@ def _apply_service_errors(form: forms.Form, exc: ApplicationError) -> None:
         form.add_error(None, "; ".join(unplaced) if unplaced else exc.message)
 
 
-class ServiceModelAdmin(admin.ModelAdmin):
+# What each user may pick in a form, per related model (a service manager: only their own vendor,
+# its engineers, tools and visits), and the error for any other id: the same as for an id that does
+# not exist, naming nothing of another vendor. Facilities and customers are shared reference data.
+_PICKABLE: dict[type[Model], tuple[Callable[[Any], QuerySet[Any]], str]] = {
+    Vendor: (selectors.vendors_visible_to, "No such vendor: %(value)s."),
+    Engineer: (selectors.engineers_visible_to, "No such engineer: %(value)s."),
+    Tool: (selectors.tools_visible_to, "No such tool: %(value)s."),
+    Visit: (selectors.visits_visible_to, "No such visit: %(value)s."),
+}
+
+
+def pickable(model: type[Model], user: Any) -> dict[str, Any]:
+    """Form field arguments that limit a choice of ``model`` to the rows ``user`` may see (so an id
+    outside them fails the field's own validation), or ``{}`` for shared reference data."""
+    if model not in _PICKABLE:
+        return {}
+    visible_to, unknown = _PICKABLE[model]
+    return {"queryset": visible_to(user), "error_messages": {"invalid_choice": unknown}}
+
+
+def limit_choices(field: Any, user: Any) -> None:
+    """Limit an existing model choice field of a form to what ``user`` may pick."""
+    queryset = getattr(field, "queryset", None)
+    limits = pickable(queryset.model, user) if queryset is not None else {}
+    if limits:
+        field.queryset = limits["queryset"]  # the admin's widget wrappers follow the field
+        field.error_messages = {**field.error_messages, **limits["error_messages"]}
+
+
+class VendorScopedAdmin(admin.ModelAdmin):
+    """A model admin that keeps each vendor's data to the users who may see it.
+
+    - Every foreign-key and many-to-many field offers, and accepts, only the vendors, engineers,
+      tools and visits the user may see: an id outside them fails the form's own validation, like
+      an unknown id, and nothing is written.
+    - An object outside ``get_queryset`` (or one that does not exist) answers 404 on its change,
+      view, history and delete pages, so an id neither reveals nor confirms another vendor's
+      object. Subclasses scope ``get_queryset`` to the user.
+
+    List filters on a vendor use ``RelatedOnlyFieldListFilter``: they offer the vendors of the rows
+    listed, not every vendor.
+    """
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            kwargs.update(pickable(db_field.related_model, request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            kwargs.update(pickable(db_field.related_model, request.user))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponse:
+        # Django's one hook for "no such object" in the change, history and delete views (it would
+        # redirect to the index with a message): the same plain 404 for hidden and missing ids.
+        raise Http404(f"No {opts.verbose_name} matches the given query.")
+
+
+class ServiceModelAdmin(VendorScopedAdmin):
     """A model admin that writes through ``dispatch.services`` instead of ``obj.save()``.
 
     Django validates the form and its inlines as usual; ``save_related`` (the first hook that sees
@@ -142,6 +205,9 @@ class VendorAdmin(ServiceModelAdmin):
     list_filter = ("country", "is_us_branch")
     search_fields = ("name",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Vendor]:
+        return selectors.vendors_visible_to(request.user)
+
     def service_create(self, request: HttpRequest, data: dict[str, Any], formsets: Any) -> Vendor:
         return services.vendor_create(user=request.user, **data)
 
@@ -172,7 +238,12 @@ class EngineerAdmin(ServiceModelAdmin):
         "us_protected_individual",
         "is_active",
     )
-    list_filter = ("vendor", "home_country", "is_active", "us_protected_individual")
+    list_filter = (
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+        "home_country",
+        "is_active",
+        "us_protected_individual",
+    )
     search_fields = ("name", "employee_id")
     inlines = [CitizenshipInline, ResidencyInline]
     list_select_related = ("vendor",)
@@ -180,11 +251,6 @@ class EngineerAdmin(ServiceModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Engineer]:
         return selectors.engineers_visible_to(request.user).prefetch_related("citizenships")
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "vendor":
-            kwargs["queryset"] = selectors.vendors_visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Citizenships")
     def nationalities(self, obj: Engineer) -> str:
@@ -277,18 +343,17 @@ class ToolAdmin(ServiceModelAdmin):
         "classification_display",
         "subject_to_ear",
     )
-    list_filter = ("oem", "subject_to_ear", "facility__country")
+    list_filter = (
+        ("oem", admin.RelatedOnlyFieldListFilter),
+        "subject_to_ear",
+        "facility__country",
+    )
     search_fields = ("model", "serial_number", "facility__name")
     list_select_related = ("oem", "facility")
     read_only_on_change = ("facility", "oem")  # the visits that list a tool were filed for them
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tool]:
         return selectors.tools_visible_to(request.user)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "oem":
-            kwargs["queryset"] = selectors.vendors_visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Classifications")
     def classification_display(self, obj: Tool) -> str:
@@ -326,6 +391,12 @@ class VisitAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.request = kwargs.pop("request", None)
         super().__init__(*args, **kwargs)
+        # Offer and accept only the vendor, engineers and tools the user may see (the admin's
+        # field callbacks already do; the form does too, wherever it is used). Without a request
+        # nobody is signed in: nothing may be picked.
+        user = self.request.user if self.request else AnonymousUser()
+        for field in self.fields.values():
+            limit_choices(field, user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -370,7 +441,7 @@ class VisitAdminForm(forms.ModelForm):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(VendorScopedAdmin):
     form = VisitAdminForm
     list_display = (
         "id",
@@ -383,7 +454,13 @@ class VisitAdmin(admin.ModelAdmin):
         "requested_by",
         "created_at",
     )
-    list_filter = ("status", "activity", "mode", "vendor", "facility__country")
+    list_filter = (
+        "status",
+        "activity",
+        "mode",
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+        "facility__country",
+    )
     search_fields = (
         "id",
         "facility__name",
