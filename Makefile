@@ -69,6 +69,7 @@ lint: install $(SPECTRAL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy compliance/engine compliance/screening
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/bandit -q -r compliance dispatch config -x '*/migrations/*' --severity-level high
 	@# The audit needs PyPI's vulnerability data; where it cannot be reached every package is
 	@# reported as skipped, which the output says.
