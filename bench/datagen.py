@@ -216,7 +216,8 @@ def _specs(count: int, first_visit_id: int, today: dt.date, now: dt.datetime) ->
 
 def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
     """COPY text for the visits of a chunk, their M2M rows, decisions and findings."""
-    from compliance import engine, services
+    from compliance import engine
+    from compliance.checks import evaluate, inputs, record
     from compliance.selectors import visit_document
 
     st = _STATE
@@ -239,10 +240,10 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
             end_date=end,
         )
         document = visit_document(visit)
-        screening = services.screen_parties(index=st["index"], document=document)
+        screening = inputs.screen_parties(index=st["index"], document=document)
         licences = st["licences"].get((vendor_id, facility_id), [])
         decided_at = created + dt.timedelta(seconds=2)
-        evaluation = services.evaluate_document(
+        evaluation = evaluate.evaluate_document(
             document=document,
             ctx=ctx,
             screening=screening,
@@ -283,10 +284,10 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 decision_id,
                 "submission",
                 created.isoformat(),
-                services._digest(evaluation, ctx, result),
+                record._digest(evaluation, ctx, result),
                 _json(document),
-                _json([services._hit_dict(h) for h in screening]),
-                _json([services._licence_dict(lic) for lic in licences]),
+                _json([inputs.hit_dict(h) for h in screening]),
+                _json([inputs.licence_dict(lic) for lic in licences]),
                 result.get("rules_version") or "",
                 result.get("lists_version") or "",
                 ctx.list_is_stale,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ def enabled() -> bool:
 def _redis() -> Any:
     global _client
     if _client is None:
-        import redis
-
         _client = redis.Redis.from_url(
             settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
         )

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from compliance import engine, runtime, separation
@@ -161,7 +162,6 @@ def licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
 def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.LicenceSpec]]:
     """Licences that could cover each visit: held by its vendor (or by anyone, e.g. a VEU) and naming
     its facility or the facility's owner. A fixed number of queries for any number of visits."""
-    from django.db.models import Q
 
     vendor_ids = {v.vendor_id for v in visits}
     facility_ids = {v.facility_id for v in visits}

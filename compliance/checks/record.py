@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance import bulk, engine, lifecycle
+from compliance.audit import audit_record_many
 from compliance.checks.evaluate import Evaluation, sha256_of
 from compliance.checks.inputs import CheckContext, hit_dict, licence_dict
 from compliance.models import (
@@ -24,6 +25,7 @@ from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
 
 
 def notify_decisions_later(notices: list[tuple[int, str]]) -> None:
+    # cycle: compliance.tasks imports the check pipeline
     from compliance.tasks import notify_decisions
 
     notify_decisions.delay(notices)
@@ -108,7 +110,6 @@ def decisions_record(
     A result whose check request was superseded meanwhile (the visit was edited, cancelled or
     already decided) is dropped: idempotent under redelivery and concurrent re-enqueues.
     """
-    from compliance.audit import audit_record_many
 
     if not items:
         return []

@@ -19,17 +19,20 @@ from django.utils import timezone
 
 from compliance import bulk
 from compliance.audit import audit_record
+from compliance.checks import batching
 from compliance.models import (
     AuditEventType,
     Trigger,
 )
+from config.errors import Conflict, PermissionDenied
+from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Visit
 
 logger = logging.getLogger(__name__)
 
 
 def _enqueue(visit_ids: list[int]) -> None:
-    from compliance.checks import batching
+    # cycle: compliance.tasks imports the check pipeline
     from compliance.tasks import check_visit, check_visits
 
     if len(visit_ids) == 1:
@@ -98,21 +101,16 @@ def visits_sweep_unchecked(*, older_than_minutes: int | None = None) -> int:
 
 def visit_request_recheck(*, visit: Visit, user: Any) -> Visit:
     """The explicit "re-check" action."""
-    from dispatch import roles
 
     if not (
         roles.is_superuser(user)
         or roles.can_approve(user)
         or (roles.can_file_visits(user) and roles.user_vendor_id(user) == visit.vendor_id)
     ):
-        from config.errors import PermissionDenied
-
         raise PermissionDenied("Your role may not re-check this visit.")
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)
         if locked.status not in OPEN_STATUSES:
-            from config.errors import Conflict
-
             raise Conflict(f"A {locked.get_status_display().lower()} visit is not re-checked.")
         audit_record(
             event_type=AuditEventType.CHECK_REQUESTED,

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from compliance import engine, separation
@@ -144,7 +145,6 @@ def visits_check_isolating(*, visit_ids: Sequence[int]) -> list[Decision]:
     delays only itself. Its check request stays open (never cleared) and ``CheckFailed`` names
     it for the retry. Database outages are raised as they are: every visit would fail alike.
     """
-    from django.db import InterfaceError, OperationalError
 
     try:
         return visits_check(visit_ids=visit_ids)

@@ -17,15 +17,14 @@ from compliance.models import (
     Decision,
     Licence,
 )
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Conflict, PermissionDenied
+from dispatch import roles
 from dispatch.models import Visit, VisitStatus
 
 MIN_JUSTIFICATION = 10
 
 
 def _approval_guard(*, visit: Visit, user: Any, justification: str, action: str) -> None:
-    from config.errors import PermissionDenied
-    from dispatch import roles
 
     if not roles.can_approve(user):
         raise PermissionDenied("Only an approver may approve or reject a visit.")
@@ -44,7 +43,6 @@ def _approval_guard(*, visit: Visit, user: Any, justification: str, action: str)
 def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any = None) -> Visit:
     """Release a held visit. A prohibited visit cannot be approved; a licence_required hold only with
     a valid licence that covers every licence-required finding; never one's own request."""
-    from config.errors import Conflict
 
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit, related=["current_decision"])
@@ -131,7 +129,6 @@ def _uncovered_with_licence(decision: Decision, visit: Visit, licence: Licence) 
 
 
 def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
-    from config.errors import Conflict
 
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit, related=["current_decision"])

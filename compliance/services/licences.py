@@ -18,10 +18,13 @@ from compliance.models import (
     AuditEvent,
     AuditEventType,
     Licence,
+    LicenceAuthority,
     Trigger,
 )
-from config.errors import ApplicationError
-from dispatch.models import Visit
+from compliance.selectors import open_visits_referencing
+from config.errors import ApplicationError, Conflict, PermissionDenied
+from dispatch import roles
+from dispatch.models import Activity, Customer, Engineer, Facility, Vendor, Visit
 
 
 def _licence_facts(licence: Licence) -> dict[str, Any]:
@@ -70,8 +73,6 @@ def licence_changed(*, licence: Licence, actor: Any = None, created: bool = Fals
     behind the services' back shows in the event too. Whoever records or changes a licence joins
     its ``recorded_by``: it does not count for visits they requested or edited.
     """
-    from compliance.selectors import open_visits_referencing
-    from config.errors import Conflict
 
     with transaction.atomic():
         old = None if created else _licence_last_audited(licence)
@@ -128,9 +129,6 @@ def licence_create(
     engineers: Sequence[int] = (),
     conditions: str = "",
 ) -> Licence:
-    from config.errors import PermissionDenied
-    from dispatch import roles
-    from dispatch.models import Activity, Customer, Engineer, Facility, Vendor
 
     if not roles.can_manage_compliance(user):
         raise PermissionDenied("Only an approver may record licences.")
@@ -138,8 +136,6 @@ def licence_create(
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
-
-    from compliance.models import LicenceAuthority
 
     if authority not in LicenceAuthority.values:
         add("authority", f"Choose one of: {', '.join(LicenceAuthority.values)}.")
@@ -190,8 +186,6 @@ def licence_create(
 
 
 def licence_revoke(*, licence: Licence, user: Any, reason: str) -> Licence:
-    from config.errors import Conflict, PermissionDenied
-    from dispatch import roles
 
     if not roles.can_manage_compliance(user):
         raise PermissionDenied("Only an approver may revoke licences.")

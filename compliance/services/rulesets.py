@@ -18,15 +18,18 @@ from compliance.checks.inputs import active_ruleset
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
     AuditEventType,
+    CountryGroupMembership,
+    Rule,
     RuleSet,
     Trigger,
 )
-from config.errors import ApplicationError
+from config.errors import ApplicationError, PermissionDenied
+from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Visit
+from dispatch.models import Visit as VisitModel
 
 
 def _rule_rows(ruleset: RuleSet, compiled: Any) -> None:
-    from compliance.models import CountryGroupMembership, Rule
 
     enabled = set(ruleset.enabled_policies)
     Rule.objects.bulk_create(
@@ -172,11 +175,8 @@ def ruleset_with_policies(*, enabled_policies: Iterable[str], actor: Any = None)
 
 
 def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> int:
-    from dispatch import roles
 
     if actor is not None and not roles.can_manage_compliance(actor):
-        from config.errors import PermissionDenied
-
         raise PermissionDenied("Only an approver may change the rules in force.")
     with transaction.atomic():
         if RuleSet.objects.filter(pk=ruleset.pk, is_active=True).exists():
@@ -187,7 +187,6 @@ def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> 
 def ruleset_impact(*, candidate: RuleSet, user: Any = None) -> list[dict[str, Any]]:
     """Which open visits would change outcome under ``candidate``, and how — computed by the engine
     from each visit's current decision inputs (document, hits, licences); nothing is written."""
-    from dispatch.models import Visit as VisitModel
 
     compiled = runtime.compiled_ruleset(candidate)
     today = timezone.localdate()

@@ -15,13 +15,17 @@ from compliance.checks.inputs import active_snapshot, screen_name
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
     AuditEventType,
+    ListEntry,
     ListSnapshot,
     MatchReview,
     Trigger,
 )
-from compliance.selectors import check_inputs
-from config.errors import ApplicationError
-from dispatch.models import OPEN_STATUSES, Visit
+from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
+from compliance.screening.matcher import ScreeningIndex
+from compliance.selectors import check_inputs, open_visits_referencing
+from config.errors import ApplicationError, PermissionDenied
+from dispatch import roles
+from dispatch.models import OPEN_STATUSES, Customer, Engineer, Visit
 
 
 def _entry_to_json(entry: Any) -> dict[str, Any]:
@@ -40,9 +44,6 @@ def list_snapshot_import(
     A malformed file raises ``ApplicationError`` saying what is wrong and where; the snapshot in
     force stays in force. Open visits whose parties' hits change are re-checked.
     """
-    from compliance.models import ListEntry
-    from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
-    from compliance.screening.matcher import ScreeningIndex
 
     try:
         parsed = parse_csl_file(path, progress=progress)
@@ -131,7 +132,6 @@ def list_snapshot_import(
 
 def _visits_with_changed_hits(*, old_index: Any, new_index: Any) -> list[int]:
     """Open visits whose facility owner or engineers hit differently under the new list."""
-    from dispatch.models import Customer, Engineer
 
     today = timezone.localdate()
     open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
@@ -164,11 +164,8 @@ def match_review_mark(
     """Mark a screening hit of a visit's party as a false positive, bound to the entry's content.
 
     ``party`` is the document party of the hit ("facility.owner" or "engineers[i]")."""
-    from dispatch import roles
 
     if not roles.can_manage_compliance(actor):
-        from config.errors import PermissionDenied
-
         raise PermissionDenied("Only an approver may mark a screening hit as a false positive.")
     if not reason or not reason.strip():
         raise ApplicationError(
@@ -200,7 +197,6 @@ def match_review_mark(
             marked_by=actor,
         )
         kind, _, pk = key.partition(":")
-        from compliance.selectors import open_visits_referencing
 
         affected = open_visits_referencing(
             customer_ids=[int(pk)] if kind == "customer" else [],

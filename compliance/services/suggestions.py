@@ -15,9 +15,9 @@ from compliance.checks.inputs import (
     screen_name,
     screen_parties,
 )
-from compliance.selectors import check_inputs
+from compliance.selectors import check_inputs, engineer_document, engineer_location
 from config.errors import ApplicationError
-from dispatch.models import Visit
+from dispatch.models import Engineer, Visit
 
 MAX_CANDIDATES = 200
 
@@ -39,8 +39,6 @@ class SuggestionInputs:
 
 def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
     """Load and prepare a visit and its vendor's other active engineers, in fixed queries."""
-    from compliance.selectors import engineer_document, engineer_location
-    from dispatch.models import Engineer
 
     ctx = check_context()
     (loaded,) = check_inputs([visit_id])

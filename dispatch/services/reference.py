@@ -1,0 +1,327 @@
+"""Reference data: vendors, customers, facilities and tools, each change audited with old and new
+values and followed by a re-check of the open visits it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from compliance.audit import audit_record
+from compliance.models import AuditEventType
+from compliance.selectors import open_visits_referencing
+from config.errors import NotFound
+from dispatch import roles
+from dispatch.models import (
+    Customer,
+    Facility,
+    Tool,
+    Vendor,
+    Visit,
+)
+from dispatch.services.validation import (
+    Errors,
+    apply_reference_change,
+    copy_fields,
+    country_value,
+    full_clean,
+    pk_of,
+    require_reference_writer,
+    unknown_fields,
+)
+
+VENDOR_FIELDS = ("name", "country", "is_us_branch")
+
+
+def _vendor_facts(vendor: Vendor) -> dict[str, Any]:
+    return {k: getattr(vendor, k) for k in VENDOR_FIELDS}
+
+
+def vendor_create(
+    *, user: Any = None, name: str, country: str, is_us_branch: bool = False
+) -> Vendor:
+    require_reference_writer(user)
+    errors = Errors()
+    country_value(country, "country", errors)
+    vendor = Vendor(name=name, country=country, is_us_branch=is_us_branch)
+    full_clean(vendor, errors, exclude=["country"])
+    errors.raise_if_any("The vendor was not saved.")
+    with transaction.atomic():
+        vendor.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=vendor,
+            actor=user,
+            new=_vendor_facts(vendor),
+        )
+    return vendor
+
+
+def vendor_update(*, vendor: Vendor, user: Any = None, **fields: Any) -> Vendor:
+    """Change a vendor's name, country or US-branch status; re-checks its open visits."""
+
+    require_reference_writer(user)
+    errors = Errors()
+    unknown_fields(fields, VENDOR_FIELDS, errors)
+    if "country" in fields:
+        country_value(fields["country"], "country", errors)
+    errors.raise_if_any("The vendor was not saved.")
+    with transaction.atomic():
+        locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
+        apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_vendor_facts,
+            user=user,
+            errors=errors,
+            refused="The vendor was not saved.",
+            visits=lambda: open_visits_referencing(vendor_ids=[locked.pk]),
+            exclude=["country"],
+        )
+    copy_fields(source=locked, target=vendor, fields=VENDOR_FIELDS)
+    return locked
+
+
+CUSTOMER_FIELDS = ("name", "country", "aliases")
+
+
+def _aliases(value: Any, errors: Errors) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or any(
+        not isinstance(a, str) or not a.strip() or len(a) > 300 for a in value
+    ):
+        errors.add("aliases", "Each alias must be non-empty text of at most 300 characters.")
+        return []
+    return list(value)
+
+
+def _customer_facts(customer: Customer) -> dict[str, Any]:
+    return {k: getattr(customer, k) for k in CUSTOMER_FIELDS}
+
+
+def customer_create(
+    *, user: Any = None, name: str, country: str, aliases: Sequence[str] | None = ()
+) -> Customer:
+    require_reference_writer(user)
+    errors = Errors()
+    country_value(country, "country", errors)
+    alias_list = _aliases(aliases, errors)
+    customer = Customer(name=name, country=country, aliases=alias_list)
+    full_clean(customer, errors, exclude=["country", "aliases"])
+    errors.raise_if_any("The customer was not saved.")
+    with transaction.atomic():
+        customer.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=customer,
+            actor=user,
+            new=_customer_facts(customer),
+        )
+    return customer
+
+
+def customer_update(*, customer: Customer, user: Any = None, **fields: Any) -> Customer:
+    """Change a fab owner's name, aliases or country; re-checks the open visits to its buildings
+    (the owner and its aliases are screened)."""
+
+    require_reference_writer(user)
+    errors = Errors()
+    unknown_fields(fields, CUSTOMER_FIELDS, errors)
+    if "country" in fields:
+        country_value(fields["country"], "country", errors)
+    if "aliases" in fields:
+        fields["aliases"] = _aliases(fields["aliases"], errors)
+    errors.raise_if_any("The customer was not saved.")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_customer_facts,
+            user=user,
+            errors=errors,
+            refused="The customer was not saved.",
+            visits=lambda: open_visits_referencing(customer_ids=[locked.pk]),
+            exclude=["country", "aliases"],
+        )
+    copy_fields(source=locked, target=customer, fields=CUSTOMER_FIELDS)
+    return locked
+
+
+FACILITY_FIELDS = (
+    "name",
+    "building",
+    "address",
+    "city",
+    "country",
+    "products",
+    "logic_node_nm",
+    "non_planar",
+    "nand_layers",
+    "dram_half_pitch_nm",
+    "dram_cell_area_um2",
+    "capability_assessed_on",
+    "capability_evidence",
+)
+
+
+def _facility_facts(facility: Facility) -> dict[str, Any]:
+    return {"customer": facility.customer_id, **{k: getattr(facility, k) for k in FACILITY_FIELDS}}
+
+
+def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facility:
+    require_reference_writer(user)
+    errors = Errors()
+    customer_obj = Customer.objects.filter(pk=pk_of(customer)).first()
+    if customer_obj is None:
+        errors.add("customer", "No such customer.")
+    unknown = set(fields) - set(FACILITY_FIELDS)
+    for f in sorted(unknown):
+        errors.add(f, "Unknown field.")
+    country_value(fields.get("country"), "country", errors)
+    facility = Facility(
+        customer=customer_obj, **{k: v for k, v in fields.items() if k in FACILITY_FIELDS}
+    )
+    full_clean(facility, errors, exclude=["customer", "country"])
+    if (
+        customer_obj is not None
+        and Facility.objects.filter(customer=customer_obj, name=fields.get("name")).exists()
+    ):
+        errors.add("name", "This customer already has a facility with this name.")
+    errors.raise_if_any("The facility was not saved.")
+    with transaction.atomic():
+        facility.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=facility,
+            actor=user,
+            new=_facility_facts(facility),
+        )
+    return facility
+
+
+def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> Facility:
+    """Change a building's owner, capability or address; re-checks its open visits."""
+
+    require_reference_writer(user)
+    errors = Errors()
+    unknown_fields(fields, ("customer", *FACILITY_FIELDS), errors)
+    if "customer" in fields:
+        fields["customer"] = Customer.objects.filter(pk=pk_of(fields["customer"])).first()
+        if fields["customer"] is None:
+            errors.add("customer", "No such customer.")
+    if "country" in fields:
+        country_value(fields["country"], "country", errors)
+    errors.raise_if_any("The facility was not saved.")
+    with transaction.atomic():
+        locked = Facility.objects.select_for_update().get(pk=facility.pk)
+        apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_facility_facts,
+            user=user,
+            errors=errors,
+            refused="The facility was not saved.",
+            visits=lambda: open_visits_referencing(facility_ids=[locked.pk]),
+            exclude=["country"],
+        )
+    copy_fields(source=locked, target=facility, fields=("customer", *FACILITY_FIELDS))
+    return locked
+
+
+def _require_tool_writer(user: Any, oem_id: Any) -> None:
+    """A service manager adds and changes their own vendor's tools; approvers any tool."""
+    if user is None or roles.is_superuser(user):
+        return
+    if roles.can_file_visits(user):
+        if roles.user_vendor_id(user) != oem_id:
+            raise NotFound(
+                "No such vendor.", errors={"oem": ["You may only add tools of your own vendor."]}
+            )
+    else:
+        require_reference_writer(user)
+
+
+TOOL_FIELDS = ("model", "serial_number", "classifications", "subject_to_ear")
+
+
+def _tool_facts(tool: Tool) -> dict[str, Any]:
+    return {k: getattr(tool, k) for k in TOOL_FIELDS}
+
+
+def tool_create(
+    *,
+    user: Any = None,
+    facility: Any,
+    oem: Any,
+    model: str,
+    serial_number: str,
+    classifications: dict[str, list[str]] | None = None,
+    subject_to_ear: bool = False,
+) -> Tool:
+    _require_tool_writer(user, pk_of(oem))
+    errors = Errors()
+    facility_obj = Facility.objects.filter(pk=pk_of(facility)).first()
+    if facility_obj is None:
+        errors.add("facility", "No such facility.")
+    oem_obj = Vendor.objects.filter(pk=pk_of(oem)).first()
+    if oem_obj is None:
+        errors.add("oem", "No such vendor.")
+    tool = Tool(
+        facility=facility_obj,
+        oem=oem_obj,
+        model=model,
+        serial_number=serial_number,
+        classifications=classifications or {},
+        subject_to_ear=subject_to_ear,
+    )
+    full_clean(tool, errors, exclude=["facility", "oem"])
+    if (
+        oem_obj is not None
+        and Tool.objects.filter(oem=oem_obj, serial_number=serial_number).exists()
+    ):
+        errors.add(
+            "serial_number", "A tool of this OEM with this serial number is already recorded."
+        )
+    errors.raise_if_any("The tool was not saved.")
+    with transaction.atomic():
+        tool.save()
+        audit_record(
+            event_type=AuditEventType.REFERENCE_CHANGED,
+            obj=tool,
+            actor=user,
+            new={
+                "model": model,
+                "serial_number": serial_number,
+                "classifications": tool.classifications,
+            },
+        )
+    return tool
+
+
+def tool_update(*, tool: Tool, user: Any = None, **fields: Any) -> Tool:
+    """Change a tool's model, serial number or classifications; re-checks the open visits to it.
+
+    Its facility and OEM are fixed: the visits that list it were filed for that facility."""
+    with transaction.atomic():
+        locked = Tool.objects.select_for_update().get(pk=tool.pk)
+        _require_tool_writer(user, locked.oem_id)
+        errors = Errors()
+        unknown_fields(fields, TOOL_FIELDS, errors)
+        if "classifications" in fields and fields["classifications"] is None:
+            fields["classifications"] = {}
+        errors.raise_if_any("The tool was not saved.")
+        apply_reference_change(
+            locked=locked,
+            fields=fields,
+            facts=_tool_facts,
+            user=user,
+            errors=errors,
+            refused="The tool was not saved.",
+            visits=lambda: Visit.objects.filter(tools=locked),
+        )
+    copy_fields(source=locked, target=tool, fields=TOOL_FIELDS)
+    return locked
