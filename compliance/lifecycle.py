@@ -20,9 +20,10 @@ from django.db import transaction
 
 from compliance.audit import audit_record
 from compliance.engine import status_for
-from compliance.models import AuditEvent, AuditEventType
+from compliance.models import Approval, AuditEvent, AuditEventType
 from config.errors import Conflict
 from dispatch.models import Visit, VisitStatus
+from dispatch.roles import User
 
 S = VisitStatus
 
@@ -79,7 +80,7 @@ def visit_transition(
     to: str,
     action: str,
     event_type: str,
-    actor: Any,
+    actor: User | None,
     fields: dict[str, Any] | None = None,
     audit_old: dict[str, Any] | None = None,
     audit_new: dict[str, Any] | None = None,
@@ -187,8 +188,6 @@ def visit_states_verify(*, batch_size: int = 5000) -> list[StateMismatch]:
     edits; the chain makes it tamper-evident) and the approval the visit points at. A status or
     current decision changed in the database without going through the lifecycle is named here.
     """
-    from compliance.models import Approval
-
     trails = _fold_trail(batch_size)
     rejected = set(
         Approval.objects.filter(action=Approval.Action.REJECT).values_list("visit_id", flat=True)

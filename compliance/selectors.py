@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 
-from dispatch.models import Engineer, Mode, Visit
+from dispatch.models import Citizenship, Engineer, Mode, Residency, Visit
 
 
 def _num(value: Decimal | int | None) -> float | int | None:
@@ -216,8 +216,6 @@ class CheckInput:
 def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
     """The check inputs of visits, from plain values in 5 queries whatever their number and size
     (no model instances: this is the hot path of every check and re-check)."""
-    from dispatch.models import Citizenship, Residency
-
     ids = list(visit_ids)
     rows = list(Visit.objects.filter(pk__in=ids).order_by("pk").values(*_VISIT_VALUES))
     if not rows:
@@ -326,26 +324,3 @@ def visit_documents_build(visit_ids: Sequence[int]) -> dict[int, dict[str, Any]]
 def visit_document_build(visit_id: int) -> dict[str, Any]:
     (found,) = check_inputs([visit_id])
     return _built(found).document
-
-
-def open_visits_referencing(
-    *,
-    facility_ids: Sequence[int] = (),
-    customer_ids: Sequence[int] = (),
-    engineer_ids: Sequence[int] = (),
-    vendor_ids: Sequence[int] = (),
-) -> QuerySet[Visit]:
-    from dispatch.models import OPEN_STATUSES
-
-    q = Q()
-    if facility_ids:
-        q |= Q(facility_id__in=facility_ids)
-    if customer_ids:
-        q |= Q(facility__customer_id__in=customer_ids)
-    if engineer_ids:
-        q |= Q(engineers__in=engineer_ids)
-    if vendor_ids:
-        q |= Q(vendor_id__in=vendor_ids)
-    if not q:
-        return Visit.objects.none()
-    return Visit.objects.filter(q, status__in=OPEN_STATUSES).distinct()

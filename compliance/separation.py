@@ -21,6 +21,7 @@ from typing import Any
 from compliance import engine
 from config.errors import PermissionDenied
 from dispatch.models import Visit
+from dispatch.roles import User
 
 # (user id, username) of whoever supplied a basis, oldest first.
 Supplier = tuple[int, str]
@@ -30,7 +31,7 @@ def involved_user_ids(visit: Visit) -> frozenset[int]:
     return visit.involved_user_ids
 
 
-def require_uninvolved(*, visit: Visit, user: Any, action: str) -> None:
+def require_uninvolved(*, visit: Visit, user: User, action: str) -> None:
     """Refuse ``action`` ("approve", "reject") on a visit the user requested or edited."""
     user_id = getattr(user, "pk", None)
     if user_id == visit.requested_by_id:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from dispatch import roles
-from dispatch.models import Engineer, Tool, Vendor, Visit
+from dispatch.models import OPEN_STATUSES, Engineer, Tool, Vendor, Visit
 
 
 def _visits_scoped(user: Any) -> QuerySet[Visit]:
@@ -172,3 +172,26 @@ def _ordering_through(field: str, model: type[Engineer] | type[Tool]) -> list[st
 def visit_by_idempotency_key(*, user: Any, key: str) -> Visit | None:
     """The visit ``user`` filed with this ``Idempotency-Key``, if any."""
     return Visit.objects.filter(requested_by=user, idempotency_key=key).first()
+
+
+def open_visits_referencing(
+    *,
+    facility_ids: Sequence[int] = (),
+    customer_ids: Sequence[int] = (),
+    engineer_ids: Sequence[int] = (),
+    vendor_ids: Sequence[int] = (),
+) -> QuerySet[Visit]:
+    """The open visits that read any of these facilities, customers, engineers or vendors: the
+    ones a change of that reference data re-checks."""
+    q = Q()
+    if facility_ids:
+        q |= Q(facility_id__in=facility_ids)
+    if customer_ids:
+        q |= Q(facility__customer_id__in=customer_ids)
+    if engineer_ids:
+        q |= Q(engineers__in=engineer_ids)
+    if vendor_ids:
+        q |= Q(vendor_id__in=vendor_ids)
+    if not q:
+        return Visit.objects.none()
+    return Visit.objects.filter(q, status__in=OPEN_STATUSES).distinct()

@@ -37,7 +37,7 @@ class Evaluation:
     document: dict[str, Any]
     screening: list[engine.ScreeningHit]
     licences: list[engine.LicenceSpec]
-    decision: Any  # engine.Decision
+    decision: engine.Decision
     error: str = ""
     duration_ms: float = 0.0
 
@@ -136,7 +136,7 @@ def _comparable(result: dict[str, Any]) -> dict[str, Any]:
 def decision_reevaluate(
     decision: Decision,
     *,
-    compiled: Any = None,
+    compiled: engine.CompiledRuleSet | None = None,
     extra_licences: Sequence[engine.LicenceSpec] = (),
 ) -> engine.Decision:
     """The engine on a stored decision's own inputs (document, hits, licences, list version and

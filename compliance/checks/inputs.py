@@ -21,6 +21,7 @@ from compliance.models import (
     MatchReview,
     RuleSet,
 )
+from compliance.screening.matcher import Match, ScreeningIndex
 from compliance.selectors import CheckInput
 from config.errors import ApplicationError
 
@@ -30,9 +31,9 @@ class CheckContext:
     """What every check of one batch shares: the rules and the list in force."""
 
     ruleset: RuleSet
-    compiled: Any
+    compiled: engine.CompiledRuleSet
     snapshot: ListSnapshot | None
-    index: Any
+    index: ScreeningIndex | None
     list_is_stale: bool
 
     @property
@@ -68,7 +69,7 @@ def check_context(*, now: dt.datetime | None = None) -> CheckContext:
     )
 
 
-def screen_name(index: Any, name: str, country: str | None) -> list[Any]:
+def screen_name(index: ScreeningIndex | None, name: str, country: str | None) -> list[Match]:
     if index is None or not name or not name.strip():
         return []
     return index.search(name, country=country, threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"])
@@ -76,7 +77,7 @@ def screen_name(index: Any, name: str, country: str | None) -> list[Any]:
 
 def screen_parties(
     *,
-    index: Any,
+    index: ScreeningIndex | None,
     document: dict[str, Any],
     party_keys: dict[str, str] | None = None,
     false_positives: Mapping[tuple[str, str, str], Sequence[separation.Supplier]] | None = None,

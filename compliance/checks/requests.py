@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +26,7 @@ from compliance.models import (
 from config.errors import Conflict, PermissionDenied
 from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Visit
+from dispatch.roles import User
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _enqueue(visit_ids: list[int]) -> None:
         check_visits.delay(visit_ids[i : i + size])
 
 
-def visit_request_check(*, visit: Visit, trigger: str, actor: Any = None) -> None:
+def visit_request_check(*, visit: Visit, trigger: str, actor: User | None = None) -> None:
     """Ask for a check of one visit; the task is enqueued when the transaction commits."""
     now = timezone.now()
     Visit.objects.filter(pk=visit.pk).update(check_requested_at=now, check_trigger=trigger)
@@ -99,7 +99,7 @@ def visits_sweep_unchecked(*, older_than_minutes: int | None = None) -> int:
     return len(ids)
 
 
-def visit_request_recheck(*, visit: Visit, user: Any) -> Visit:
+def visit_request_recheck(*, visit: Visit, user: User) -> Visit:
     """The explicit "re-check" action."""
 
     if not (

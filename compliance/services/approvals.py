@@ -4,8 +4,6 @@ never a prohibited one, a licence-required hold only with a licence that covers 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from compliance import lifecycle, separation
@@ -15,16 +13,18 @@ from compliance.models import (
     Approval,
     AuditEventType,
     Decision,
+    Effect,
     Licence,
 )
 from config.errors import ApplicationError, Conflict, PermissionDenied
 from dispatch import roles
 from dispatch.models import Visit, VisitStatus
+from dispatch.roles import User
 
 MIN_JUSTIFICATION = 10
 
 
-def _approval_guard(*, visit: Visit, user: Any, justification: str, action: str) -> None:
+def _approval_guard(*, visit: Visit, user: User, justification: str, action: str) -> None:
 
     if not roles.can_approve(user):
         raise PermissionDenied("Only an approver may approve or reject a visit.")
@@ -40,7 +40,9 @@ def _approval_guard(*, visit: Visit, user: Any, justification: str, action: str)
         )
 
 
-def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any = None) -> Visit:
+def visit_approve(
+    *, visit: Visit, user: User, justification: str, licence: Licence | None = None
+) -> Visit:
     """Release a held visit. A prohibited visit cannot be approved; a licence_required hold only with
     a valid licence that covers every licence-required finding; never one's own request."""
 
@@ -48,7 +50,9 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
         locked = lifecycle.visit_lock(visit, related=["current_decision"])
         _approval_guard(visit=locked, user=user, justification=justification, action="approve")
         decision = locked.current_decision
-        if locked.status == VisitStatus.BLOCKED or (decision and decision.outcome == "prohibited"):
+        if locked.status == VisitStatus.BLOCKED or (
+            decision and decision.outcome == Effect.PROHIBITED
+        ):
             raise Conflict("A blocked visit (outcome prohibited) cannot be approved.")
         if locked.status != VisitStatus.ON_HOLD or decision is None:
             raise Conflict(
@@ -66,7 +70,7 @@ def visit_approve(*, visit: Visit, user: Any, justification: str, licence: Any =
         uncovered = [
             f
             for f in decision.result.get("findings", [])
-            if f["effect"] == "licence_required" and not f.get("covered_by_licence")
+            if f["effect"] == Effect.LICENCE_REQUIRED and not f.get("covered_by_licence")
         ]
         if uncovered:
             if licence_obj is None:
@@ -123,12 +127,12 @@ def _uncovered_with_licence(decision: Decision, visit: Visit, licence: Licence) 
         {
             f.rule
             for f in result.findings
-            if f.effect == "licence_required" and not f.covered_by_licence
+            if f.effect == Effect.LICENCE_REQUIRED and not f.covered_by_licence
         }
     )
 
 
-def visit_reject(*, visit: Visit, user: Any, justification: str) -> Visit:
+def visit_reject(*, visit: Visit, user: User, justification: str) -> Visit:
 
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit, related=["current_decision"])

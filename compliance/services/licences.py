@@ -21,10 +21,11 @@ from compliance.models import (
     LicenceAuthority,
     Trigger,
 )
-from compliance.selectors import open_visits_referencing
 from config.errors import ApplicationError, Conflict, PermissionDenied
 from dispatch import roles
 from dispatch.models import Activity, Customer, Engineer, Facility, Vendor, Visit
+from dispatch.roles import User
+from dispatch.selectors import open_visits_referencing
 
 
 def _licence_facts(licence: Licence) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def _licence_last_audited(licence: Licence) -> dict[str, Any] | None:
     return {k: v for k, v in event.items() if k != "created"}
 
 
-def licence_changed(*, licence: Licence, actor: Any = None, created: bool = False) -> int:
+def licence_changed(*, licence: Licence, actor: User | None = None, created: bool = False) -> int:
     """Record a licence creation, change or revocation (old and new values) and re-check the open
     visits it could affect.
 
@@ -115,7 +116,7 @@ def licence_changed(*, licence: Licence, actor: Any = None, created: bool = Fals
 
 def licence_create(
     *,
-    user: Any,
+    user: User,
     authority: str,
     number: str,
     valid_from: dt.date,
@@ -185,7 +186,7 @@ def licence_create(
     return licence
 
 
-def licence_revoke(*, licence: Licence, user: Any, reason: str) -> Licence:
+def licence_revoke(*, licence: Licence, user: User, reason: str) -> Licence:
 
     if not roles.can_manage_compliance(user):
         raise PermissionDenied("Only an approver may revoke licences.")

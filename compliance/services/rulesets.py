@@ -27,9 +27,10 @@ from config.errors import ApplicationError, PermissionDenied
 from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Visit
 from dispatch.models import Visit as VisitModel
+from dispatch.roles import User
 
 
-def _rule_rows(ruleset: RuleSet, compiled: Any) -> None:
+def _rule_rows(ruleset: RuleSet, compiled: engine.CompiledRuleSet) -> None:
 
     enabled = set(ruleset.enabled_policies)
     Rule.objects.bulk_create(
@@ -69,7 +70,7 @@ def _rule_rows(ruleset: RuleSet, compiled: Any) -> None:
     )
 
 
-def _ruleset_activate(ruleset: RuleSet, *, actor: Any, note: str) -> int:
+def _ruleset_activate(ruleset: RuleSet, *, actor: User | None, note: str) -> int:
     """Make ``ruleset`` the one in force and re-check every open visit (inside a transaction)."""
     previous = (
         RuleSet.objects.select_for_update().filter(is_active=True).exclude(pk=ruleset.pk).first()
@@ -95,7 +96,7 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: Any, note: str) -> int:
 
 
 def ruleset_load(
-    *, texts: dict[str, str] | None = None, actor: Any = None, note: str = ""
+    *, texts: dict[str, str] | None = None, actor: User | None = None, note: str = ""
 ) -> tuple[RuleSet, bool]:
     """Load the rule packs; a changed pack makes a new version and re-checks open visits.
 
@@ -140,7 +141,7 @@ def ruleset_load(
     return existing, True
 
 
-def ruleset_with_policies(*, enabled_policies: Iterable[str], actor: Any = None) -> RuleSet:
+def ruleset_with_policies(*, enabled_policies: Iterable[str], actor: User | None = None) -> RuleSet:
     """The rule set in force with another set of company policies switched on (created if new,
     not activated): what the impact preview evaluates and what activation then puts in force."""
     current = active_ruleset()
@@ -174,7 +175,7 @@ def ruleset_with_policies(*, enabled_policies: Iterable[str], actor: Any = None)
     return ruleset
 
 
-def ruleset_activate(*, ruleset: RuleSet, actor: Any = None, note: str = "") -> int:
+def ruleset_activate(*, ruleset: RuleSet, actor: User | None = None, note: str = "") -> int:
 
     if actor is not None and not roles.can_manage_compliance(actor):
         raise PermissionDenied("Only an approver may change the rules in force.")

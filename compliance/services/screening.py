@@ -4,6 +4,7 @@ marking a hit a false positive, and screening one name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +23,12 @@ from compliance.models import (
 )
 from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
 from compliance.screening.matcher import ScreeningIndex
-from compliance.selectors import check_inputs, open_visits_referencing
+from compliance.selectors import check_inputs
 from config.errors import ApplicationError, PermissionDenied
 from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Customer, Engineer, Visit
+from dispatch.roles import User
+from dispatch.selectors import open_visits_referencing
 
 
 def _entry_to_json(entry: Any) -> dict[str, Any]:
@@ -35,8 +38,8 @@ def _entry_to_json(entry: Any) -> dict[str, Any]:
 def list_snapshot_import(
     *,
     path: str,
-    actor: Any = None,
-    progress: Any = None,
+    actor: User | None = None,
+    progress: Callable[[str], None] | None = None,
     if_changed: bool = False,
 ) -> ListSnapshot:
     """Import a Consolidated Screening List file as a new immutable snapshot and put it in force.
@@ -130,7 +133,9 @@ def list_snapshot_import(
     return snapshot
 
 
-def _visits_with_changed_hits(*, old_index: Any, new_index: Any) -> list[int]:
+def _visits_with_changed_hits(
+    *, old_index: ScreeningIndex | None, new_index: ScreeningIndex
+) -> list[int]:
     """Open visits whose facility owner or engineers hit differently under the new list."""
 
     today = timezone.localdate()
@@ -154,12 +159,12 @@ def _visits_with_changed_hits(*, old_index: Any, new_index: Any) -> list[int]:
     return sorted(ids)
 
 
-def _hit_keys(index: Any, name: str, country: str | None) -> set[tuple[str, str]]:
+def _hit_keys(index: ScreeningIndex | None, name: str, country: str | None) -> set[tuple[str, str]]:
     return {(m.entry_id, m.entry_hash) for m in screen_name(index, name, country)}
 
 
 def match_review_mark(
-    *, visit: Visit, party: str, entry_id: str, reason: str, actor: Any
+    *, visit: Visit, party: str, entry_id: str, reason: str, actor: User
 ) -> MatchReview:
     """Mark a screening hit of a visit's party as a false positive, bound to the entry's content.
 

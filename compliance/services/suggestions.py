@@ -28,10 +28,10 @@ class SuggestionInputs:
 
     visit_id: int
     on_visit: list[int]
-    candidates: list[Any]  # Engineer
-    parsed: Any  # engine.VisitDocument
-    infos: list[Any]  # engine.EngineerInfo, one per candidate
-    compiled: Any
+    candidates: list[Engineer]
+    parsed: engine.VisitDocument
+    infos: list[engine.EngineerInfo]  # one per candidate
+    compiled: engine.CompiledRuleSet
     screening: list[engine.ScreeningHit]
     screening_by_candidate: dict[int, list[engine.ScreeningHit]]
     common: dict[str, Any]  # licences, lists_version, list_is_stale

@@ -12,7 +12,6 @@ from django.db import transaction
 
 from compliance.audit import audit_record
 from compliance.models import AuditEventType
-from compliance.selectors import open_visits_referencing
 from config.errors import NotFound
 from dispatch import roles
 from dispatch.models import (
@@ -21,9 +20,12 @@ from dispatch.models import (
     Residency,
     Vendor,
 )
+from dispatch.roles import User
+from dispatch.selectors import open_visits_referencing
 from dispatch.services.validation import (
     EARLIEST_PERSONAL_DATE,
     Errors,
+    PeriodInput,
     copy_fields,
     country_value,
     date_value,
@@ -36,7 +38,7 @@ from dispatch.services.validation import (
 )
 
 
-def _citizenships(value: Any, errors: Errors) -> list[tuple[str, dt.date | None]]:
+def _citizenships(value: object, errors: Errors) -> list[tuple[str, dt.date | None]]:
     out = []
     for i, item in enumerate(value or []):
         if isinstance(item, str):
@@ -58,7 +60,7 @@ def _citizenships(value: Any, errors: Errors) -> list[tuple[str, dt.date | None]
     return out
 
 
-def _residencies(value: Any, errors: Errors) -> list[tuple[str, dt.date | None, dt.date | None]]:
+def _residencies(value: object, errors: Errors) -> list[tuple[str, dt.date | None, dt.date | None]]:
     out = []
     for i, item in enumerate(value or []):
         if isinstance(item, str):
@@ -126,7 +128,9 @@ def _engineer_facts(engineer: Engineer) -> dict[str, Any]:
     }
 
 
-def _duplicate_employee_id(*, vendor: Any, employee_id: Any, exclude_pk: Any = None) -> bool:
+def _duplicate_employee_id(
+    *, vendor: Vendor | int, employee_id: object, exclude_pk: int | None = None
+) -> bool:
     return (
         Engineer.objects.filter(vendor=vendor, employee_id=employee_id)
         .exclude(pk=exclude_pk)
@@ -136,13 +140,13 @@ def _duplicate_employee_id(*, vendor: Any, employee_id: Any, exclude_pk: Any = N
 
 def engineer_create(
     *,
-    user: Any = None,
-    vendor: Any,
+    user: User | None = None,
+    vendor: Vendor | int,
     name: str,
     employee_id: str,
     home_country: str,
-    citizenships: Sequence[Any] = (),
-    permanent_residencies: Sequence[Any] = (),
+    citizenships: Sequence[PeriodInput] = (),
+    permanent_residencies: Sequence[PeriodInput] = (),
     us_protected_individual: bool = False,
     is_active: bool = True,
 ) -> Engineer:
@@ -199,10 +203,10 @@ def engineer_create(
 def engineer_update(
     *,
     engineer: Engineer,
-    user: Any = None,
-    citizenships: Sequence[Any] | None = None,
-    permanent_residencies: Sequence[Any] | None = None,
-    **fields: Any,
+    user: User | None = None,
+    citizenships: Sequence[PeriodInput] | None = None,
+    permanent_residencies: Sequence[PeriodInput] | None = None,
+    **fields: object,
 ) -> Engineer:
     """Change an engineer; every open visit they are on is re-checked.
 

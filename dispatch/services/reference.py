@@ -11,7 +11,6 @@ from django.db import transaction
 
 from compliance.audit import audit_record
 from compliance.models import AuditEventType
-from compliance.selectors import open_visits_referencing
 from config.errors import NotFound
 from dispatch import roles
 from dispatch.models import (
@@ -21,6 +20,8 @@ from dispatch.models import (
     Vendor,
     Visit,
 )
+from dispatch.roles import User
+from dispatch.selectors import open_visits_referencing
 from dispatch.services.validation import (
     Errors,
     apply_reference_change,
@@ -40,7 +41,7 @@ def _vendor_facts(vendor: Vendor) -> dict[str, Any]:
 
 
 def vendor_create(
-    *, user: Any = None, name: str, country: str, is_us_branch: bool = False
+    *, user: User | None = None, name: str, country: str, is_us_branch: bool = False
 ) -> Vendor:
     require_reference_writer(user)
     errors = Errors()
@@ -59,7 +60,7 @@ def vendor_create(
     return vendor
 
 
-def vendor_update(*, vendor: Vendor, user: Any = None, **fields: Any) -> Vendor:
+def vendor_update(*, vendor: Vendor, user: User | None = None, **fields: object) -> Vendor:
     """Change a vendor's name, country or US-branch status; re-checks its open visits."""
 
     require_reference_writer(user)
@@ -87,7 +88,7 @@ def vendor_update(*, vendor: Vendor, user: Any = None, **fields: Any) -> Vendor:
 CUSTOMER_FIELDS = ("name", "country", "aliases")
 
 
-def _aliases(value: Any, errors: Errors) -> list[str]:
+def _aliases(value: object, errors: Errors) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list | tuple) or any(
@@ -103,7 +104,7 @@ def _customer_facts(customer: Customer) -> dict[str, Any]:
 
 
 def customer_create(
-    *, user: Any = None, name: str, country: str, aliases: Sequence[str] | None = ()
+    *, user: User | None = None, name: str, country: str, aliases: Sequence[str] | None = ()
 ) -> Customer:
     require_reference_writer(user)
     errors = Errors()
@@ -123,7 +124,7 @@ def customer_create(
     return customer
 
 
-def customer_update(*, customer: Customer, user: Any = None, **fields: Any) -> Customer:
+def customer_update(*, customer: Customer, user: User | None = None, **fields: object) -> Customer:
     """Change a fab owner's name, aliases or country; re-checks the open visits to its buildings
     (the owner and its aliases are screened)."""
 
@@ -172,7 +173,9 @@ def _facility_facts(facility: Facility) -> dict[str, Any]:
     return {"customer": facility.customer_id, **{k: getattr(facility, k) for k in FACILITY_FIELDS}}
 
 
-def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facility:
+def facility_create(
+    *, user: User | None = None, customer: Customer | int, **fields: object
+) -> Facility:
     require_reference_writer(user)
     errors = Errors()
     customer_obj = Customer.objects.filter(pk=pk_of(customer)).first()
@@ -203,7 +206,7 @@ def facility_create(*, user: Any = None, customer: Any, **fields: Any) -> Facili
     return facility
 
 
-def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> Facility:
+def facility_update(*, facility: Facility, user: User | None = None, **fields: object) -> Facility:
     """Change a building's owner, capability or address; re-checks its open visits."""
 
     require_reference_writer(user)
@@ -232,7 +235,7 @@ def facility_update(*, facility: Facility, user: Any = None, **fields: Any) -> F
     return locked
 
 
-def _require_tool_writer(user: Any, oem_id: Any) -> None:
+def _require_tool_writer(user: User | None, oem_id: object) -> None:
     """A service manager adds and changes their own vendor's tools; approvers any tool."""
     if user is None or roles.is_superuser(user):
         return
@@ -254,9 +257,9 @@ def _tool_facts(tool: Tool) -> dict[str, Any]:
 
 def tool_create(
     *,
-    user: Any = None,
-    facility: Any,
-    oem: Any,
+    user: User | None = None,
+    facility: Facility | int,
+    oem: Vendor | int,
     model: str,
     serial_number: str,
     classifications: dict[str, list[str]] | None = None,
@@ -302,7 +305,7 @@ def tool_create(
     return tool
 
 
-def tool_update(*, tool: Tool, user: Any = None, **fields: Any) -> Tool:
+def tool_update(*, tool: Tool, user: User | None = None, **fields: object) -> Tool:
     """Change a tool's model, serial number or classifications; re-checks the open visits to it.
 
     Its facility and OEM are fixed: the visits that list it were filed for that facility."""

@@ -5,10 +5,12 @@ checks pass), id, date and country parsing, and the permission and audit steps o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
 
 from compliance.audit import audit_record
 from compliance.checks.requests import visits_request_check
@@ -16,6 +18,8 @@ from compliance.models import AuditEventType, Trigger
 from config.errors import ApplicationError, NotFound, PermissionDenied
 from dispatch import roles
 from dispatch.countries import is_country_code
+from dispatch.models import Visit
+from dispatch.roles import User
 
 MIN_DATE = dt.date(2000, 1, 1)
 
@@ -27,6 +31,12 @@ MAX_PARTIES = 50
 
 
 EARLIEST_PERSONAL_DATE = dt.date(1900, 1, 1)
+
+# A date from code, or an ISO 8601 string as forms and the API send it.
+DateInput = dt.date | str
+# A citizenship or residency: a country code, or {country, since[, until]}.
+PeriodInput = str | dict[str, object]
+M = TypeVar("M", bound=models.Model)
 
 
 class Errors:
@@ -44,7 +54,7 @@ class Errors:
             raise ApplicationError(f"{message} {first_field}: {first[0]}", errors=self.errors)
 
 
-def full_clean(instance: Any, errors: Errors, exclude: Iterable[str] = ()) -> None:
+def full_clean(instance: models.Model, errors: Errors, exclude: Iterable[str] = ()) -> None:
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as exc:
@@ -53,7 +63,7 @@ def full_clean(instance: Any, errors: Errors, exclude: Iterable[str] = ()) -> No
                 errors.add(field if field != "__all__" else "non_field_errors", m)
 
 
-def id_list(value: Any, field: str, errors: Errors) -> list[int]:
+def id_list(value: object, field: str, errors: Errors) -> list[int]:
     if value is None:
         return []
     if not isinstance(value, list | tuple):
@@ -73,12 +83,12 @@ def id_list(value: Any, field: str, errors: Errors) -> list[int]:
     return out
 
 
-def pk_of(value: Any) -> Any:
+def pk_of(value: object) -> object:
     return getattr(value, "pk", value)
 
 
 def date_value(
-    value: Any, field: str, errors: Errors, *, earliest: dt.date = MIN_DATE
+    value: object, field: str, errors: Errors, *, earliest: dt.date = MIN_DATE
 ) -> dt.date | None:
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -97,7 +107,7 @@ def date_value(
     return value
 
 
-def require_vendor_access(user: Any, vendor_id: int) -> None:
+def require_vendor_access(user: User, vendor_id: int) -> None:
     if roles.is_superuser(user):
         return
     if not roles.can_file_visits(user):
@@ -110,12 +120,12 @@ def require_vendor_access(user: Any, vendor_id: int) -> None:
 # Creates and updates record one ``reference_changed`` event; an update records only the facts
 # that changed (old and new) and re-checks the open visits that read them. An update that
 # changes nothing writes nothing.
-def country_value(value: Any, field: str, errors: Errors) -> None:
+def country_value(value: object, field: str, errors: Errors) -> None:
     if not is_country_code(value):
         errors.add(field, f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. CN, US, NL).")
 
 
-def require_reference_writer(user: Any) -> None:
+def require_reference_writer(user: User | None) -> None:
     if user is not None and not (roles.is_superuser(user) or roles.can_manage_compliance(user)):
         raise PermissionDenied("Your role may not change reference data.")
 
@@ -126,7 +136,12 @@ def unknown_fields(fields: Iterable[str], allowed: Iterable[str], errors: Errors
 
 
 def reference_changed(
-    *, obj: Any, user: Any, old: dict[str, Any], new: dict[str, Any], visits: Any
+    *,
+    obj: models.Model,
+    user: User | None,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    visits: QuerySet[Visit],
 ) -> bool:
     """Record what changed and re-check the open visits that read it; False if nothing changed."""
 
@@ -147,13 +162,13 @@ def reference_changed(
 
 def apply_reference_change(
     *,
-    locked: Any,
+    locked: M,
     fields: dict[str, Any],
-    facts: Any,
-    user: Any,
+    facts: Callable[[M], dict[str, Any]],
+    user: User | None,
     errors: Errors,
     refused: str,
-    visits: Any,
+    visits: Callable[[], QuerySet[Visit]],
     exclude: Sequence[str] = (),
 ) -> None:
     """Set ``fields`` on a locked row, validate, and save it with its audit event and re-checks
@@ -169,7 +184,7 @@ def apply_reference_change(
         reference_changed(obj=locked, user=user, old=old, new=new, visits=visits())
 
 
-def copy_fields(*, source: Any, target: Any, fields: Iterable[str]) -> None:
+def copy_fields(*, source: models.Model, target: models.Model, fields: Iterable[str]) -> None:
     """Keep the caller's instance in step with the row the service saved."""
     if target is not source:
         for f in (*fields, "updated_at"):

@@ -24,25 +24,34 @@ from dispatch.models import (
     Engineer,
     Facility,
     Mode,
+    Tool,
     Vendor,
     Visit,
     VisitStatus,
 )
-from dispatch.services.validation import Errors, date_value, id_list, pk_of, require_vendor_access
+from dispatch.roles import User
+from dispatch.services.validation import (
+    DateInput,
+    Errors,
+    date_value,
+    id_list,
+    pk_of,
+    require_vendor_access,
+)
 
 
 def _visit_validate(
     *,
-    user: Any,
-    vendor: Any,
-    facility: Any,
-    tools: Sequence[Any],
-    engineers: Sequence[Any],
-    activity: Any,
-    mode: Any,
-    start_date: Any,
-    end_date: Any,
-    purpose: Any,
+    user: User,
+    vendor: object,
+    facility: object,
+    tools: object,
+    engineers: object,
+    activity: object,
+    mode: object,
+    start_date: object,
+    end_date: object,
+    purpose: object,
 ) -> dict[str, Any]:
     errors = Errors()
     vendor_obj = Vendor.objects.filter(pk=pk_of(vendor)).first() if vendor is not None else None
@@ -128,7 +137,10 @@ def _visit_validate(
 
 
 def _visit_snapshot(
-    visit: Visit, *, tools: Sequence[Any] | None = None, engineers: Sequence[Any] | None = None
+    visit: Visit,
+    *,
+    tools: Sequence[Tool] | None = None,
+    engineers: Sequence[Engineer] | None = None,
 ) -> dict[str, Any]:
     """The visit as recorded in audit events (pass the parties when known: saves two queries)."""
     return {
@@ -151,15 +163,15 @@ def _visit_snapshot(
 
 def visit_create(
     *,
-    requested_by: Any,
-    vendor: Any,
-    facility: Any,
-    engineers: Sequence[Any],
-    tools: Sequence[Any] = (),
+    requested_by: User,
+    vendor: Vendor | int,
+    facility: Facility | int,
+    engineers: Sequence[Engineer | int],
+    tools: Sequence[Tool | int] = (),
     activity: str,
     mode: str = Mode.ON_SITE,
-    start_date: Any,
-    end_date: Any,
+    start_date: DateInput,
+    end_date: DateInput,
     purpose: str = "",
 ) -> Visit:
     """File a visit: stored as ``pending`` and queued for a compliance check on commit."""
@@ -192,16 +204,16 @@ class VisitFiled:
 
 def visit_create_once(
     *,
-    requested_by: Any,
+    requested_by: User,
     idempotency_key: str | None,
-    vendor: Any,
-    facility: Any,
-    engineers: Sequence[Any],
-    tools: Sequence[Any] = (),
+    vendor: Vendor | int,
+    facility: Facility | int,
+    engineers: Sequence[Engineer | int],
+    tools: Sequence[Tool | int] = (),
     activity: str,
     mode: str = Mode.ON_SITE,
-    start_date: Any,
-    end_date: Any,
+    start_date: DateInput,
+    end_date: DateInput,
     purpose: str = "",
 ) -> VisitFiled:
     """``visit_create`` at most once per (user, idempotency key).
@@ -306,7 +318,7 @@ def _visit_insert(
     )
 
 
-def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
+def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
     """Change a visit's parties, activity or dates; the visit goes back to ``pending`` and is re-checked."""
 
     with transaction.atomic():
@@ -371,7 +383,7 @@ def visit_update(*, visit: Visit, user: Any, **changes: Any) -> Visit:
     return locked
 
 
-def visit_cancel(*, visit: Visit, user: Any, reason: str = "") -> Visit:
+def visit_cancel(*, visit: Visit, user: User, reason: str = "") -> Visit:
     with transaction.atomic():
         locked = lifecycle.visit_lock(visit)
         if not roles.is_superuser(user) and (

@@ -1,0 +1,86 @@
+"""Licences on file: who holds them, what they cover, and their revocation."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from dispatch.models import Activity, Customer, Engineer, Facility, Vendor
+
+
+# --- Licences --------------------------------------------------------------------------------
+class LicenceAuthority(models.TextChoices):
+    BIS = "BIS", "US Commerce — BIS"
+    NL = "NL-MFA", "Netherlands — Ministry of Foreign Affairs (CDIU)"
+    METI = "METI", "Japan — METI"
+    MOTIE = "MOTIE", "Korea — MOTIE"
+    OFAC = "OFAC", "US Treasury — OFAC"
+
+
+class Licence(models.Model):
+    """An export licence or a licence-like authorisation (e.g. a VEU) on file."""
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", "Licence"
+        VEU = "veu", "Validated end-user authorisation"
+
+    authority = models.CharField(max_length=20, choices=LicenceAuthority.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LICENCE)
+    number = models.CharField(max_length=100)
+    holder = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="licences",
+        help_text="Empty for an authorisation that any exporter may use (e.g. a VEU).",
+    )
+    valid_from = models.DateField()
+    valid_until = models.DateField(help_text="Last day of validity (inclusive).")
+    facilities = models.ManyToManyField(Facility, blank=True, related_name="licences")
+    owners = models.ManyToManyField(
+        Customer,
+        blank=True,
+        related_name="licences",
+        help_text="Covers every building of these owners.",
+    )
+    activities = models.JSONField(default=list, blank=True, help_text="Empty = any activity.")
+    classifications = models.JSONField(
+        default=list, blank=True, help_text="Classification prefixes covered; empty = any."
+    )
+    engineers = models.ManyToManyField(
+        Engineer,
+        blank=True,
+        related_name="licences",
+        help_text="Empty = any engineer of the holder.",
+    )
+    conditions = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(blank=True)
+    # Users who recorded or changed the licence: it does not count for a visit any of them
+    # requested or edited (separation of duties, compliance.separation).
+    # [{"id": user id, "username": …}], oldest first.
+    recorded_by = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["authority", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "number"], name="licence_number_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="licence_valid_until_after_from",
+                violation_error_message="A licence cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.number}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+ACTIVITY_VALUES = Activity.values
