@@ -19,7 +19,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import psycopg
 from django.db import connections, models, router
+
+from compliance.models import AppendOnlyError, AppendOnlyModel
 
 M = TypeVar("M", bound=models.Model)
 
@@ -30,8 +33,6 @@ def _is_postgres(model: type[models.Model]) -> bool:
 
 def _refuse_append_only(model: type[models.Model]) -> None:
     """What an append-only model's queryset update() refuses, these updates refuse too."""
-    from compliance.models import AppendOnlyError, AppendOnlyModel
-
     if issubclass(model, AppendOnlyModel):
         raise AppendOnlyError(f"{model.__name__} records are append-only; they cannot be updated.")
 
@@ -77,8 +78,6 @@ def _bound_cursor(connection: Any) -> Any:
     inlines a chunk's JSON (megabytes) into the statement text; server-side binding sends it
     as it is. Only these statements use it, so the rest of the ORM keeps its defaults.
     """
-    import psycopg
-
     connection.ensure_connection()
     # Wrapped as Django wraps its own cursors (query logging, execute wrappers, error mapping).
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))

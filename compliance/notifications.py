@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from compliance.models import Decision
+from dispatch.models import HOLD_STATUSES
 from dispatch.roles import Role
 
 logger = logging.getLogger(__name__)
-
-HOLD_STATUSES = ("on_hold", "blocked")
 
 
 def _approver_emails() -> list[str]:
@@ -28,8 +28,6 @@ def _approver_emails() -> list[str]:
 
 
 def _decisions(decision_ids: list[int]) -> Any:
-    from compliance.models import Decision
-
     return (
         Decision.objects.filter(pk__in=decision_ids)
         .select_related("visit__requested_by", "visit__facility", "visit__vendor")

@@ -8,12 +8,15 @@ picked up at once.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from compliance import engine
 from compliance.models import ListEntry, ListSnapshot, RuleSet
+from compliance.screening.entries import ListEntry as EntryData
+from compliance.screening.matcher import ScreeningIndex
 
 _lock = threading.Lock()
 _rulesets: OrderedDict[str, Any] = OrderedDict()
@@ -44,8 +47,6 @@ def compiled_ruleset(ruleset: RuleSet) -> engine.CompiledRuleSet:
 
 def entry_to_dict(entry: Any) -> dict[str, Any]:
     """A list entry as stored in ``ListEntry.data`` (JSON): enough to rebuild the index exactly."""
-    import dataclasses
-
     return {
         f.name: list(v) if isinstance(v, tuple) else v
         for f in dataclasses.fields(entry)
@@ -54,10 +55,6 @@ def entry_to_dict(entry: Any) -> dict[str, Any]:
 
 
 def entry_from_dict(data: dict[str, Any]) -> Any:
-    import dataclasses
-
-    from compliance.screening.entries import ListEntry as EntryData
-
     names = {f.name for f in dataclasses.fields(EntryData)}
     return EntryData(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
@@ -75,8 +72,6 @@ def snapshot_entries(snapshot: ListSnapshot) -> list[Any]:
 
 
 def screening_index(snapshot: ListSnapshot) -> Any:
-    from compliance.screening.matcher import ScreeningIndex
-
     with _lock:
         cached = _indexes.get(snapshot.pk)
         if cached is not None:

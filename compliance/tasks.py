@@ -13,7 +13,10 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from compliance import notifications
 from compliance.checks import batching, requests, run
+from compliance.reports.tasks import weekly_audit_report  # noqa: F401  (registers the report task)
+from config.health import beat_heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +68,11 @@ def check_visits(self, visit_ids: list[int]) -> int:  # type: ignore[no-untyped-
 @shared_task(acks_late=True)
 def notify_decisions(notices: list[list[Any]]) -> None:
     """E-mails about decisions already committed: [decision id, previous status] pairs."""
-    from compliance import notifications
-
     notifications.notify_decisions([(int(d), str(old)) for d, old in notices])
 
 
 @shared_task(acks_late=True)
 def sweep_unchecked_visits() -> int:
-    from config.health import beat_heartbeat
-
     beat_heartbeat()  # beat schedules this every minute: its run proves beat is alive
     return requests.visits_sweep_unchecked()
 
@@ -86,6 +85,3 @@ def pre_travel_recheck() -> int:
 @shared_task
 def noop() -> None:
     """Does nothing: the floor of the end-to-end benchmark (broker and pool overhead)."""
-
-
-from compliance.reports.tasks import weekly_audit_report  # noqa: E402,F401  (registers the report task)

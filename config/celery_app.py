@@ -3,9 +3,12 @@
 Settings live in ``config.settings`` under the ``CELERY_`` prefix.
 """
 
+import gc
+import logging
 import os
 
 from celery import Celery, signals
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -23,8 +26,6 @@ def _close_old_connections(task: object = None, **kwargs: object) -> None:
     request = getattr(task, "request", None)
     if request is not None and getattr(request, "is_eager", False):
         return
-    from django.db import close_old_connections
-
     close_old_connections()
 
 
@@ -35,12 +36,8 @@ def _warm_up(**kwargs: object) -> None:
     the garbage collector's sight, so that full collections stop walking it on every chunk.
     Frozen objects are still freed by reference counting; a failure here only costs the
     first task the build."""
-    import gc
-    import logging
-
-    from django.db import close_old_connections
-
     try:
+        # cycle: config/__init__ loads this module before the app registry is ready
         from compliance.checks.inputs import check_context
 
         check_context()

@@ -7,12 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+from config.celery_app import app
+from dispatch.models import OPEN_STATUSES, Visit
 
 BEAT_HEARTBEAT_KEY = "dispatch:beat:heartbeat"
 
@@ -36,8 +40,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def system_status() -> dict[str, Any]:
     """Workers, beat, queue depth and the oldest unanswered check (used by the page and the admin)."""
-    from dispatch.models import OPEN_STATUSES, Visit
-
     db_ok, db_detail = _database_ok()
     status: dict[str, Any] = {
         "database": db_detail,
@@ -59,10 +61,6 @@ def system_status() -> dict[str, Any]:
     if not settings.REDIS_URL:
         status.update({"workers": "in-process", "beat": "not used", "queue_depth": 0, "ok": db_ok})
         return status
-    import redis
-
-    from config.celery_app import app
-
     try:
         client = redis.Redis.from_url(
             settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
@@ -99,8 +97,6 @@ def beat_heartbeat() -> None:
     """Called by the sweeper that beat schedules every minute."""
     if not settings.REDIS_URL:
         return
-    import redis
-
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).set(
         BEAT_HEARTBEAT_KEY,
         timezone.now().timestamp(),

@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_roles(sender, **kwargs):  # type: ignore[no-untyped-def]
+    # cycle: apps.py loads before the app registry; roles needs the auth models
     from dispatch.roles import roles_ensure
 
     roles_ensure()

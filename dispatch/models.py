@@ -281,6 +281,8 @@ OPEN_STATUSES = (
     VisitStatus.BLOCKED,
     VisitStatus.APPROVED,
 )
+# The statuses of the approvers' queue.
+HOLD_STATUSES = (VisitStatus.ON_HOLD, VisitStatus.BLOCKED)
 
 
 class Visit(models.Model):
@@ -360,6 +362,15 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in HOLD_STATUSES
+
+    @property
+    def is_check_pending(self) -> bool:
+        """Whether a check is still to answer: never checked, or a check requested since."""
+        return self.status == VisitStatus.PENDING or self.check_requested_at is not None
 
     @property
     def involved_user_ids(self) -> frozenset[int]:

@@ -11,6 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from compliance import engine
+from compliance.checks.evaluate import check_document
+from compliance.services import visit_suggestions
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
 from dispatch.forms import DryRunForm, VisitFilterForm, VisitForm
@@ -144,9 +147,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decision = visit.current_decision
     result = decision.result if decision else None
     suggestions = None
-    if visit.status in ("on_hold", "blocked") and roles.can_file_visits(request.user):
-        from compliance.services import visit_suggestions
-
+    if visit.is_held and roles.can_file_visits(request.user):
         try:
             suggestions = visit_suggestions(visit=visit, user=request.user)
         except ApplicationError:
@@ -162,7 +163,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "suggestions": suggestions,
             "engineers": visit.engineers.all(),
             "tools": visit.tools.all(),
-            "is_pending": visit.status == "pending" or visit.check_requested_at is not None,
+            "is_pending": visit.is_check_pending,
             "can_cancel": roles.can_file_visits(request.user) and visit.is_open,
         },
     )
@@ -175,7 +176,7 @@ def visit_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": visit.status,
-            "pending": visit.status == "pending" or visit.check_requested_at is not None,
+            "pending": visit.is_check_pending,
             "decision": visit.current_decision_id,
         }
     )
@@ -198,9 +199,6 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def dry_run(request: HttpRequest) -> HttpResponse:
-    from compliance import engine
-    from compliance.checks.evaluate import check_document
-
     form = DryRunForm(
         request.POST or None, initial={"document": json.dumps(EXAMPLE_DOCUMENT, indent=2)}
     )

@@ -12,8 +12,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance.engine.decision import STATUSES
-from compliance.models import Effect, ListSnapshot, Rule
+from compliance.models import Effect, Licence, ListSnapshot, Rule
 from config.api_base import StrictSerializer, id_field
+from dispatch.countries import is_country_code
 
 
 # --- The decision (DESIGN sec. 4) --------------------------------------------------------------
@@ -167,8 +168,6 @@ class ScreeningSearchIn(StrictSerializer):
         """An ISO 3166-1 alpha-2 code (any case), as the matcher requires (else it raises)."""
         if value is None:
             return None
-        from dispatch.countries import is_country_code
-
         code = value.strip().upper()
         if not is_country_code(code):
             raise serializers.ValidationError(
@@ -304,8 +303,6 @@ class LicenceOut(serializers.ModelSerializer):
     classifications = serializers.ListField(child=serializers.CharField())
 
     class Meta:
-        from compliance.models import Licence
-
         model = Licence
         fields = (
             "id",

@@ -16,18 +16,15 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from compliance.models import Effect
+
 OUTCOME_COLOURS = {
     "clear": "#2da44e",
     "review": "#d4a72c",
     "licence_required": "#e16f24",
     "prohibited": "#cf222e",
 }
-OUTCOME_LABELS = {
-    "clear": "Clear",
-    "review": "Review",
-    "licence_required": "Licence required",
-    "prohibited": "Prohibited",
-}
+OUTCOME_LABELS = dict(Effect.choices)
 INK = "#1b1f24"
 MUTED = "#57606a"
 GRID = "#d0d7de"

@@ -3,6 +3,8 @@
 Required environment: DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL, DJANGO_ALLOWED_HOSTS.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REDIS_URL, env
 
@@ -10,8 +12,6 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
 
 if not REDIS_URL:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(
         "REDIS_URL must be set in production (the check worker needs a broker)."
     )

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from compliance.checks.requests import visit_request_recheck
 from config.api_base import MAX_ID, Pagination, errors, paginated
 from config.errors import ApplicationError, NotFound, PermissionDenied
 from dispatch import roles, selectors, services
@@ -440,8 +441,6 @@ class VisitRecheckApi(APIView):
         responses={202: s.VisitOut, **errors(403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        from compliance.checks.requests import visit_request_recheck
-
         visit = visit_for(request, pk)
         visit_request_recheck(visit=visit, user=request.user)
         return Response(_visit_body(pk, user=request.user), status=status.HTTP_202_ACCEPTED)

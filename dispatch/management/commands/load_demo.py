@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from compliance.models import Licence
+from compliance.services import licence_changed
 from dispatch import services
 from dispatch.demo.data import (
     CUSTOMERS,
@@ -131,8 +133,6 @@ class Command(BaseCommand):
         facilities: dict[str, Facility],
         customers: dict[str, Customer],
     ) -> int:
-        from compliance.models import Licence
-
         n = 0
         for lic in LICENCES:
             if Licence.objects.filter(authority=lic["authority"], number=lic["number"]).exists():
@@ -150,8 +150,6 @@ class Command(BaseCommand):
             )
             obj.facilities.set([facilities[f] for f in lic.get("facilities", [])])
             obj.owners.set([customers[c] for c in lic.get("owners", [])])
-            from compliance.services import licence_changed
-
             licence_changed(licence=obj, created=True)
             n += 1
         return n

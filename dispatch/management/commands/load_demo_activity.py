@@ -27,8 +27,13 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from compliance.models import Licence
+from compliance.reports.services import report_time_zone, report_weekly_generate
 from compliance.reports.simulation import SimulatedClock, simulated_time
+from compliance.reports.weeks import previous_week
+from compliance.services import licence_changed, match_review_mark, visit_approve, visit_reject
+from config.celery_app import app
 from config.errors import ApplicationError
+from dispatch import services
 from dispatch.models import Engineer, Facility, Tool, Vendor, Visit, VisitStatus
 
 MARK = "(demo activity)"
@@ -239,10 +244,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from compliance.reports.services import report_time_zone, report_weekly_generate
-        from compliance.reports.weeks import previous_week
-        from config.celery_app import app
-
         weeks = options["weeks"]
         if not 1 <= weeks <= 8:
             raise CommandError("--weeks must be between 1 and 8.")
@@ -373,8 +374,6 @@ class Command(BaseCommand):
         follow: float,
         rng: random.Random,
     ) -> None:
-        from dispatch import services
-
         vendor = self.vendors[template.vendor]
         facility = self.facilities[template.facility]
         engineers = list(
@@ -447,8 +446,6 @@ class Command(BaseCommand):
         return local
 
     def _decide(self, visit_id: int, approver: str, action: str, justification: str) -> None:
-        from compliance.services import visit_approve, visit_reject
-
         visit = Visit.objects.get(pk=visit_id)
         if visit.status not in (VisitStatus.ON_HOLD, VisitStatus.BLOCKED):
             return  # a re-check released it meanwhile
@@ -460,8 +457,6 @@ class Command(BaseCommand):
             self.counts["rejections"] += 1
 
     def _namesake_create(self) -> None:
-        from dispatch import services
-
         vendor = self.vendors[NAMESAKE["vendor"]]
         if not Engineer.objects.filter(vendor=vendor, employee_id=NAMESAKE["employee_id"]).exists():
             services.engineer_create(
@@ -470,8 +465,6 @@ class Command(BaseCommand):
             )
 
     def _mark_false_positive(self, visit_id: int) -> None:
-        from compliance.services import match_review_mark
-
         visit = Visit.objects.select_related("current_decision").get(pk=visit_id)
         for hit in visit.current_decision.screening_input if visit.current_decision else []:
             if hit["party"].startswith("engineers[") and not hit["false_positive"]:
@@ -486,8 +479,6 @@ class Command(BaseCommand):
                 return
 
     def _licence_grant(self) -> None:
-        from compliance.services import licence_changed
-
         spec = DEMO_LICENCE
         if Licence.objects.filter(authority=spec["authority"], number=spec["number"]).exists():
             return
@@ -506,8 +497,6 @@ class Command(BaseCommand):
         self.counts["licence changes"] += 1
 
     def _facility_reassess(self) -> None:
-        from dispatch import services
-
         facility = Facility.objects.get(name=REASSESSED["facility"])
         services.facility_update(
             facility=facility,
