@@ -44,7 +44,7 @@ def batching_on(redis_client, settings, monkeypatch):
     """Batching as a worker deployment has it: REDIS_URL set and tasks not eager."""
     settings.REDIS_URL = os.environ["REDIS_URL"]
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(batching, "_client", None)  # connect to this test's REDIS_URL
+    batching.batches.reset()  # connect to this test's REDIS_URL
     assert batching.enabled()
     return redis_client
 
@@ -302,7 +302,7 @@ def test_in_embedded_mode_a_message_checks_only_its_own_visit(file_visits, setti
     def no_redis():
         raise AssertionError("batching must not talk to Redis in embedded mode")
 
-    monkeypatch.setattr(batching, "_redis", no_redis)
+    monkeypatch.setattr(batching.batches, "client", no_redis)
     assert not batching.enabled()
     assert batching.take(49) == []
     assert batching.batch_for(7) == [7]
@@ -326,7 +326,7 @@ def test_in_embedded_mode_a_message_checks_only_its_own_visit(file_visits, setti
 def test_an_unreachable_redis_only_turns_batching_off(settings, monkeypatch, caplog):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(batching, "_client", None)
+    batching.batches.reset()
     assert batching.enabled()
 
     with caplog.at_level(logging.WARNING, logger="compliance.checks.batching"):
