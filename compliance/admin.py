@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from compliance import (
     admin_holds,  # noqa: F401  (registers the hold queue)
@@ -25,6 +29,7 @@ from compliance.models import (
     Rule,
     RuleSet,
 )
+from config.errors import ApplicationError
 from dispatch import roles, selectors
 from dispatch.admin import VendorScopedAdmin
 
@@ -109,8 +114,6 @@ class RuleSetAdmin(ReadOnlyAdmin):
     change_list_template = "admin/compliance/ruleset/change_list.html"
 
     def get_urls(self) -> list[Any]:
-        from django.urls import path
-
         return [
             path(
                 "policies/",
@@ -122,14 +125,6 @@ class RuleSetAdmin(ReadOnlyAdmin):
 
     def policies_view(self, request: HttpRequest) -> Any:
         """Company policies: preview which open visits a switch would change, then activate."""
-        from django.contrib import messages
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import redirect
-        from django.template.response import TemplateResponse
-
-        from config.errors import ApplicationError
-        from dispatch import roles
-
         if not (
             roles.can_manage_compliance(request.user)
             or roles.has_role(request.user, roles.Role.AUDITOR)

@@ -26,7 +26,7 @@ from compliance.models import Approval, AuditEvent, Finding, Hold, Licence
 from config.errors import ApplicationError
 from dispatch import roles, selectors
 from dispatch.admin import VendorScopedAdmin
-from dispatch.models import VisitStatus
+from dispatch.models import HOLD_STATUSES, VisitStatus
 
 
 class JurisdictionFilter(admin.SimpleListFilter):
@@ -56,7 +56,7 @@ class RuleFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         codes = (
-            Finding.objects.filter(decision__visit__status__in=["on_hold", "blocked"])
+            Finding.objects.filter(decision__visit__status__in=HOLD_STATUSES)
             .values_list("rule_code", flat=True)
             .distinct()
         )

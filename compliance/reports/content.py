@@ -47,10 +47,9 @@ from compliance.models import (
     Trigger,
 )
 from compliance.reports.weeks import ReportWeek
-from dispatch.models import Visit, VisitStatus
+from dispatch.models import HOLD_STATUSES, Visit
 
 SCHEMA_VERSION = 1
-HOLD_STATUSES = (VisitStatus.ON_HOLD.value, VisitStatus.BLOCKED.value)
 VISIT_OBJECT = "dispatch.Visit"
 NOTICE = "Decision support, not legal advice."
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from compliance import engine
 from compliance.reports import charts
 from compliance.reports.content import NOTICE
 
-OUTCOMES = ("clear", "review", "licence_required", "prohibited")
+OUTCOMES = engine.EFFECTS
 OUTCOME_LABELS = charts.OUTCOME_LABELS
 TRIGGER_LABELS = {
     "submission": "Submission",
