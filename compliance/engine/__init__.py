@@ -15,6 +15,7 @@ from .decision import (
     effect_rank,
     status_for,
 )
+from .docparse import parse_document, parse_document_json
 from .document import (
     ACTIVITIES,
     MODES,
@@ -30,10 +31,21 @@ from .document import (
     VisitDocument,
     VisitInfo,
     document_to_dict,
-    parse_document,
-    parse_document_json,
 )
-from .evaluate import (
+from .evaluate import evaluate
+from .facts import FACT_VOCABULARY, SCALAR_FACTS
+from .rulepack import (
+    Constant,
+    CountryGroup,
+    GroupMembership,
+    Rule,
+    RulePackError,
+    RulePacks,
+)
+from .rules import load_rule_packs, read_rule_pack_dir
+from .ruleset import CompiledRuleSet, compile_ruleset
+from .suggest import Suggestion, suggest_engineers, without_engineer
+from .system import (
     OWNER_PARTY,
     SYSTEM_ERROR,
     SYSTEM_NO_SCREENING_LIST,
@@ -43,23 +55,8 @@ from .evaluate import (
     SYSTEM_SEPARATION_OF_DUTIES,
     SYSTEM_STALE_LIST,
     engineer_party,
-    evaluate,
     system_error_decision,
 )
-from .facts import FACT_VOCABULARY, SCALAR_FACTS
-from .rules import (
-    CompiledRuleSet,
-    Constant,
-    CountryGroup,
-    GroupMembership,
-    Rule,
-    RulePackError,
-    RulePacks,
-    compile_ruleset,
-    load_rule_packs,
-    read_rule_pack_dir,
-)
-from .suggest import Suggestion, suggest_engineers, without_engineer
 
 __all__ = [
     "ACTIVITIES",

@@ -9,7 +9,7 @@ How it stays fast and exact:
   1 us per string converted (map keys included; ~190 us for a context holding every fact as
   nested maps), while evaluating a compiled rule costs 0.2-3 us. So rather than a context per
   engineer x tool pair, the engine swaps in (`Context.update`) only the flat variables that the
-  rules in force of that scope read (see `celtools.compile_source` and `rules.WindowPlan`).
+  rules in force of that scope read (see `celtools.compile_source` and `ruleset.WindowPlan`).
   Messages and recorded facts are built from the full Python facts.
 - `in_group` is a closure over the country groups in force on the visit window, so conditions
   never see a group membership that had ended before the visit or began after it.
@@ -22,15 +22,14 @@ that goes wrong.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import cel
 
 from .celtools import code_test_name, flat_name, membership_name
-from .coverage import PendingFinding, PrefixSet, apply_licences, licence_covers
+from .coverage import PendingFinding, PrefixSet, apply_licences
 from .decision import Decision, FactValue, Finding, LicenceSpec, ScreeningHit
 from .document import EngineerInfo, ToolInfo, VisitDocument
 from .facts import (
@@ -41,47 +40,22 @@ from .facts import (
     tool_facts,
     vendor_facts,
 )
-from .rules import CompiledRule, CompiledRuleSet
-
-__all__ = [
-    "OWNER_PARTY",
-    "SYSTEM_ERROR",
-    "SYSTEM_NO_SCREENING_LIST",
-    "SYSTEM_RULE_ERROR",
-    "SYSTEM_SCREENING_HIT",
-    "SYSTEM_SCREENING_PARTY",
-    "SYSTEM_SEPARATION_OF_DUTIES",
-    "SYSTEM_STALE_LIST",
-    "engineer_party",
-    "evaluate",
-    "system_error_decision",
-]
-
-OWNER_PARTY: Final = "facility.owner"
-_ENGINEER_PARTY: Final = re.compile(r"engineers\[(0|[1-9][0-9]*)\]")
-
-SYSTEM_RULE_ERROR: Final = "SYSTEM-RULE-ERROR"
-SYSTEM_NO_SCREENING_LIST: Final = "SYSTEM-NO-SCREENING-LIST"
-SYSTEM_STALE_LIST: Final = "SYSTEM-STALE-LIST"
-SYSTEM_SCREENING_HIT: Final = "SYSTEM-SCREENING-HIT"
-SYSTEM_SCREENING_PARTY: Final = "SYSTEM-SCREENING-PARTY"
-SYSTEM_ERROR: Final = "SYSTEM-ERROR"
-SYSTEM_SEPARATION_OF_DUTIES: Final = "SYSTEM-SEPARATION-OF-DUTIES"
-
-_FAIL_CLOSED: Final = "Internal control: fail closed (an unchecked visit is never cleared)"
-_SCREENING_PRACTICE: Final = (
-    "Internal control: screen every party against a current restricted-party list "
-    "(Supplement No. 4 to 15 CFR Part 744 and the Consolidated Screening List)"
-)
-_CSL_URL: Final = "https://www.trade.gov/consolidated-screening-list"
-_FOUR_EYES: Final = (
-    "Internal control: separation of duties (nobody releases a visit they requested or edited)"
+from .ruleset import CompiledRule, CompiledRuleSet
+from .system import (
+    CSL_URL,
+    ENGINEER_PARTY_PATH,
+    OWNER_PARTY,
+    SCREENING_PRACTICE,
+    SYSTEM_NO_SCREENING_LIST,
+    SYSTEM_STALE_LIST,
+    hit_finding,
+    rule_error_finding,
+    separation_findings,
+    stray_hit_finding,
+    system_finding,
 )
 
-
-def engineer_party(index: int) -> str:
-    """The `ScreeningHit.party` string for the engineer at `index` in the document."""
-    return f"engineers[{index}]"
+__all__ = ["VisitRun", "decide_pending", "evaluate"]
 
 
 # --- helpers registered in CEL -------------------------------------------------------------
@@ -204,7 +178,7 @@ class VisitRun:
         for hit in screening:
             if hit.false_positive:
                 continue
-            match = _ENGINEER_PARTY.fullmatch(hit.party)
+            match = ENGINEER_PARTY_PATH.fullmatch(hit.party)
             if hit.party == OWNER_PARTY:
                 self.owner_hits.append(hit)
             elif match and int(match.group(1)) < len(document.engineers):
@@ -268,7 +242,7 @@ class VisitRun:
                 rule = compiled.rule
                 out.append(
                     PendingFinding(
-                        _rule_error(
+                        rule_error_finding(
                             rule.code,
                             rule.title,
                             exc,
@@ -319,8 +293,8 @@ class VisitRun:
             for j, cel_tool in enumerate(self.cel_tools):
                 self.context.update(cel_tool)
                 self._run(self.by_scope["tool"], None, j, out)
-        out.extend(PendingFinding(_hit_finding(h, None)) for h in self.owner_hits)
-        out.extend(PendingFinding(_stray_hit_finding(h)) for h in self.stray_hits)
+        out.extend(PendingFinding(hit_finding(h, None)) for h in self.owner_hits)
+        out.extend(PendingFinding(stray_hit_finding(h)) for h in self.stray_hits)
         return out
 
     def engineer_findings(
@@ -349,7 +323,7 @@ class VisitRun:
             for j, cel_tool in enumerate(self.cel_pair_tools):
                 self.context.update(cel_tool)
                 self._run(pair_rules, facts, j, out)
-        out.extend(PendingFinding(_hit_finding(h, engineer.name)) for h in live_hits)
+        out.extend(PendingFinding(hit_finding(h, engineer.name)) for h in live_hits)
         return out
 
     def all_findings(
@@ -368,173 +342,34 @@ class VisitRun:
         if lists_version is None:
             out.append(
                 PendingFinding(
-                    _system_finding(
+                    system_finding(
                         SYSTEM_NO_SCREENING_LIST,
                         "No restricted-party list loaded",
                         "No restricted-party list snapshot is loaded, so no party of this visit "
                         "has been screened. The visit is held until a list is imported and the "
                         "visit is re-checked.",
                         {},
-                        citation=_SCREENING_PRACTICE,
-                        source_url=_CSL_URL,
+                        citation=SCREENING_PRACTICE,
+                        source_url=CSL_URL,
                     )
                 )
             )
         elif list_is_stale:
             out.append(
                 PendingFinding(
-                    _system_finding(
+                    system_finding(
                         SYSTEM_STALE_LIST,
                         "Restricted-party list is stale",
                         f"The restricted-party list snapshot {lists_version} is older than the "
                         "allowed age, so screening may miss recent listings. The visit is held "
                         "until a current list is imported and the visit is re-checked.",
                         {"lists_version": lists_version},
-                        citation=_SCREENING_PRACTICE,
-                        source_url=_CSL_URL,
+                        citation=SCREENING_PRACTICE,
+                        source_url=CSL_URL,
                     )
                 )
             )
         return out
-
-
-def _system_finding(
-    code: str,
-    title: str,
-    message: str,
-    facts: Mapping[str, FactValue],
-    *,
-    engineer: str | None = None,
-    tool: str | None = None,
-    citation: str = _FAIL_CLOSED,
-    source_url: str | None = None,
-) -> Finding:
-    return Finding(
-        rule=code,
-        jurisdiction="SYSTEM",
-        citation=citation,
-        effect="review",
-        engineer=engineer,
-        tool=tool,
-        message=message,
-        facts=dict(facts),
-        title=title,
-        source_url=source_url,
-        confidence="high",
-    )
-
-
-def separation_findings(
-    screening: Sequence[ScreeningHit],
-    licences: Sequence[LicenceSpec],
-    pending: Sequence[PendingFinding],
-    document: VisitDocument,
-) -> list[PendingFinding]:
-    """A review finding for each release basis that does not count for this visit because the
-    person who supplied it requested or edited the visit: every withheld false-positive mark, and
-    every withheld licence that would cover a requirement no other licence on file covers."""
-    out: list[PendingFinding] = []
-    counted = [lic for lic in licences if not lic.withheld_by]
-
-    def needed(licence: LicenceSpec) -> bool:
-        return any(
-            licence_covers(licence, p, document)
-            and not any(licence_covers(other, p, document) for other in counted)
-            for p in pending
-        )
-
-    for hit in screening:
-        if hit.withheld_by:
-            out.append(
-                PendingFinding(
-                    _system_finding(
-                        SYSTEM_SEPARATION_OF_DUTIES,
-                        "A false-positive mark does not count for this visit",
-                        f"{hit.withheld_by} marked the {hit.list_code} hit {hit.entry_name!r} for "
-                        f"{hit.name!r} as a false positive, but {hit.withheld_by} requested or "
-                        "edited this visit, so the mark does not count here. Another approver "
-                        "must confirm it.",
-                        {
-                            "basis": "false_positive_mark",
-                            "supplied_by": hit.withheld_by,
-                            "party": hit.party,
-                            "entry_id": hit.entry_id,
-                        },
-                        citation=_FOUR_EYES,
-                    )
-                )
-            )
-    for licence in licences:
-        if licence.withheld_by and needed(licence):
-            out.append(
-                PendingFinding(
-                    _system_finding(
-                        SYSTEM_SEPARATION_OF_DUTIES,
-                        "A licence does not count for this visit",
-                        f"Licence {licence.authority} {licence.number} was recorded or changed by "
-                        f"{licence.withheld_by}, who requested or edited this visit, so it covers "
-                        "nothing here. Another approver must confirm it.",
-                        {
-                            "basis": "licence",
-                            "supplied_by": licence.withheld_by,
-                            "licence": f"{licence.authority} {licence.number}",
-                        },
-                        citation=_FOUR_EYES,
-                    )
-                )
-            )
-    return out
-
-
-def _rule_error(
-    code: str, title: str, exc: BaseException, engineer: str | None, tool: str | None
-) -> Finding:
-    error = f"{type(exc).__name__}: {exc}"[:300]
-    subjects = [f"engineer {engineer}" if engineer else "", f"tool {tool}" if tool else ""]
-    about = " for " + " and ".join(s for s in subjects if s) if any(subjects) else ""
-    return _system_finding(
-        SYSTEM_RULE_ERROR,
-        "A rule could not be evaluated",
-        f"Rule {code} ({title}) could not be evaluated{about}: {error}. The visit is held for "
-        "review until the rule or the data is corrected.",
-        {"failed_rule": code, "error": error},
-        engineer=engineer,
-        tool=tool,
-    )
-
-
-def _hit_finding(hit: ScreeningHit, engineer: str | None) -> Finding:
-    who = f"Engineer {engineer}" if engineer is not None else "The facility owner"
-    return _system_finding(
-        SYSTEM_SCREENING_HIT,
-        "Possible restricted-party match",
-        f"{who} ({hit.name!r}) may match {hit.list_code} entry {hit.entry_name!r} "
-        f"(score {hit.score:.2f}). {hit.explanation} Confirm against the official list; mark it "
-        "as a false positive if it is a different party.".replace("  ", " "),
-        {
-            "party": hit.party,
-            "list": hit.list_code,
-            "entry_id": hit.entry_id,
-            "entry": hit.entry_name,
-            "score": hit.score,
-        },
-        engineer=engineer,
-        citation=_SCREENING_PRACTICE,
-        source_url=_CSL_URL,
-    )
-
-
-def _stray_hit_finding(hit: ScreeningHit) -> Finding:
-    return _system_finding(
-        SYSTEM_SCREENING_PARTY,
-        "Screening hit for an unknown party",
-        f"A screening hit names party {hit.party!r} ({hit.name!r}, {hit.list_code} entry "
-        f"{hit.entry_name!r}), which is not a party of this visit document. The visit is held "
-        "so that the hit can be checked.",
-        {"party": hit.party, "list": hit.list_code, "entry_id": hit.entry_id},
-        citation=_SCREENING_PRACTICE,
-        source_url=_CSL_URL,
-    )
 
 
 def decide_pending(
@@ -589,34 +424,5 @@ def evaluate(
         licences=licences,
         screening=screening,
         lists_version=lists_version,
-        decided_at=decided_at,
-    )
-
-
-def system_error_decision(
-    document_or_none: VisitDocument | None,
-    error: str,
-    *,
-    rules_version: str | None,
-    lists_version: str | None,
-    as_of: date,
-    decided_at: datetime | None,
-) -> Decision:
-    """The decision to store when the check itself failed: on hold, with a SYSTEM-ERROR finding."""
-    del document_or_none  # accepted so callers can pass what they have; the error is what matters
-    text = " ".join(str(error).split())[:500] or "unknown error"
-    finding = _system_finding(
-        SYSTEM_ERROR,
-        "The compliance check failed",
-        f"The compliance check could not be completed: {text}. The visit stays on hold until a "
-        "re-check succeeds.",
-        {"error": text},
-    )
-    return Decision.from_findings(
-        [finding],
-        screening=(),
-        rules_version=rules_version,
-        lists_version=lists_version,
-        as_of=as_of,
         decided_at=decided_at,
     )

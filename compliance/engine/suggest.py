@@ -21,8 +21,9 @@ from datetime import datetime
 
 from .decision import Decision, LicenceSpec, ScreeningHit, effect_rank
 from .document import DocumentError, EngineerInfo, VisitDocument
-from .evaluate import VisitRun, decide_pending, engineer_party, evaluate
-from .rules import CompiledRuleSet
+from .evaluate import VisitRun, decide_pending, evaluate
+from .ruleset import CompiledRuleSet
+from .system import engineer_party
 
 __all__ = ["Suggestion", "suggest_engineers", "without_engineer"]
 
