@@ -29,9 +29,10 @@ from compliance.models import (
     Rule,
     RuleSet,
 )
+from compliance.reports import admin as reports_admin  # noqa: F401  (registers the weekly reports)
 from config.errors import ApplicationError
 from dispatch import roles, selectors
-from dispatch.admin import VendorScopedAdmin
+from dispatch.admin_scoping import VendorScopedAdmin
 
 
 def of_visible_visits(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
@@ -304,6 +305,3 @@ class AuditEventAdmin(AllVendorsOnlyAdmin, ReadOnlyAdmin):
     list_display = ("id", "created_at", "event_type", "actor_name", "object_type", "object_id")
     list_filter = ("event_type", "object_type")
     search_fields = ("object_id", "actor_name")
-
-
-from compliance.reports import admin as reports_admin  # noqa: E402,F401  (registers the weekly reports)

@@ -25,7 +25,7 @@ from compliance import services
 from compliance.models import Approval, AuditEvent, Finding, Hold, Licence
 from config.errors import ApplicationError
 from dispatch import roles, selectors
-from dispatch.admin import VendorScopedAdmin
+from dispatch.admin_scoping import VendorScopedAdmin
 from dispatch.models import HOLD_STATUSES, VisitStatus
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from compliance.audit import audit_chain_verify
 from compliance.models import AuditReport
-from compliance.reports import render
+from compliance.reports import render, tables
 from compliance.reports.content import content_hash, report_content_build, report_settings
 from compliance.reports.weeks import ReportWeek, WeekError, parse_week, previous_week
 from config.errors import ApplicationError
@@ -127,7 +127,7 @@ def report_weekly_generate(*, week: ReportWeek, now: dt.datetime | None = None) 
         "generation": meta.generation,
         "html": html,
         "pdf": render.render_pdf(html),
-        "csv_zip": render.render_csv_zip(content, meta),
+        "csv_zip": tables.render_csv_zip(content, meta),
     }
     try:
         with transaction.atomic():
