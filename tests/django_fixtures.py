@@ -48,3 +48,11 @@ def run_on_commit_immediately(request, monkeypatch):
 
     monkeypatch.setattr(transaction, "on_commit", on_commit)
     yield
+
+
+@pytest.fixture
+def world(rules, sample_list):
+    """The persona world (``tests/worlds.py``) with the rule packs and the sample list loaded."""
+    from tests.worlds import build_world
+
+    return build_world()

@@ -9,39 +9,8 @@ from rest_framework.test import APIClient
 
 from compliance.models import AuditEvent
 from dispatch.models import Visit
-from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(rules, sample_list):
-    asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    lam = VendorFactory(name="Lam Research Corporation", country="US")
-    fab = FacilityFactory(logic_node_nm=7, non_planar=True)
-    mature = FacilityFactory(logic_node_nm=40)
-    return {
-        "asml": asml,
-        "lam": lam,
-        "fab": fab,
-        "mature": mature,
-        "asml_engineer": EngineerFactory(vendor=asml, name="Sanne Bakker", citizenships=["NL"]),
-        "lam_engineer": EngineerFactory(
-            vendor=lam, name="David Miller", citizenships=["US"], home_country="US"
-        ),
-        "asml_tool": ToolFactory(facility=fab, oem=asml),
-        "lam_tool": ToolFactory(
-            facility=fab,
-            oem=lam,
-            model="Kiyo",
-            classifications={"US": ["3B001.c"]},
-            subject_to_ear=True,
-        ),
-        "asml_manager": make_user("asml.manager", role="service_manager", vendor=asml),
-        "lam_manager": make_user("lam.manager", role="service_manager", vendor=lam),
-        "approver": make_user("approver", role="approver"),
-        "auditor": make_user("auditor", role="auditor"),
-    }
 
 
 def client_for(user) -> APIClient:

@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from compliance.models import AuditEvent
 from dispatch.models import Visit
-from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +17,12 @@ UNKNOWN = 987654
 
 
 @pytest.fixture
-def two_vendors(rules, sample_list):
-    asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    tel = VendorFactory(name="Tokyo Electron Limited", country="JP")
-    fab = FacilityFactory()
+def two_vendors(world):
+    """The persona world, seen through the API as ASML's service manager."""
     client = APIClient()
-    client.force_authenticate(make_user("asml.manager", role="service_manager", vendor=asml))
-    return {
-        "client": client,
-        "asml": asml,
-        "tel": tel,
-        "fab": fab,
-        "asml_engineer": EngineerFactory(vendor=asml, citizenships=["NL"]),
-        "asml_tool": ToolFactory(facility=fab, oem=asml),
-        "tel_engineer": EngineerFactory(vendor=tel, name="Haruto Sato", citizenships=["JP"]),
-        "tel_tool": ToolFactory(facility=fab, oem=tel, model="Tactras", serial_number="TEL-77"),
-    }
+    client.force_authenticate(world.asml_manager)
+    world["client"] = client
+    return world
 
 
 def _file(w, **changes):

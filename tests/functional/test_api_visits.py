@@ -17,11 +17,8 @@ from dispatch import selectors
 from dispatch.api.serializers import VisitOut, VisitSummaryOut
 from dispatch.models import Visit
 from tests.factories import (
-    CustomerFactory,
     EngineerFactory,
-    FacilityFactory,
     ToolFactory,
-    VendorFactory,
     make_user,
 )
 
@@ -29,34 +26,21 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(rules, sample_list):
-    lam = VendorFactory(name="Lam Research Corporation", country="US")
-    fab = FacilityFactory(
-        customer=CustomerFactory(name="Shanghai Logic Foundry Co., Ltd."),
-        logic_node_nm=7,
-        non_planar=True,
-    )
-    mature = FacilityFactory(logic_node_nm=40)
-    # Created in an order that differs from the order the API lists them in (by name; by model).
-    engineers = [
+def world(world):
+    """The persona world, with three more Lam engineers and tools at the advanced fab, created in
+    an order that differs from the order the API lists them in (by name; by model), and a second
+    Lam manager."""
+    lam, fab = world.lam, world.fab
+    world["engineers"] = [
         EngineerFactory(vendor=lam, name=name, citizenships=["US"], home_country="US")
         for name in ("Zoe Young", "Anna Berg", "Mia Costa")
     ]
-    tools = [
+    world["tools"] = [
         ToolFactory(facility=fab, oem=lam, model=model, classifications={"US": ["3B001.c"]})
         for model in ("Kiyo", "Altus", "Sense.i")
     ]
-    return {
-        "lam": lam,
-        "fab": fab,
-        "mature": mature,
-        "engineers": engineers,
-        "tools": tools,
-        "manager": make_user("lam.manager", role="service_manager", vendor=lam),
-        "other_manager": make_user("lam.other", role="service_manager", vendor=lam),
-        "approver": make_user("approver", role="approver"),
-        "auditor": make_user("auditor", role="auditor"),
-    }
+    world["other_manager"] = make_user("lam.other", role="service_manager", vendor=lam)
+    return world
 
 
 def client_for(user) -> APIClient:
@@ -91,7 +75,7 @@ def drf(data) -> list:
 
 
 def file_visits(w, n: int) -> list[int]:
-    c = client_for(w["manager"])
+    c = client_for(w["lam_manager"])
     ids = []
     for i in range(n):
         b = body(w, engineers=(i % 3, (i + 1) % 3), tools=(i % 3,), purpose=f"PM {i}")
@@ -123,7 +107,7 @@ def test_the_visit_list_is_the_json_of_the_documented_serializer_key_for_key(wor
 def test_a_visit_is_the_json_of_the_documented_serializer_with_and_without_a_decision(world):
     decided, undecided = file_visits(world, 2)
     Visit.objects.filter(pk=undecided).update(current_decision=None)
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     for pk in (decided, undecided):
         r = c.get(f"/api/v1/visits/{pk}/")
         assert r.status_code == 200
@@ -133,7 +117,7 @@ def test_a_visit_is_the_json_of_the_documented_serializer_with_and_without_a_dec
 
 
 def test_the_filing_answer_is_the_visit_as_a_later_read_shows_it(world):
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     r = c.post("/api/v1/visits/", body(world), format="json")
     assert r.status_code == 201
     filed = r.json()
@@ -188,7 +172,7 @@ def submitted_events() -> int:
 
 
 def test_a_retry_with_the_same_key_and_body_files_nothing_and_returns_the_first_visit(world):
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     first = c.post("/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == 201
     events = submitted_events()
@@ -205,7 +189,7 @@ def test_a_retry_with_the_same_key_and_body_files_nothing_and_returns_the_first_
 
 
 def test_the_same_key_with_a_different_body_is_a_conflict_naming_the_header(world):
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     c.post("/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     r = c.post(
         "/api/v1/visits/", body(world, purpose="Other"), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
@@ -218,7 +202,7 @@ def test_the_same_key_with_a_different_body_is_a_conflict_naming_the_header(worl
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "clé", "tab\tkey", "new\nline"])
 def test_a_malformed_key_gets_400_naming_the_header_and_files_nothing(world, key):
-    r = client_for(world["manager"]).post(
+    r = client_for(world["lam_manager"]).post(
         "/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY=key
     )
     assert r.status_code == 400
@@ -228,7 +212,7 @@ def test_a_malformed_key_gets_400_naming_the_header_and_files_nothing(world, key
 
 def test_keys_are_per_user_and_a_255_character_key_is_fine(world):
     key = "~ A-z 0-9 " + "k" * 245
-    mine = client_for(world["manager"]).post(
+    mine = client_for(world["lam_manager"]).post(
         "/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY=key
     )
     theirs = client_for(world["other_manager"]).post(
@@ -240,7 +224,7 @@ def test_keys_are_per_user_and_a_255_character_key_is_fine(world):
 
 
 def test_without_a_key_every_post_files_a_visit(world):
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     assert c.post("/api/v1/visits/", body(world), format="json").status_code == 201
     assert c.post("/api/v1/visits/", body(world), format="json").status_code == 201
     assert Visit.objects.count() == 2
@@ -248,7 +232,7 @@ def test_without_a_key_every_post_files_a_visit(world):
 
 
 def test_a_concurrent_duplicate_that_loses_the_race_returns_the_winners_visit(world, monkeypatch):
-    c = client_for(world["manager"])
+    c = client_for(world["lam_manager"])
     first = c.post("/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     events = submitted_events()
     lookup = selectors.visit_by_idempotency_key
@@ -270,7 +254,7 @@ def test_a_concurrent_duplicate_that_loses_the_race_returns_the_winners_visit(wo
 
 
 def test_a_key_does_not_let_a_read_only_user_file_or_see_a_visit(world):
-    client_for(world["manager"]).post(
+    client_for(world["lam_manager"]).post(
         "/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
     )
     r = client_for(world["auditor"]).post(

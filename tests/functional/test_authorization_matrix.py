@@ -11,44 +11,19 @@ from rest_framework.test import APIClient
 from compliance.models import Licence
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
-from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
 START = dt.date.today() + dt.timedelta(days=10)
 
 
-@pytest.fixture
-def world(rules, sample_list):
-    lam = VendorFactory(name="Lam Research Corporation", country="US")
-    asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    fab = FacilityFactory(logic_node_nm=7, non_planar=True)
-    tehran = FacilityFactory(country="IR", city="Tehran", logic_node_nm=90)
-    w = {
-        "lam": lam,
-        "asml": asml,
-        "fab": fab,
-        "tehran": tehran,
-        "us_engineer": EngineerFactory(vendor=lam, citizenships=["US"], home_country="US"),
-        "tool": ToolFactory(
-            facility=fab, oem=lam, classifications={"US": ["3B001.c"]}, subject_to_ear=True
-        ),
-        "manager": make_user("lam.manager", role="service_manager", vendor=lam),
-        "asml_manager": make_user("asml.manager", role="service_manager", vendor=asml),
-        "approver": make_user("approver", role="approver"),
-        "auditor": make_user("auditor", role="auditor"),
-        "boss": make_user("boss", superuser=True),
-    }
-    return w
-
-
-def _file(w, *, by="manager", facility="fab"):
+def _file(w, *, by="lam_manager", facility="fab"):
     return services.visit_create(
         requested_by=w[by],
         vendor=w["lam"].pk,
         facility=w[facility].pk,
-        engineers=[w["us_engineer"].pk],
-        tools=[w["tool"].pk] if facility == "fab" else [],
+        engineers=[w["lam_engineer"].pk],
+        tools=[w["lam_tool"].pk] if facility == "fab" else [],
         activity="maintenance",
         start_date=START,
         end_date=START + dt.timedelta(days=1),
@@ -98,13 +73,13 @@ def _approve_api(user, visit, **data):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("manager", True), ("approver", False), ("auditor", False)],
+    [("lam_manager", True), ("approver", False), ("auditor", False)],
 )
 def test_filing_a_visit(world, role, expected):
     body = {
         "vendor": world["lam"].pk,
         "facility": world["fab"].pk,
-        "engineers": [world["us_engineer"].pk],
+        "engineers": [world["lam_engineer"].pk],
         "tools": [],
         "activity": "maintenance",
         "mode": "on_site",
@@ -201,7 +176,7 @@ def test_a_prohibited_visit_cannot_be_approved(world):
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)]
+    ("role", "expected"), [("lam_manager", False), ("auditor", False), ("approver", True)]
 )
 def test_rejecting_a_hold(world, role, expected):
     first, second = _file(world), _file(world)
@@ -217,7 +192,7 @@ def test_rejecting_a_hold(world, role, expected):
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"), [("manager", False), ("auditor", False), ("approver", True)]
+    ("role", "expected"), [("lam_manager", False), ("auditor", False), ("approver", True)]
 )
 def test_editing_the_rules_in_force(world, role, expected):
     from compliance.models import RuleSet
@@ -240,7 +215,7 @@ def test_editing_the_rules_in_force(world, role, expected):
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"), [("manager", False), ("auditor", True), ("approver", True)]
+    ("role", "expected"), [("lam_manager", False), ("auditor", True), ("approver", True)]
 )
 def test_reading_the_audit_log(world, role, expected):
     _file(world)

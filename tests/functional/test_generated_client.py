@@ -24,12 +24,8 @@ import pytest
 from compliance.models import Licence
 from dispatch.models import Visit, VisitStatus
 from tests.factories import (
-    CustomerFactory,
     EngineerFactory,
-    FacilityFactory,
     ToolFactory,
-    VendorFactory,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,29 +108,14 @@ def _ok(response: Any, status: int = 200) -> Any:
 
 
 @pytest.fixture
-def world(rules, sample_list):
-    lam = VendorFactory(name="Lam Research Corporation", country="US")
-    owner = CustomerFactory(name="Wuxi Advanced Logic Co., Ltd.", country="CN")
-    fab = FacilityFactory(customer=owner, country="CN", logic_node_nm=7, non_planar=True)
-    return {
-        "lam": lam,
-        "fab": fab,
-        "us_engineer": EngineerFactory(
-            vendor=lam, name="Dana Whitfield", citizenships=["US"], home_country="US"
-        ),
-        "nl_engineer": EngineerFactory(
-            vendor=lam, name="Joris Bakker", citizenships=["NL"], home_country="NL"
-        ),
-        # A controlled etch tool (licence-required for a U.S. person at an advanced fab) and one
-        # nobody has classified yet (a data-quality review): the hold outlives the licence.
-        "etch": ToolFactory(
-            facility=fab, oem=lam, classifications={"US": ["3B001.c"]}, subject_to_ear=True
-        ),
-        "unclassified": ToolFactory(facility=fab, oem=lam, classifications={}),
-        "manager": make_user("lam.manager", role="service_manager", vendor=lam),
-        "approver": make_user("approver", role="approver"),
-        "auditor": make_user("auditor", role="auditor"),
-    }
+def world(world):
+    """The persona world, with a Dutch Lam engineer and a Lam tool nobody has classified yet (a
+    data-quality review): with the controlled etch tool, the hold outlives the licence."""
+    world["nl_engineer"] = EngineerFactory(
+        vendor=world.lam, name="Joris Bakker", citizenships=["NL"], home_country="NL"
+    )
+    world["unclassified"] = ToolFactory(facility=world.fab, oem=world.lam, classifications={})
+    return world
 
 
 def _login(client_module: Any, base_url: str, username: str) -> Any:
@@ -163,15 +144,15 @@ def test_a_generated_client_files_reads_approves_and_reports_through_typed_model
     # A manager logs in, looks up the reference data and files a visit.
     manager = _login(client_module, live_server.url, "lam.manager")
     engineers = _ok(_api("engineers.v1_engineers_list").sync_detailed(client=manager))
-    assert {e.name for e in engineers.results} == {"Dana Whitfield", "Joris Bakker"}
-    us = next(e for e in engineers.results if e.name == "Dana Whitfield")
+    assert {e.name for e in engineers.results} == {"David Miller", "Joris Bakker"}
+    us = next(e for e in engineers.results if e.name == "David Miller")
     assert [c.country for c in us.citizenships] == ["US"]
     facilities = _ok(_api("facilities.v1_facilities_list").sync_detailed(client=manager))
     fab = next(f for f in facilities.results if f.id == world["fab"].pk)
     assert fab.logic_node_nm == 7 and fab.non_planar is True
     tools = _ok(_api("tools.v1_tools_list").sync_detailed(client=manager, facility=fab.id))
     by_serial = {t.serial_number: t for t in tools.results}
-    etch = by_serial[world["etch"].serial_number]
+    etch = by_serial[world["lam_tool"].serial_number]
     assert etch.classifications.additional_properties == {"US": ["3B001.c"]}
 
     filed = _ok(
@@ -204,7 +185,7 @@ def test_a_generated_client_files_reads_approves_and_reports_through_typed_model
     us_person = next(f for f in decision.findings if f.rule == "US-EAR-744.6-ADVANCED-FAB")
     assert us_person.citation.startswith("15 CFR 744.6(c)(2)")
     assert us_person.effect == models.EffectEnum.LICENCE_REQUIRED
-    assert us_person.engineer == "Dana Whitfield"
+    assert us_person.engineer == "David Miller"
     assert us_person.covered_by_licence is None
     assert "us_person_basis" in us_person.facts.additional_properties
     assert any(f.rule == "DQ-TOOL-NOT-CLASSIFIED" for f in decision.findings)
@@ -221,7 +202,7 @@ def test_a_generated_client_files_reads_approves_and_reports_through_typed_model
     # Nobody clears it while a tool is unclassified; the U.S. person's licence need stays with her.
     assert suggestions.candidates == []
     without = {w.name: w for w in suggestions.without}
-    assert set(without) == {"Dana Whitfield", "Joris Bakker"}
+    assert set(without) == {"David Miller", "Joris Bakker"}
     assert without["Joris Bakker"].outcome == models.EffectEnum.LICENCE_REQUIRED
     assert without["Joris Bakker"].engineer == world["nl_engineer"].pk
 
@@ -247,7 +228,7 @@ def test_a_generated_client_files_reads_approves_and_reports_through_typed_model
                         "non_planar": True,
                     },
                     "tools": [{"model": "Etch 1", "classifications": {"US": ["3B001.c"]}}],
-                    "engineers": [{"name": "Dana Whitfield", "citizenships": ["US"]}],
+                    "engineers": [{"name": "David Miller", "citizenships": ["US"]}],
                 }
             ),
         )

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from compliance.models import AuditEvent
 from dispatch import services
 from dispatch.models import Engineer, Visit
-from tests.factories import EngineerFactory, FacilityFactory, VendorFactory, make_user
+from tests.factories import EngineerFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +22,11 @@ EVIL = "<script>alert('x')</script>'; DROP TABLE dispatch_visit; --"
 
 
 @pytest.fixture
-def world(rules, sample_list):
-    vendor = VendorFactory(name="Lam Research Corporation", country="US")
-    manager = make_user("lam", role="service_manager", vendor=vendor)
-    fab = FacilityFactory(logic_node_nm=7, non_planar=True)
-    api = APIClient()
-    api.force_authenticate(manager)
-    return {"vendor": vendor, "manager": manager, "fab": fab, "api": api}
+def world(world):
+    """The persona world, with an API client for Lam's service manager."""
+    world["api"] = APIClient()
+    world["api"].force_authenticate(world.lam_manager)
+    return world
 
 
 def _doc(engineers=None, tools=None):
@@ -116,9 +114,9 @@ def test_a_check_with_ten_thousand_engineers_or_tools_is_refused(world):
 
 def test_dates_out_of_range_and_non_iso_countries_are_refused(world):
     before = AuditEvent.objects.count()
-    engineer = EngineerFactory(vendor=world["vendor"])
+    engineer = EngineerFactory(vendor=world["lam"])
     base = {
-        "vendor": world["vendor"].pk,
+        "vendor": world["lam"].pk,
         "facility": world["fab"].pk,
         "engineers": [engineer.pk],
         "activity": "maintenance",
@@ -137,7 +135,7 @@ def test_dates_out_of_range_and_non_iso_countries_are_refused(world):
         r = world["api"].post(
             "/api/v1/engineers/",
             {
-                "vendor": world["vendor"].pk,
+                "vendor": world["lam"].pk,
                 "name": "A",
                 "employee_id": f"id-{bad}",
                 "home_country": "US",
@@ -152,7 +150,7 @@ def test_dates_out_of_range_and_non_iso_countries_are_refused(world):
 
 def _evil_visit(world):
     engineer = services.engineer_create(
-        vendor=world["vendor"].pk,
+        vendor=world["lam"].pk,
         name=EVIL,
         employee_id="evil-1",
         home_country="US",
@@ -160,8 +158,8 @@ def _evil_visit(world):
     )
     start = dt.date.today() + dt.timedelta(days=7)
     visit = services.visit_create(
-        requested_by=world["manager"],
-        vendor=world["vendor"].pk,
+        requested_by=world["lam_manager"],
+        vendor=world["lam"].pk,
         facility=world["fab"].pk,
         engineers=[engineer.pk],
         activity="maintenance",
@@ -182,7 +180,7 @@ def test_names_with_html_or_sql_are_stored_verbatim(world):
 def test_names_are_escaped_on_the_manager_pages(world):
     _, visit = _evil_visit(world)
     c = Client()
-    c.force_login(world["manager"])
+    c.force_login(world["lam_manager"])
     for url in ("/", f"/visits/{visit.pk}/"):
         body = c.get(url).content.decode()
         assert "<script>alert" not in body

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from compliance.lifecycle import TRANSITIONS, can_move
 from compliance.models import AuditEvent
 from dispatch.models import Visit, VisitStatus
-from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
+from tests.factories import ToolFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +27,12 @@ JUSTIFICATION = "Reviewed every finding against the file; decided."
 
 
 @pytest.fixture
-def world(rules, sample_list):
-    asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    fab = FacilityFactory()
-    return {
-        "asml": asml,
-        "fab": fab,
-        "engineer": EngineerFactory(vendor=asml, citizenships=["NL"]),
-        # Unclassified: a data-quality review holds every visit to it.
-        "tool": ToolFactory(facility=fab, oem=asml, classifications={}),
-        "other_tool": ToolFactory(facility=fab, oem=asml, classifications={}),
-        "manager": make_user("asml.manager", role="service_manager", vendor=asml),
-        "approver": make_user("approver", role="approver"),
-    }
+def world(world):
+    """The persona world with two unclassified ASML tools: a data-quality review holds every
+    visit to them."""
+    world["tool"] = ToolFactory(facility=world.fab, oem=world.asml, classifications={})
+    world["other_tool"] = ToolFactory(facility=world.fab, oem=world.asml, classifications={})
+    return world
 
 
 def _visit_in(world, status: str) -> Visit:
@@ -47,10 +40,10 @@ def _visit_in(world, status: str) -> Visit:
     from dispatch import services
 
     visit = services.visit_create(
-        requested_by=world["manager"],
+        requested_by=world["asml_manager"],
         vendor=world["asml"].pk,
         facility=world["fab"].pk,
-        engineers=[world["engineer"].pk],
+        engineers=[world["asml_engineer"].pk],
         tools=[world["tool"].pk],
         activity="maintenance",
         start_date=START,
@@ -93,10 +86,10 @@ def _reject(world, visit, channel):
 
 def _cancel(world, visit, channel):
     if channel == "api":
-        return _api(world["manager"]).post(
+        return _api(world["asml_manager"]).post(
             f"/api/v1/visits/{visit.pk}/cancel/", {"reason": "Trip moved"}, format="json"
         )
-    page = _web(world["manager"]).post(
+    page = _web(world["asml_manager"]).post(
         f"/visits/{visit.pk}/cancel/", {"reason": "Trip moved"}, follow=True
     )
     # The manager pages answer through a message on the visit's page.
@@ -115,17 +108,17 @@ def _edit(world, visit, channel):
 
         try:
             services.visit_update(
-                visit=visit, user=world["manager"], tools=[world["other_tool"].pk]
+                visit=visit, user=world["asml_manager"], tools=[world["other_tool"].pk]
             )
         except ApplicationError as exc:
             return exc
         return None
-    return _web(world["manager"]).post(
+    return _web(world["asml_manager"]).post(
         f"/admin/dispatch/visit/{visit.pk}/change/",
         {
             "vendor": world["asml"].pk,
             "facility": world["fab"].pk,
-            "engineers": [world["engineer"].pk],
+            "engineers": [world["asml_engineer"].pk],
             "tools": [world["other_tool"].pk],
             "activity": "maintenance",
             "mode": "on_site",
@@ -207,7 +200,7 @@ def test_a_person_moves_a_visit_exactly_where_the_table_allows(
 def test_the_check_path_moves_a_visit_exactly_where_the_table_allows(world, status):
     """A re-check's result (here: on hold, for the same review) lands through the same table."""
     visit = _visit_in(world, status)
-    response = _api(world["manager"]).post(f"/api/v1/visits/{visit.pk}/recheck/")
+    response = _api(world["asml_manager"]).post(f"/api/v1/visits/{visit.pk}/recheck/")
     after = Visit.objects.get(pk=visit.pk).status
     if status in (S.REJECTED, S.CANCELLED):
         assert response.status_code == 409

@@ -17,45 +17,34 @@ from dispatch import services
 from dispatch.models import Citizenship, Engineer, Facility, VisitStatus
 from tests.factories import (
     CustomerFactory,
-    EngineerFactory,
     FacilityFactory,
     ToolFactory,
     VendorFactory,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(rules, sample_list, client):
-    vendor = VendorFactory(name="Lam Research Corporation", country="US")
-    manager = make_user("manager", role="service_manager", vendor=vendor)
-    fab = FacilityFactory(logic_node_nm=28, non_planar=False)
-    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
+def world(world, client):
+    """The persona world with a cleared Lam visit to the mature fab, and the client logged in as
+    the superuser."""
     start = dt.date.today() + dt.timedelta(days=10)
     visit = services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=fab.pk,
-        engineers=[engineer.pk],
+        requested_by=world.lam_manager,
+        vendor=world.lam.pk,
+        facility=world.mature.pk,
+        engineers=[world.lam_engineer.pk],
         activity="maintenance",
         start_date=start,
         end_date=start + dt.timedelta(days=2),
     )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CLEARED and visit.decisions.count() == 1
-    root = make_user("root", superuser=True)
-    client.force_login(root)
-    return {
-        "client": client,
-        "root": root,
-        "vendor": vendor,
-        "manager": manager,
-        "fab": fab,
-        "engineer": engineer,
-        "visit": visit,
-    }
+    client.force_login(world.boss)
+    world["client"] = client
+    world["visit"] = visit
+    return world
 
 
 def _engineer_form(engineer, *, citizenships, residencies=(), **fields):
@@ -125,7 +114,7 @@ def _audit_chain_ok() -> bool:
 
 
 def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers_open_visit(world):
-    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     response = client.post(
         f"/admin/dispatch/engineer/{engineer.pk}/change/",
         _engineer_form(engineer, citizenships=[{"country": "CN", "since": "2019-05-01"}]),
@@ -134,7 +123,7 @@ def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers
 
     assert set(engineer.citizenships.values_list("country", flat=True)) == {"US", "CN"}
     event = _reference_events(engineer).get()
-    assert event.actor == world["root"] and event.actor_name == "root"
+    assert event.actor == world["boss"] and event.actor_name == "boss"
     assert event.old == {"citizenships": [{"country": "US", "since": None}]}
     assert event.new == {
         "citizenships": [{"country": "CN", "since": "2019-05-01"}, {"country": "US", "since": None}]
@@ -148,7 +137,7 @@ def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers
 
 
 def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world):
-    client, engineer = world["client"], world["engineer"]
+    client, engineer = world["client"], world["lam_engineer"]
     Citizenship.objects.create(engineer=engineer, country="CN")
     data = _engineer_form(engineer, citizenships=[])
     cn_row = next(i for i in range(2) if data[f"citizenships-{i}-country"] == "CN")
@@ -162,13 +151,13 @@ def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world
 
 
 def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_its_visits(world):
-    client, fab, visit = world["client"], world["fab"], world["visit"]
+    client, fab, visit = world["client"], world["mature"], world["visit"]
     elsewhere = FacilityFactory(logic_node_nm=28)
     other_visit = services.visit_create(
-        requested_by=world["manager"],
-        vendor=world["vendor"].pk,
+        requested_by=world["lam_manager"],
+        vendor=world["lam"].pk,
         facility=elsewhere.pk,
-        engineers=[world["engineer"].pk],
+        engineers=[world["lam_engineer"].pk],
         activity="maintenance",
         start_date=visit.start_date,
         end_date=visit.end_date,
@@ -184,8 +173,8 @@ def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_it
     fab.refresh_from_db()
     assert (fab.logic_node_nm, fab.non_planar) == (14, True)
     event = _reference_events(fab).get()
-    assert event.actor_name == "root"
-    assert event.old == {"logic_node_nm": 28, "non_planar": False}
+    assert event.actor_name == "boss"
+    assert event.old == {"logic_node_nm": 40, "non_planar": False}
     assert event.new == {"logic_node_nm": 14, "non_planar": True}
     visit.refresh_from_db()
     assert visit.decisions.count() == 2
@@ -196,7 +185,7 @@ def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_it
 
 
 def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is_recorded(world):
-    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
     response = client.post(
         f"/admin/dispatch/engineer/{engineer.pk}/change/",
@@ -217,7 +206,7 @@ def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is
 
 
 def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_recorded(world):
-    client, fab, visit = world["client"], world["fab"], world["visit"]
+    client, fab, visit = world["client"], world["mature"], world["visit"]
     events = AuditEvent.objects.count()
     response = client.post(
         f"/admin/dispatch/facility/{fab.pk}/change/",
@@ -227,14 +216,14 @@ def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_
     assert response.context["adminform"].form.errors.get("country")
     assert AuditEvent.objects.count() == events
     fab.refresh_from_db()
-    assert (fab.country, fab.logic_node_nm) == ("CN", 28)
+    assert (fab.country, fab.logic_node_nm) == ("CN", 40)
     visit.refresh_from_db()
     assert visit.decisions.count() == 1 and visit.check_requested_at is None
 
 
 def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothing(world):
     """The form accepts a citizenship acquired in 1850; the service does not (before 1900)."""
-    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
     response = client.post(
         f"/admin/dispatch/engineer/{engineer.pk}/change/",
@@ -253,7 +242,7 @@ def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothi
 
 
 def test_saving_an_unchanged_engineer_in_the_admin_records_nothing(world):
-    client, engineer, visit = world["client"], world["engineer"], world["visit"]
+    client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
     response = client.post(
         f"/admin/dispatch/engineer/{engineer.pk}/change/",
@@ -265,7 +254,7 @@ def test_saving_an_unchanged_engineer_in_the_admin_records_nothing(world):
 
 
 def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(world):
-    client, vendor = world["client"], world["vendor"]
+    client, vendor = world["client"], world["lam"]
     new = Engineer(vendor=vendor, name="Mei Chen", employee_id="E-NEW", home_country="US")
     data = _engineer_form(new, citizenships=[{"country": "TW", "since": ""}], vendor=vendor.pk)
     response = client.post("/admin/dispatch/engineer/add/", data)
@@ -273,14 +262,14 @@ def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(worl
     engineer = Engineer.objects.get(employee_id="E-NEW")
     assert list(engineer.citizenships.values_list("country", flat=True)) == ["TW"]
     event = _reference_events(engineer).get()
-    assert event.actor_name == "root" and event.old is None
+    assert event.actor_name == "boss" and event.old is None
     assert event.new["citizenships"] == [{"country": "TW", "since": None}]
     assert LogEntry.objects.filter(object_id=str(engineer.pk), action_flag=1).exists()
 
 
 def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, client):
-    engineer = world["engineer"]
-    client.force_login(world["manager"])
+    engineer = world["lam_engineer"]
+    client.force_login(world["lam_manager"])
     other = VendorFactory()
     data = _engineer_form(engineer, citizenships=[], vendor=other.pk, name="Renamed")
     # Service managers see no citizenship inlines (no permission): post the fields only.
@@ -288,14 +277,14 @@ def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, c
     response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
     assert response.status_code == 302, response.content[:3000]
     engineer.refresh_from_db()
-    assert (engineer.vendor_id, engineer.name) == (world["vendor"].pk, "Renamed")
+    assert (engineer.vendor_id, engineer.name) == (world["lam"].pk, "Renamed")
     event = _reference_events(engineer).get()
-    assert event.actor_name == "manager"
+    assert event.actor_name == "lam.manager"
     assert set(event.old) == {"name"} and event.new == {"name": "Renamed"}
 
 
 def test_a_customer_alias_added_in_the_admin_rechecks_the_visits_to_its_buildings(world):
-    client, fab, visit = world["client"], world["fab"], world["visit"]
+    client, fab, visit = world["client"], world["mature"], world["visit"]
     customer = fab.customer
     response = client.post(
         f"/admin/dispatch/customer/{customer.pk}/change/",
@@ -326,8 +315,8 @@ def test_the_admin_deletes_no_reference_data_that_open_visits_use(world):
     the admin offers no delete (engineers are deactivated instead)."""
     from dispatch.models import Tool
 
-    client, engineer = world["client"], world["engineer"]
-    tool = ToolFactory(facility=world["fab"], oem=world["vendor"])
+    client, engineer = world["client"], world["lam_engineer"]
+    tool = ToolFactory(facility=world["mature"], oem=world["lam"])
     for model, obj in ((Engineer, engineer), (Tool, tool)):
         url = reverse(f"admin:dispatch_{model._meta.model_name}_delete", args=[obj.pk])
         assert client.get(url).status_code == 403

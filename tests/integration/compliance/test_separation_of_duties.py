@@ -28,7 +28,6 @@ from tests.factories import (
     EngineerFactory,
     FacilityFactory,
     ToolFactory,
-    VendorFactory,
     make_user,
 )
 
@@ -44,44 +43,33 @@ def _also(user, role: str):
 
 
 @pytest.fixture
-def team(rules, sample_list):
-    lam = VendorFactory(name="Lam Research Corporation", country="US")
-    asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    advanced = FacilityFactory(logic_node_nm=7, non_planar=True)
-    smic = FacilityFactory(
+def team(world):
+    """The persona world, with SMIC's mature fab, a Lam engineer on the Denied Persons List, a
+    Dutch Lam engineer and ASML's lead, who files visits and approves holds."""
+    world["smic"] = FacilityFactory(
         customer=CustomerFactory(name="Semiconductor Manufacturing Intl. Corp.", country="CN"),
         logic_node_nm=40,
     )
-    return {
-        "lam": lam,
-        "advanced": advanced,
-        "smic": smic,
-        "etch": ToolFactory(
-            facility=advanced, oem=lam, classifications={"US": ["3B001.c"]}, subject_to_ear=True
-        ),
-        "us_engineer": EngineerFactory(vendor=lam, name="Dana Whitfield", citizenships=["US"]),
-        "denied": EngineerFactory(vendor=lam, name="Abdul Majid Saidi", citizenships=["US"]),
-        "nl_engineer": EngineerFactory(vendor=lam, name="Joris Bakker", citizenships=["NL"]),
-        # A Dutch vendor's Dutch engineer at a fab nobody lists, without tools: cleared.
-        "asml": asml,
-        "asml_engineer": EngineerFactory(vendor=asml, name="Sanne de Vries", citizenships=["NL"]),
-        "asml_manager": make_user("asml.manager", role="service_manager", vendor=asml),
-        "asml_lead": _also(make_user("asml.lead", role="service_manager", vendor=asml), "approver"),
-        # Files visits and approves holds: a small team's lead.
-        "lead": _also(make_user("lead", role="service_manager", vendor=lam), "approver"),
-        "manager": make_user("manager", role="service_manager", vendor=lam),
-        "approver": make_user("approver", role="approver"),
-    }
+    world["denied"] = EngineerFactory(
+        vendor=world.lam, name="Abdul Majid Saidi", citizenships=["US"]
+    )
+    world["nl_engineer"] = EngineerFactory(
+        vendor=world.lam, name="Joris Bakker", citizenships=["NL"]
+    )
+    world["asml_lead"] = _also(
+        make_user("asml.lead", role="service_manager", vendor=world.asml), "approver"
+    )
+    return world
 
 
 def _file(
     team,
     *,
-    by="lead",
+    by="lam_lead",
     vendor="lam",
-    facility="advanced",
-    engineers=("us_engineer",),
-    tools=("etch",),
+    facility="fab",
+    engineers=("lam_engineer",),
+    tools=("lam_tool",),
 ):
     visit = services.visit_create(
         requested_by=team[by],
@@ -118,7 +106,7 @@ def _licence(team, actor, number="D900001", **changes):
         "holder": team["lam"].pk,
         "valid_from": dt.date.today(),
         "valid_until": START + dt.timedelta(days=365),
-        "facilities": [team["advanced"].pk],
+        "facilities": [team["fab"].pk],
         **changes,
     }
     return compliance_services.licence_create(user=actor, **fields)
@@ -133,11 +121,11 @@ def test_a_false_positive_mark_by_the_requester_does_not_release_their_own_block
     assert visit.status == VisitStatus.BLOCKED
     assert any(h["list"] == "DPL" for h in visit.current_decision.result["screening"])
 
-    _mark_all(visit, team["lead"])
+    _mark_all(visit, team["lam_lead"])
     visit = _fresh(visit)
     assert visit.status == VisitStatus.BLOCKED
     hits = visit.current_decision.result["screening"]
-    assert hits and all(not h["false_positive"] and h["withheld_by"] == "lead" for h in hits)
+    assert hits and all(not h["false_positive"] and h["withheld_by"] == "lam.lead" for h in hits)
     sod = _sod(visit)
     assert len(sod) == len(hits)  # one per withheld mark, naming whose it is
     assert all("lead" in f["message"] and f["effect"] == "review" for f in sod)
@@ -156,7 +144,7 @@ def test_a_licence_recorded_by_the_requester_does_not_cover_their_own_visit(team
     visit = _file(team)
     assert visit.current_decision.outcome == "licence_required"
 
-    _licence(team, team["lead"])
+    _licence(team, team["lam_lead"])
     visit = _fresh(visit)
     assert visit.status == VisitStatus.ON_HOLD
     findings = visit.current_decision.result["findings"]
@@ -178,18 +166,18 @@ def test_a_licence_edited_by_the_requester_to_cover_their_visit_does_not_count(t
     licence = _licence(team, team["approver"], facilities=[elsewhere.pk])
     assert _fresh(visit).status == VisitStatus.ON_HOLD  # covers another fab
 
-    licence.facilities.add(team["advanced"])
-    compliance_services.licence_changed(licence=licence, actor=team["lead"])
+    licence.facilities.add(team["fab"])
+    compliance_services.licence_changed(licence=licence, actor=team["lam_lead"])
     assert [r["username"] for r in Licence.objects.get(pk=licence.pk).recorded_by] == [
         "approver",
-        "lead",
+        "lam.lead",
     ]
     visit = _fresh(visit)
     assert visit.status == VisitStatus.ON_HOLD
     assert _sod(visit)
 
     # Another manager's visit to the same fab is covered: the lead is not involved in it.
-    other = _file(team, by="manager")
+    other = _file(team, by="lam_manager")
     assert other.status == VisitStatus.CLEARED, other.current_decision.result["findings"]
 
 
@@ -197,7 +185,7 @@ def test_whoever_edited_a_held_visit_cannot_approve_or_reject_it(team):
     visit = _file(team, by="asml_manager", vendor="asml", engineers=("asml_engineer",), tools=())
     assert visit.status == VisitStatus.CLEARED
     # Nothing controlled, but an unclassified tool is a review: the edit holds it.
-    unclassified = ToolFactory(facility=team["advanced"], oem=team["asml"], classifications={})
+    unclassified = ToolFactory(facility=team["fab"], oem=team["asml"], classifications={})
     services.visit_update(visit=visit, user=team["asml_lead"], tools=[unclassified.pk])
     visit = _fresh(visit)
     assert visit.status == VisitStatus.ON_HOLD, visit.current_decision.result["findings"]
@@ -223,7 +211,7 @@ def test_whoever_edited_a_held_visit_cannot_approve_or_reject_it(team):
 def test_an_approval_lapses_when_a_recheck_adds_a_finding_at_the_same_level(team):
     unclassified = ToolFactory(facility=team["smic"], oem=team["lam"], classifications={})
     visit = services.visit_create(
-        requested_by=team["manager"],
+        requested_by=team["lam_manager"],
         vendor=team["lam"].pk,
         facility=team["smic"].pk,
         engineers=[team["nl_engineer"].pk],
@@ -245,7 +233,7 @@ def test_an_approval_lapses_when_a_recheck_adds_a_finding_at_the_same_level(team
     # Same level (review), a finding that was not approved: an engineer without a citizenship.
     second = EngineerFactory(vendor=team["lam"], name="Kim Tan", citizenships=[])
     Visit.objects.get(pk=visit.pk).engineers.add(second)
-    visit_request_recheck(visit=visit, user=team["manager"])
+    visit_request_recheck(visit=visit, user=team["lam_manager"])
     visit = _fresh(visit)
     assert visit.current_decision.outcome == "review"
     assert visit.status == VisitStatus.ON_HOLD
@@ -256,12 +244,12 @@ def test_an_approval_lapses_when_a_recheck_adds_a_finding_at_the_same_level(team
     compliance_services.visit_approve(
         visit=visit, user=team["approver"], justification="Kim Tan's passport is on file: NL."
     )
-    visit_request_recheck(visit=visit, user=team["manager"])
+    visit_request_recheck(visit=visit, user=team["lam_manager"])
     assert _fresh(visit).status == VisitStatus.APPROVED
 
 
 def test_a_revoked_licence_cannot_be_made_valid_again(team):
-    visit = _file(team, by="manager")
+    visit = _file(team, by="lam_manager")
     licence = _licence(team, team["approver"])
     assert _fresh(visit).status == VisitStatus.CLEARED
     compliance_services.licence_revoke(
@@ -284,7 +272,7 @@ def test_a_revoked_licence_cannot_be_made_valid_again(team):
 
 
 def test_verify_audit_log_names_a_visit_whose_status_was_changed_in_the_database(team):
-    held = _file(team, by="manager")
+    held = _file(team, by="lam_manager")
     cleared = _file(team, by="asml_manager", vendor="asml", engineers=("asml_engineer",), tools=())
     assert held.status == VisitStatus.ON_HOLD and cleared.status == VisitStatus.CLEARED
     assert visit_states_verify() == []
@@ -306,7 +294,7 @@ def test_verify_audit_log_names_a_visit_whose_status_was_changed_in_the_database
 
 
 def test_verify_audit_log_names_a_visit_whose_current_decision_was_swapped(team):
-    held = _file(team, by="manager")
+    held = _file(team, by="lam_manager")
     cleared = _file(team, by="asml_manager", vendor="asml", engineers=("asml_engineer",), tools=())
     with connection.cursor() as cur:
         cur.execute(

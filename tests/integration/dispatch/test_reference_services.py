@@ -25,20 +25,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(rules, sample_list):
-    vendor = VendorFactory(name="Lam Research Corporation", country="US")
-    manager = make_user("manager", role="service_manager", vendor=vendor)
-    approver = make_user("approver", role="approver")
-    fab = FacilityFactory(logic_node_nm=28)
-    engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
-    colleague = EngineerFactory(vendor=vendor, citizenships=["NL"])
-    tool = ToolFactory(facility=fab, oem=vendor)
+def world(world):
+    """The persona world, with a second Lam engineer and a Lam tool at the mature fab, and
+    ``visit(...)`` filing a Lam visit there."""
+    world["colleague"] = EngineerFactory(vendor=world.lam, citizenships=["NL"])
+    world["tool"] = ToolFactory(facility=world.mature, oem=world.lam)
 
-    def visit(*engineers, tools=(), facility=fab, days_ahead=10):
+    def visit(*engineers, tools=(), facility=world.mature, days_ahead=10):
         start = dt.date.today() + dt.timedelta(days=days_ahead)
         return services.visit_create(
-            requested_by=manager,
-            vendor=vendor.pk,
+            requested_by=world.lam_manager,
+            vendor=world.lam.pk,
             facility=facility.pk,
             engineers=[e.pk for e in engineers],
             tools=[t.pk for t in tools],
@@ -47,16 +44,8 @@ def world(rules, sample_list):
             end_date=start + dt.timedelta(days=2),
         )
 
-    return {
-        "vendor": vendor,
-        "manager": manager,
-        "approver": approver,
-        "fab": fab,
-        "engineer": engineer,
-        "colleague": colleague,
-        "tool": tool,
-        "visit": visit,
-    }
+    world["visit"] = visit
+    return world
 
 
 def _decisions(visit: Visit) -> int:
@@ -72,21 +61,21 @@ def _events(obj):
 def test_a_new_citizenship_is_recorded_old_and_new_and_rechecks_only_the_engineers_open_visits(
     world,
 ):
-    engineer, colleague = world["engineer"], world["colleague"]
+    engineer, colleague = world["lam_engineer"], world["colleague"]
     theirs = world["visit"](engineer)
     cancelled = world["visit"](engineer, days_ahead=20)
-    services.visit_cancel(visit=cancelled, user=world["manager"])
+    services.visit_cancel(visit=cancelled, user=world["lam_manager"])
     not_theirs = world["visit"](colleague)
     counts = {v.pk: _decisions(v) for v in (theirs, cancelled, not_theirs)}
 
     services.engineer_update(
         engineer=engineer,
-        user=world["manager"],
+        user=world["lam_manager"],
         citizenships=["US", {"country": "CN", "since": "2010-01-01"}],
     )
 
     event = _events(engineer).get()
-    assert event.actor_name == "manager"
+    assert event.actor_name == "lam.manager"
     assert event.old == {"citizenships": [{"country": "US", "since": None}]}
     assert event.new == {
         "citizenships": [{"country": "CN", "since": "2010-01-01"}, {"country": "US", "since": None}]
@@ -97,22 +86,22 @@ def test_a_new_citizenship_is_recorded_old_and_new_and_rechecks_only_the_enginee
 
 
 def test_an_update_that_changes_nothing_records_nothing_and_rechecks_nothing(world):
-    engineer = world["engineer"]
+    engineer = world["lam_engineer"]
     visit = world["visit"](engineer)
     events = AuditEvent.objects.count()
     services.engineer_update(
-        engineer=engineer, user=world["manager"], citizenships=["US"], name=engineer.name
+        engineer=engineer, user=world["lam_manager"], citizenships=["US"], name=engineer.name
     )
     assert AuditEvent.objects.count() == events
     assert _decisions(visit) == 1
 
 
 def test_an_unknown_citizenship_country_is_refused_naming_the_row_and_nothing_is_written(world):
-    engineer = world["engineer"]
+    engineer = world["lam_engineer"]
     events = AuditEvent.objects.count()
     with pytest.raises(ApplicationError) as exc:
         services.engineer_update(
-            engineer=engineer, user=world["manager"], citizenships=["US", "XX"], name="Renamed"
+            engineer=engineer, user=world["lam_manager"], citizenships=["US", "XX"], name="Renamed"
         )
     assert "citizenships[1].country" in exc.value.errors
     assert AuditEvent.objects.count() == events
@@ -124,8 +113,8 @@ def test_an_unknown_citizenship_country_is_refused_naming_the_row_and_nothing_is
 def test_a_duplicate_employee_id_is_refused_naming_the_field(world):
     with pytest.raises(ApplicationError) as exc:
         services.engineer_update(
-            engineer=world["engineer"],
-            user=world["manager"],
+            engineer=world["lam_engineer"],
+            user=world["lam_manager"],
             employee_id=world["colleague"].employee_id,
         )
     assert "employee_id" in exc.value.errors
@@ -134,7 +123,7 @@ def test_a_duplicate_employee_id_is_refused_naming_the_field(world):
 def test_the_vendor_of_an_engineer_cannot_be_changed(world):
     with pytest.raises(ApplicationError) as exc:
         services.engineer_update(
-            engineer=world["engineer"], user=world["manager"], vendor=VendorFactory()
+            engineer=world["lam_engineer"], user=world["lam_manager"], vendor=VendorFactory()
         )
     assert "vendor" in exc.value.errors
 
@@ -142,42 +131,44 @@ def test_the_vendor_of_an_engineer_cannot_be_changed(world):
 def test_another_vendors_manager_cannot_change_an_engineer_even_through_an_edited_copy(world):
     stranger_vendor = VendorFactory()
     stranger = make_user("stranger", role="service_manager", vendor=stranger_vendor)
-    copy = type(world["engineer"]).objects.get(pk=world["engineer"].pk)
+    copy = type(world["lam_engineer"]).objects.get(pk=world["lam_engineer"].pk)
     copy.vendor_id = stranger_vendor.pk  # permission is decided on the stored row
     with pytest.raises(NotFound):
         services.engineer_update(engineer=copy, user=stranger, name="Hijacked")
 
 
 def test_the_old_facts_come_from_the_stored_row_not_the_callers_edited_instance(world):
-    fab = world["fab"]
-    visit = world["visit"](world["engineer"])
+    fab = world["mature"]
+    visit = world["visit"](world["lam_engineer"])
     fab.logic_node_nm = 14  # as an admin form leaves its instance before saving
     services.facility_update(facility=fab, user=world["approver"], logic_node_nm=14)
     event = _events(fab).get()
-    assert event.old == {"logic_node_nm": 28} and event.new == {"logic_node_nm": 14}
+    assert event.old == {"logic_node_nm": 40} and event.new == {"logic_node_nm": 14}
     assert event.actor_name == "approver"
     assert _decisions(visit) == 2
 
 
 def test_an_unknown_facility_country_is_refused_and_nothing_is_written(world):
-    fab = world["fab"]
+    fab = world["mature"]
     with pytest.raises(ApplicationError) as exc:
         services.facility_update(facility=fab, country="XX", logic_node_nm=7)
     assert "country" in exc.value.errors
     fab.refresh_from_db()
-    assert (fab.country, fab.logic_node_nm) == ("CN", 28)
+    assert (fab.country, fab.logic_node_nm) == ("CN", 40)
     assert not _events(fab).exists()
 
 
 def test_a_service_manager_may_not_change_a_facility(world):
     with pytest.raises(ApplicationError):
-        services.facility_update(facility=world["fab"], user=world["manager"], logic_node_nm=7)
-    assert not _events(world["fab"]).exists()
+        services.facility_update(
+            facility=world["mature"], user=world["lam_manager"], logic_node_nm=7
+        )
+    assert not _events(world["mature"]).exists()
 
 
 def test_moving_a_facility_to_another_owner_rechecks_its_visits(world):
-    fab = world["fab"]
-    visit = world["visit"](world["engineer"])
+    fab = world["mature"]
+    visit = world["visit"](world["lam_engineer"])
     new_owner = CustomerFactory()
     old_owner = fab.customer_id
     services.facility_update(facility=fab, customer=new_owner.pk)
@@ -187,8 +178,8 @@ def test_moving_a_facility_to_another_owner_rechecks_its_visits(world):
 
 
 def test_a_customer_alias_rechecks_the_visits_to_its_buildings_and_bad_aliases_are_refused(world):
-    customer = world["fab"].customer
-    visit = world["visit"](world["engineer"])
+    customer = world["mature"].customer
+    visit = world["visit"](world["lam_engineer"])
     with pytest.raises(ApplicationError) as exc:
         services.customer_update(customer=customer, aliases="not a list")
     assert "aliases" in exc.value.errors
@@ -199,8 +190,8 @@ def test_a_customer_alias_rechecks_the_visits_to_its_buildings_and_bad_aliases_a
 
 
 def test_a_vendor_becoming_a_us_branch_rechecks_its_visits(world):
-    vendor = world["vendor"]
-    visit = world["visit"](world["engineer"])
+    vendor = world["lam"]
+    visit = world["visit"](world["lam_engineer"])
     services.vendor_update(vendor=vendor, is_us_branch=True)
     event = _events(vendor).get()
     assert event.old == {"is_us_branch": False} and event.new == {"is_us_branch": True}
@@ -209,9 +200,9 @@ def test_a_vendor_becoming_a_us_branch_rechecks_its_visits(world):
 
 def test_a_tools_classification_change_rechecks_the_visits_that_list_it(world):
     tool = world["tool"]
-    with_tool = world["visit"](world["engineer"], tools=[tool])
+    with_tool = world["visit"](world["lam_engineer"], tools=[tool])
     without_tool = world["visit"](world["colleague"])
-    services.tool_update(tool=tool, user=world["manager"], classifications={"US": ["3B001.c"]})
+    services.tool_update(tool=tool, user=world["lam_manager"], classifications={"US": ["3B001.c"]})
     event = _events(tool).get()
     assert event.new == {"classifications": {"US": ["3B001.c"]}}
     assert _decisions(with_tool) == 2

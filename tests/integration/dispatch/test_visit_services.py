@@ -13,20 +13,17 @@ from tests.factories import (
     FacilityFactory,
     ToolFactory,
     VendorFactory,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(rules):
-    vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
-    facility = FacilityFactory()
-    engineer = EngineerFactory(vendor=vendor)
-    tool = ToolFactory(facility=facility, oem=vendor)
-    manager = make_user("manager", role="service_manager", vendor=vendor)
-    return vendor, facility, engineer, tool, manager
+def setup(world):
+    """ASML's vendor, engineer and manager from the persona world, and an ASML tool at the mature
+    fab."""
+    tool = ToolFactory(facility=world.mature, oem=world.asml)
+    return world.asml, world.mature, world.asml_engineer, tool, world.asml_manager
 
 
 def _create(
