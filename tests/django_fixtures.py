@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 
@@ -32,27 +34,22 @@ def sample_list(db):
     return list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
 
 
-@pytest.fixture(autouse=True)
-def run_on_commit_immediately(request, monkeypatch):
-    """Tests run inside one transaction that never commits, so on-commit hooks would never fire.
-    Run them at once instead (the check then runs in-process, as in embedded mode). Tests that use
-    real transactions (``django_db(transaction=True)``) keep Django's real behaviour."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
-        yield
-        return
-    from django.db import transaction
-
-    def on_commit(func, using=None, robust=False):
-        func()
-
-    monkeypatch.setattr(transaction, "on_commit", on_commit)
-    yield
-
-
 @pytest.fixture
 def world(rules, sample_list):
     """The persona world (``tests/worlds.py``) with the rule packs and the sample list loaded."""
     from tests.worlds import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """A test runs inside one transaction that never commits, so what the code schedules on commit
+    (the check a filing asks for, the notices a decision sends) would never run. ``with
+    committed():`` around a step runs them when the step ends, as the commit would, callbacks
+    scheduled by callbacks included::
+
+        with committed():
+            visit = visit_create(...)   # filed, then checked
+    """
+    return functools.partial(django_capture_on_commit_callbacks, execute=True)

@@ -53,7 +53,7 @@ def _file(manager, vendor, fab, engineer, tool):
 
 
 @pytest.fixture
-def world(rules, sample_list):
+def world(rules, sample_list, committed):
     lam = VendorFactory(name="Lam Research Corporation", country="US")
     asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     fab = FacilityFactory(logic_node_nm=7, non_planar=True)  # shared by both vendors
@@ -77,9 +77,10 @@ def world(rules, sample_list):
     w["auditor"] = make_user("auditor", role="auditor")
     w["boss"] = make_user("boss", superuser=True)
     for key in ("lam", "asml"):
-        w[f"{key}_visit"] = _file(
-            w[f"{key}_manager"], w[key], fab, w[f"{key}_engineer"], w[f"{key}_tool"]
-        )
+        with committed():
+            w[f"{key}_visit"] = _file(
+                w[f"{key}_manager"], w[key], fab, w[f"{key}_engineer"], w[f"{key}_tool"]
+            )
     # Recorded after filing (no re-check), so that the approver releases each hold with one.
     w["lam_licence"] = _licence("LIC-LAM", lam, fab)
     w["asml_licence"] = _licence("LIC-ASML", asml, fab)
@@ -87,12 +88,13 @@ def world(rules, sample_list):
     w["named_veu"] = _licence("VEU-NAMED", None, fab, kind="veu")
     w["named_veu"].engineers.set([w["asml_engineer"]])
     for key in ("lam", "asml"):
-        compliance_services.visit_approve(
-            visit=w[f"{key}_visit"],
-            user=w["approver"],
-            justification="Reviewed the findings; the licence covers them.",
-            licence=w[f"{key}_licence"],
-        )
+        with committed():
+            compliance_services.visit_approve(
+                visit=w[f"{key}_visit"],
+                user=w["approver"],
+                justification="Reviewed the findings; the licence covers them.",
+                licence=w[f"{key}_licence"],
+            )
         w[f"{key}_visit"].refresh_from_db()
         w[f"{key}_decision"] = w[f"{key}_visit"].current_decision
         w[f"{key}_approval"] = Approval.objects.get(visit=w[f"{key}_visit"])
@@ -158,10 +160,11 @@ def test_a_managers_list_pages_show_none_of_another_vendors_rows(world, name, ow
         assert text not in body, text
 
 
-def test_the_audit_log_and_the_hold_pages_are_not_for_managers(world):
+def test_the_audit_log_and_the_hold_pages_are_not_for_managers(world, committed):
     w = world
     c = _client(w["lam_manager"])
-    visit = _file(w["asml_manager"], w["asml"], w["fab"], w["asml_engineer"], w["asml_tool"])
+    with committed():
+        visit = _file(w["asml_manager"], w["asml"], w["fab"], w["asml_engineer"], w["asml_tool"])
     assert c.get(reverse("admin:compliance_auditevent_changelist")).status_code == 403
     assert c.get(reverse("admin:compliance_hold_changelist")).status_code == 403
     for page in ("approve", "reject", "false_positive"):
@@ -230,9 +233,12 @@ def test_another_vendors_id_in_a_new_visit_is_refused_like_an_unknown_id(world, 
         assert text not in body, text
 
 
-def test_another_vendors_tool_or_engineer_added_to_a_visit_is_refused_and_nothing_changes(world):
+def test_another_vendors_tool_or_engineer_added_to_a_visit_is_refused_and_nothing_changes(
+    world, committed
+):
     w = world
-    visit = _file(w["lam_manager"], w["lam"], w["fab"], w["lam_engineer"], w["lam_tool"])
+    with committed():
+        visit = _file(w["lam_manager"], w["lam"], w["fab"], w["lam_engineer"], w["lam_tool"])
     url = reverse("admin:dispatch_visit_change", args=[visit.pk])
     c = _client(w["lam_manager"])
     for parties, field in (

@@ -56,9 +56,10 @@ def test_unauthenticated_requests_get_401_with_the_error_shape(world):
     assert set(r.json()) == {"message", "errors"}
 
 
-def test_a_manager_files_a_visit_and_sees_its_status_and_decision(world):
+def test_a_manager_files_a_visit_and_sees_its_status_and_decision(world, committed):
     c = client_for(world["lam_manager"])
-    r = c.post("/api/v1/visits/", _visit_body(world), format="json")
+    with committed():
+        r = c.post("/api/v1/visits/", _visit_body(world), format="json")
     assert r.status_code == 201, r.json()
     body = c.get(f"/api/v1/visits/{r.json()['id']}/").json()
     assert body["status"] == "on_hold"
@@ -120,12 +121,14 @@ def test_an_auditor_reads_everything_and_every_write_gets_403(world):
     assert AuditEvent.objects.count() == before
 
 
-def test_visit_list_filters_by_status_facility_vendor_and_dates(world):
+def test_visit_list_filters_by_status_facility_vendor_and_dates(world, committed):
     lam = client_for(world["lam_manager"])
-    held = lam.post("/api/v1/visits/", _visit_body(world), format="json").json()["id"]
-    cleared = lam.post(
-        "/api/v1/visits/", _visit_body(world, facility="mature", tools=()), format="json"
-    ).json()["id"]
+    with committed():
+        held = lam.post("/api/v1/visits/", _visit_body(world), format="json").json()["id"]
+    with committed():
+        cleared = lam.post(
+            "/api/v1/visits/", _visit_body(world, facility="mature", tools=()), format="json"
+        ).json()["id"]
     approver = client_for(world["approver"])
     ids = lambda q: [v["id"] for v in approver.get("/api/v1/visits/" + q).json()["results"]]  # noqa: E731
     assert ids("?status=on_hold") == [held]

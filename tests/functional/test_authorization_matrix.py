@@ -17,17 +17,25 @@ pytestmark = pytest.mark.django_db
 START = dt.date.today() + dt.timedelta(days=10)
 
 
+@pytest.fixture
+def world(world, committed):
+    """The persona world; a visit filed here is checked when its filing commits."""
+    world["committed"] = committed
+    return world
+
+
 def _file(w, *, by="lam_manager", facility="fab"):
-    return services.visit_create(
-        requested_by=w[by],
-        vendor=w["lam"].pk,
-        facility=w[facility].pk,
-        engineers=[w["lam_engineer"].pk],
-        tools=[w["lam_tool"].pk] if facility == "fab" else [],
-        activity="maintenance",
-        start_date=START,
-        end_date=START + dt.timedelta(days=1),
-    )
+    with w["committed"]():
+        return services.visit_create(
+            requested_by=w[by],
+            vendor=w["lam"].pk,
+            facility=w[facility].pk,
+            engineers=[w["lam_engineer"].pk],
+            tools=[w["lam_tool"].pk] if facility == "fab" else [],
+            activity="maintenance",
+            start_date=START,
+            end_date=START + dt.timedelta(days=1),
+        )
 
 
 def _api(user):

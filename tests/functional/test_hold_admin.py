@@ -22,22 +22,23 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def held(rules, sample_list):
+def held(rules, sample_list, committed):
     vendor = VendorFactory(name="ASML Netherlands B.V.")
     manager = make_user("asml", role="service_manager", vendor=vendor)
     fab = FacilityFactory(
         customer=CustomerFactory(name="Semiconductor Manufacturing Intl. Corp."), logic_node_nm=40
     )
     start = dt.date.today() + dt.timedelta(days=5)
-    visit = services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=fab.pk,
-        engineers=[EngineerFactory(vendor=vendor, name="Sanne <b>Bakker</b>").pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start,
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=fab.pk,
+            engineers=[EngineerFactory(vendor=vendor, name="Sanne <b>Bakker</b>").pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD
     c = Client()
@@ -65,7 +66,7 @@ def test_the_hold_page_explains_the_decision_and_escapes_names(held):
     assert "<b>Bakker</b>" not in body
 
 
-def test_a_false_positive_mark_in_the_admin_needs_a_reason_and_then_rechecks(held):
+def test_a_false_positive_mark_in_the_admin_needs_a_reason_and_then_rechecks(held, committed):
     visit, c = held
     hits = visit.current_decision.screening_input
     r = c.post(
@@ -74,13 +75,14 @@ def test_a_false_positive_mark_in_the_admin_needs_a_reason_and_then_rechecks(hel
     )
     assert r.status_code == 200 and MatchReview.objects.count() == 0
     for h in hits:
-        r = c.post(
-            f"/admin/compliance/hold/{visit.pk}/false-positive/",
-            {
-                "hit": f"{h['party']}|{h['entry_id']}",
-                "reason": "Different company: registration number differs.",
-            },
-        )
+        with committed():
+            r = c.post(
+                f"/admin/compliance/hold/{visit.pk}/false-positive/",
+                {
+                    "hit": f"{h['party']}|{h['entry_id']}",
+                    "reason": "Different company: registration number differs.",
+                },
+            )
         assert r.status_code == 302
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CLEARED

@@ -22,8 +22,10 @@ EVIL = "<script>alert('x')</script>'; DROP TABLE dispatch_visit; --"
 
 
 @pytest.fixture
-def world(world):
-    """The persona world, with an API client for Lam's service manager."""
+def world(world, committed):
+    """The persona world, with an API client for Lam's service manager; a visit filed here is
+    checked (and its requester told) when its filing commits."""
+    world["committed"] = committed
     world["api"] = APIClient()
     world["api"].force_authenticate(world.lam_manager)
     return world
@@ -157,16 +159,17 @@ def _evil_visit(world):
         citizenships=["US"],
     )
     start = dt.date.today() + dt.timedelta(days=7)
-    visit = services.visit_create(
-        requested_by=world["lam_manager"],
-        vendor=world["lam"].pk,
-        facility=world["fab"].pk,
-        engineers=[engineer.pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start,
-        purpose=EVIL,
-    )
+    with world["committed"]():
+        visit = services.visit_create(
+            requested_by=world["lam_manager"],
+            vendor=world["lam"].pk,
+            facility=world["fab"].pk,
+            engineers=[engineer.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+            purpose=EVIL,
+        )
     return engineer, visit
 
 

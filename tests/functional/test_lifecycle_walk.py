@@ -27,9 +27,10 @@ JUSTIFICATION = "Reviewed every finding against the file; decided."
 
 
 @pytest.fixture
-def world(world):
+def world(world, committed):
     """The persona world with two unclassified ASML tools: a data-quality review holds every
-    visit to them."""
+    visit to them. Every step runs its on-commit work (the check) when it ends."""
+    world["committed"] = committed
     world["tool"] = ToolFactory(facility=world.fab, oem=world.asml, classifications={})
     world["other_tool"] = ToolFactory(facility=world.fab, oem=world.asml, classifications={})
     return world
@@ -39,16 +40,17 @@ def _visit_in(world, status: str) -> Visit:
     """A held visit (a real check, a review finding), then put in ``status`` for the walk."""
     from dispatch import services
 
-    visit = services.visit_create(
-        requested_by=world["asml_manager"],
-        vendor=world["asml"].pk,
-        facility=world["fab"].pk,
-        engineers=[world["asml_engineer"].pk],
-        tools=[world["tool"].pk],
-        activity="maintenance",
-        start_date=START,
-        end_date=START,
-    )
+    with world["committed"]():
+        visit = services.visit_create(
+            requested_by=world["asml_manager"],
+            vendor=world["asml"].pk,
+            facility=world["fab"].pk,
+            engineers=[world["asml_engineer"].pk],
+            tools=[world["tool"].pk],
+            activity="maintenance",
+            start_date=START,
+            end_date=START,
+        )
     assert Visit.objects.get(pk=visit.pk).status == S.ON_HOLD
     Visit.objects.filter(pk=visit.pk).update(status=status)
     return Visit.objects.get(pk=visit.pk)
@@ -176,7 +178,8 @@ def test_a_person_moves_a_visit_exactly_where_the_table_allows(
     for channel in channels:
         visit = _visit_in(world, status)
         events = AuditEvent.objects.count()
-        response = action(world, visit, channel)
+        with world["committed"]():
+            response = action(world, visit, channel)
         after = Visit.objects.get(pk=visit.pk).status
         if allowed:
             assert _succeeded(response), (channel, _refusal_text(response)[:500])
@@ -200,7 +203,8 @@ def test_a_person_moves_a_visit_exactly_where_the_table_allows(
 def test_the_check_path_moves_a_visit_exactly_where_the_table_allows(world, status):
     """A re-check's result (here: on hold, for the same review) lands through the same table."""
     visit = _visit_in(world, status)
-    response = _api(world["asml_manager"]).post(f"/api/v1/visits/{visit.pk}/recheck/")
+    with world["committed"]():
+        response = _api(world["asml_manager"]).post(f"/api/v1/visits/{visit.pk}/recheck/")
     after = Visit.objects.get(pk=visit.pk).status
     if status in (S.REJECTED, S.CANCELLED):
         assert response.status_code == 409

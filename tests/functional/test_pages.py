@@ -60,8 +60,9 @@ def test_the_form_offers_only_the_managers_engineers_and_tools(manager_client):
     assert '<label for="id_start_date">' in body
 
 
-def test_filing_a_visit_redirects_to_its_page_with_the_decision(manager_client):
-    r = manager_client["client"].post("/visits/new/", _form(manager_client))
+def test_filing_a_visit_redirects_to_its_page_with_the_decision(manager_client, committed):
+    with committed():
+        r = manager_client["client"].post("/visits/new/", _form(manager_client))
     assert r.status_code == 302
     visit = Visit.objects.get()
     page = manager_client["client"].get(r["Location"]).content.decode()

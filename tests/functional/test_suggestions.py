@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def held_visit(rules, sample_list):
+def held_visit(rules, sample_list, committed):
     # A Dutch vendor (not a U.S. person) and a tool no jurisdiction lists: only the engineer holds it.
     vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     manager = make_user("asml", role="service_manager", vendor=vendor)
@@ -52,16 +52,17 @@ def held_visit(rules, sample_list):
     )
     EngineerFactory(vendor=VendorFactory(), name="Other Vendor", citizenships=["SG"])
     start = dt.date.today() + dt.timedelta(days=9)
-    visit = services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=fab.pk,
-        engineers=[us.pk],
-        tools=[tool.pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start + dt.timedelta(days=1),
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=fab.pk,
+            engineers=[us.pk],
+            tools=[tool.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start + dt.timedelta(days=1),
+        )
     visit.refresh_from_db()
     rules_fired = {f.rule_code for f in visit.current_decision.findings.all()}
     assert visit.status == VisitStatus.ON_HOLD
@@ -70,7 +71,7 @@ def held_visit(rules, sample_list):
 
 
 def test_suggestions_list_only_engineers_who_would_clear_and_filing_with_the_first_clears(
-    held_visit,
+    held_visit, committed
 ):
     visit, manager = held_visit
     api = APIClient()
@@ -81,19 +82,20 @@ def test_suggestions_list_only_engineers_who_would_clear_and_filing_with_the_fir
     assert all(c["outcome"] == "clear" and c["reason"] for c in body["candidates"])
 
     first = body["candidates"][0]["engineer"]
-    r = api.post(
-        "/api/v1/visits/",
-        {
-            "vendor": visit.vendor_id,
-            "facility": visit.facility_id,
-            "engineers": [first],
-            "tools": list(visit.tools.values_list("pk", flat=True)),
-            "activity": visit.activity,
-            "start_date": visit.start_date.isoformat(),
-            "end_date": visit.end_date.isoformat(),
-        },
-        format="json",
-    )
+    with committed():
+        r = api.post(
+            "/api/v1/visits/",
+            {
+                "vendor": visit.vendor_id,
+                "facility": visit.facility_id,
+                "engineers": [first],
+                "tools": list(visit.tools.values_list("pk", flat=True)),
+                "activity": visit.activity,
+                "start_date": visit.start_date.isoformat(),
+                "end_date": visit.end_date.isoformat(),
+            },
+            format="json",
+        )
     assert r.status_code == 201
     assert Visit.objects.get(pk=r.json()["id"]).status == VisitStatus.CLEARED
 

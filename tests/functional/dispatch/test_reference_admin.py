@@ -26,19 +26,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(world, client):
+def world(world, client, committed):
     """The persona world with a cleared Lam visit to the mature fab, and the client logged in as
     the superuser."""
     start = dt.date.today() + dt.timedelta(days=10)
-    visit = services.visit_create(
-        requested_by=world.lam_manager,
-        vendor=world.lam.pk,
-        facility=world.mature.pk,
-        engineers=[world.lam_engineer.pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start + dt.timedelta(days=2),
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=world.lam_manager,
+            vendor=world.lam.pk,
+            facility=world.mature.pk,
+            engineers=[world.lam_engineer.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start + dt.timedelta(days=2),
+        )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CLEARED and visit.decisions.count() == 1
     client.force_login(world.boss)
@@ -113,12 +114,15 @@ def _audit_chain_ok() -> bool:
     return out.getvalue().startswith("OK")
 
 
-def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers_open_visit(world):
+def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers_open_visit(
+    world, committed
+):
     client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
-    response = client.post(
-        f"/admin/dispatch/engineer/{engineer.pk}/change/",
-        _engineer_form(engineer, citizenships=[{"country": "CN", "since": "2019-05-01"}]),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/engineer/{engineer.pk}/change/",
+            _engineer_form(engineer, citizenships=[{"country": "CN", "since": "2019-05-01"}]),
+        )
     assert response.status_code == 302, response.content[:3000]
 
     assert set(engineer.citizenships.values_list("country", flat=True)) == {"US", "CN"}
@@ -136,13 +140,14 @@ def test_adding_a_citizenship_in_the_admin_is_audited_and_rechecks_the_engineers
     assert _audit_chain_ok()
 
 
-def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world):
+def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world, committed):
     client, engineer = world["client"], world["lam_engineer"]
     Citizenship.objects.create(engineer=engineer, country="CN")
     data = _engineer_form(engineer, citizenships=[])
     cn_row = next(i for i in range(2) if data[f"citizenships-{i}-country"] == "CN")
     data[f"citizenships-{cn_row}-DELETE"] = "on"
-    response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
+    with committed():
+        response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
     assert response.status_code == 302, response.content[:3000]
     assert list(engineer.citizenships.values_list("country", flat=True)) == ["US"]
     event = _reference_events(engineer).get()
@@ -150,24 +155,28 @@ def test_removing_a_citizenship_in_the_admin_records_the_old_and_new_lists(world
     assert [c["country"] for c in event.new["citizenships"]] == ["US"]
 
 
-def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_its_visits(world):
+def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_its_visits(
+    world, committed
+):
     client, fab, visit = world["client"], world["mature"], world["visit"]
     elsewhere = FacilityFactory(logic_node_nm=28)
-    other_visit = services.visit_create(
-        requested_by=world["lam_manager"],
-        vendor=world["lam"].pk,
-        facility=elsewhere.pk,
-        engineers=[world["lam_engineer"].pk],
-        activity="maintenance",
-        start_date=visit.start_date,
-        end_date=visit.end_date,
-    )
+    with committed():
+        other_visit = services.visit_create(
+            requested_by=world["lam_manager"],
+            vendor=world["lam"].pk,
+            facility=elsewhere.pk,
+            engineers=[world["lam_engineer"].pk],
+            activity="maintenance",
+            start_date=visit.start_date,
+            end_date=visit.end_date,
+        )
     before_other = other_visit.decisions.count()
 
-    response = client.post(
-        f"/admin/dispatch/facility/{fab.pk}/change/",
-        _facility_form(fab, logic_node_nm=14, non_planar=True),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/facility/{fab.pk}/change/",
+            _facility_form(fab, logic_node_nm=14, non_planar=True),
+        )
     assert response.status_code == 302, response.content[:3000]
 
     fab.refresh_from_db()
@@ -184,13 +193,16 @@ def test_changing_a_facilitys_logic_node_in_the_admin_is_audited_and_rechecks_it
     assert _audit_chain_ok()
 
 
-def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is_recorded(world):
+def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is_recorded(
+    world, committed
+):
     client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
-    response = client.post(
-        f"/admin/dispatch/engineer/{engineer.pk}/change/",
-        _engineer_form(engineer, citizenships=[{"country": "XX", "since": ""}]),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/engineer/{engineer.pk}/change/",
+            _engineer_form(engineer, citizenships=[{"country": "XX", "since": ""}]),
+        )
     assert response.status_code == 200
     inline_errors = [
         form.errors
@@ -205,13 +217,16 @@ def test_an_unknown_citizenship_country_is_refused_beside_the_row_and_nothing_is
     assert visit.decisions.count() == 1 and visit.check_requested_at is None
 
 
-def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_recorded(world):
+def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_recorded(
+    world, committed
+):
     client, fab, visit = world["client"], world["mature"], world["visit"]
     events = AuditEvent.objects.count()
-    response = client.post(
-        f"/admin/dispatch/facility/{fab.pk}/change/",
-        _facility_form(fab, country="XX", logic_node_nm=14),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/facility/{fab.pk}/change/",
+            _facility_form(fab, country="XX", logic_node_nm=14),
+        )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors.get("country")
     assert AuditEvent.objects.count() == events
@@ -221,16 +236,19 @@ def test_an_unknown_facility_country_is_refused_beside_the_field_and_nothing_is_
     assert visit.decisions.count() == 1 and visit.check_requested_at is None
 
 
-def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothing(world):
+def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothing(
+    world, committed
+):
     """The form accepts a citizenship acquired in 1850; the service does not (before 1900)."""
     client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
-    response = client.post(
-        f"/admin/dispatch/engineer/{engineer.pk}/change/",
-        _engineer_form(
-            engineer, citizenships=[{"country": "CN", "since": "1850-01-01"}], name="Renamed"
-        ),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/engineer/{engineer.pk}/change/",
+            _engineer_form(
+                engineer, citizenships=[{"country": "CN", "since": "1850-01-01"}], name="Renamed"
+            ),
+        )
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
     assert any("citizenships[1].since" in e for e in errors), errors
@@ -241,23 +259,25 @@ def test_a_refusal_only_the_service_makes_is_shown_on_the_form_and_changes_nothi
     assert visit.decisions.count() == 1
 
 
-def test_saving_an_unchanged_engineer_in_the_admin_records_nothing(world):
+def test_saving_an_unchanged_engineer_in_the_admin_records_nothing(world, committed):
     client, engineer, visit = world["client"], world["lam_engineer"], world["visit"]
     events = AuditEvent.objects.count()
-    response = client.post(
-        f"/admin/dispatch/engineer/{engineer.pk}/change/",
-        _engineer_form(engineer, citizenships=[]),
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/engineer/{engineer.pk}/change/",
+            _engineer_form(engineer, citizenships=[]),
+        )
     assert response.status_code == 302, response.content[:3000]
     assert AuditEvent.objects.count() == events
     assert visit.decisions.count() == 1
 
 
-def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(world):
+def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(world, committed):
     client, vendor = world["client"], world["lam"]
     new = Engineer(vendor=vendor, name="Mei Chen", employee_id="E-NEW", home_country="US")
     data = _engineer_form(new, citizenships=[{"country": "TW", "since": ""}], vendor=vendor.pk)
-    response = client.post("/admin/dispatch/engineer/add/", data)
+    with committed():
+        response = client.post("/admin/dispatch/engineer/add/", data)
     assert response.status_code == 302, response.content[:3000]
     engineer = Engineer.objects.get(employee_id="E-NEW")
     assert list(engineer.citizenships.values_list("country", flat=True)) == ["TW"]
@@ -267,14 +287,15 @@ def test_an_engineer_added_in_the_admin_is_recorded_with_their_citizenships(worl
     assert LogEntry.objects.filter(object_id=str(engineer.pk), action_flag=1).exists()
 
 
-def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, client):
+def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, client, committed):
     engineer = world["lam_engineer"]
     client.force_login(world["lam_manager"])
     other = VendorFactory()
     data = _engineer_form(engineer, citizenships=[], vendor=other.pk, name="Renamed")
     # Service managers see no citizenship inlines (no permission): post the fields only.
     data = {k: v for k, v in data.items() if not k.startswith(("citizenships-", "residencies-"))}
-    response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
+    with committed():
+        response = client.post(f"/admin/dispatch/engineer/{engineer.pk}/change/", data)
     assert response.status_code == 302, response.content[:3000]
     engineer.refresh_from_db()
     assert (engineer.vendor_id, engineer.name) == (world["lam"].pk, "Renamed")
@@ -283,13 +304,14 @@ def test_a_service_manager_cannot_move_their_engineer_to_another_vendor(world, c
     assert set(event.old) == {"name"} and event.new == {"name": "Renamed"}
 
 
-def test_a_customer_alias_added_in_the_admin_rechecks_the_visits_to_its_buildings(world):
+def test_a_customer_alias_added_in_the_admin_rechecks_the_visits_to_its_buildings(world, committed):
     client, fab, visit = world["client"], world["mature"], world["visit"]
     customer = fab.customer
-    response = client.post(
-        f"/admin/dispatch/customer/{customer.pk}/change/",
-        {"name": customer.name, "country": customer.country, "aliases": '["SMIC South"]'},
-    )
+    with committed():
+        response = client.post(
+            f"/admin/dispatch/customer/{customer.pk}/change/",
+            {"name": customer.name, "country": customer.country, "aliases": '["SMIC South"]'},
+        )
     assert response.status_code == 302, response.content[:3000]
     event = _reference_events(customer).get()
     assert event.old == {"aliases": []} and event.new == {"aliases": ["SMIC South"]}
@@ -297,13 +319,14 @@ def test_a_customer_alias_added_in_the_admin_rechecks_the_visits_to_its_building
     assert visit.decisions.count() == 2
 
 
-def test_a_facility_added_in_the_admin_is_recorded(world):
+def test_a_facility_added_in_the_admin_is_recorded(world, committed):
     client = world["client"]
     customer = CustomerFactory()
     template = Facility(customer=customer, name="Fab 9", city="Wuxi", country="CN")
-    response = client.post(
-        "/admin/dispatch/facility/add/", _facility_form(template, logic_node_nm=28)
-    )
+    with committed():
+        response = client.post(
+            "/admin/dispatch/facility/add/", _facility_form(template, logic_node_nm=28)
+        )
     assert response.status_code == 302, response.content[:3000]
     fab = Facility.objects.get(name="Fab 9")
     event = _reference_events(fab).get()

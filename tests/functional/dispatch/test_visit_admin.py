@@ -43,9 +43,10 @@ def _field_errors(response, field):
     return form.errors.get(field, [])
 
 
-def test_admin_creates_a_valid_visit_through_the_service(admin_setup):
+def test_admin_creates_a_valid_visit_through_the_service(admin_setup, committed):
     client, vendor, facility, engineer, tool = admin_setup
-    response = _post(client, vendor, facility, [engineer], [tool])
+    with committed():
+        response = _post(client, vendor, facility, [engineer], [tool])
     assert response.status_code == 302, response.content[:2000]
     visit = Visit.objects.get()
     assert visit.current_decision is not None

@@ -62,7 +62,7 @@ def _assert_round_trips(objs):
 
 
 @pytest.fixture
-def visits(rules, sample_list):
+def visits(rules, sample_list, committed):
     """Three visits filed through the service (each already holds the decision of its check)."""
     vendor = VendorFactory(name="Lam Research Corporation", country="US")
     manager = make_user("lam", role="service_manager", vendor=vendor)
@@ -71,17 +71,18 @@ def visits(rules, sample_list):
     start = dt.date.today() + dt.timedelta(days=10)
     out = []
     for i in range(3):
-        visit = services.visit_create(
-            requested_by=manager,
-            vendor=vendor.pk,
-            facility=fab.pk,
-            engineers=[engineer.pk],
-            tools=[],
-            activity="maintenance",
-            start_date=start,
-            end_date=start + dt.timedelta(days=i),
-            purpose=f"purpose {i}",
-        )
+        with committed():  # the check the filing asks for runs, as on its commit
+            visit = services.visit_create(
+                requested_by=manager,
+                vendor=vendor.pk,
+                facility=fab.pk,
+                engineers=[engineer.pk],
+                tools=[],
+                activity="maintenance",
+                start_date=start,
+                end_date=start + dt.timedelta(days=i),
+                purpose=f"purpose {i}",
+            )
         visit.refresh_from_db()
         assert visit.current_decision_id is not None
         out.append(visit)

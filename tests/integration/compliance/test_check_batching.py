@@ -62,7 +62,9 @@ def no_worker(redis_client, request):
 
 
 @pytest.fixture
-def file_visits(rules, sample_list):
+def file_visits(rules, sample_list, committed):
+    """``file_visits(n)`` files n visits, each committed on its own: its check message is sent
+    (and offered for batching), or in embedded mode the check runs in-process."""
     vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     manager = make_user("asml", role="service_manager", vendor=vendor)
     fab = FacilityFactory(logic_node_nm=28, non_planar=False)
@@ -70,18 +72,20 @@ def file_visits(rules, sample_list):
     start = dt.date.today() + dt.timedelta(days=10)
 
     def file(n: int) -> list[int]:
-        return [
-            services.visit_create(
-                requested_by=manager,
-                vendor=vendor.pk,
-                facility=fab.pk,
-                engineers=[engineer.pk],
-                activity="maintenance",
-                start_date=start,
-                end_date=start + dt.timedelta(days=1),
-            ).pk
-            for _ in range(n)
-        ]
+        ids = []
+        for _ in range(n):
+            with committed():
+                visit = services.visit_create(
+                    requested_by=manager,
+                    vendor=vendor.pk,
+                    facility=fab.pk,
+                    engineers=[engineer.pk],
+                    activity="maintenance",
+                    start_date=start,
+                    end_date=start + dt.timedelta(days=1),
+                )
+            ids.append(visit.pk)
+        return ids
 
     return file
 

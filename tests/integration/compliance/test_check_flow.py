@@ -23,18 +23,22 @@ from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, Vendo
 pytestmark = pytest.mark.django_db
 
 
-def _visit(*, vendor, facility, engineers, tools, manager, start=None, activity="maintenance"):
+def _visit(
+    committed, *, vendor, facility, engineers, tools, manager, start=None, activity="maintenance"
+):
+    """File a visit and let the check it asks for run, as the commit of the filing would."""
     start = start or dt.date.today() + dt.timedelta(days=10)
-    return services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=facility.pk,
-        engineers=[e.pk for e in engineers],
-        tools=[t.pk for t in tools],
-        activity=activity,
-        start_date=start,
-        end_date=start + dt.timedelta(days=2),
-    )
+    with committed():
+        return services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=facility.pk,
+            engineers=[e.pk for e in engineers],
+            tools=[t.pk for t in tools],
+            activity=activity,
+            start_date=start,
+            end_date=start + dt.timedelta(days=2),
+        )
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def lam(rules, sample_list):
     return vendor, make_user("lam", role="service_manager", vendor=vendor)
 
 
-def test_a_us_citizen_at_an_advanced_shanghai_fab_is_held_citing_744_6(lam):
+def test_a_us_citizen_at_an_advanced_shanghai_fab_is_held_citing_744_6(lam, committed):
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=7, non_planar=True)
     tool = ToolFactory(
@@ -52,7 +56,9 @@ def test_a_us_citizen_at_an_advanced_shanghai_fab_is_held_citing_744_6(lam):
     engineer = EngineerFactory(
         vendor=vendor, name="David Miller", citizenships=["US"], home_country="US"
     )
-    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[tool], manager=manager)
+    visit = _visit(
+        committed, vendor=vendor, facility=fab, engineers=[engineer], tools=[tool], manager=manager
+    )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD
     findings = visit.current_decision.findings.all()
@@ -63,22 +69,27 @@ def test_a_us_citizen_at_an_advanced_shanghai_fab_is_held_citing_744_6(lam):
     )
 
 
-def test_the_same_engineer_at_a_28nm_planar_fab_with_an_unlisted_owner_is_cleared(lam):
+def test_the_same_engineer_at_a_28nm_planar_fab_with_an_unlisted_owner_is_cleared(lam, committed):
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=28, non_planar=False)
     engineer = EngineerFactory(
         vendor=vendor, name="David Miller", citizenships=["US"], home_country="US"
     )
-    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+    visit = _visit(
+        committed, vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager
+    )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CLEARED, visit.current_decision.result
     assert visit.current_decision.outcome == "clear"
 
 
-def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_and_tools(lam):
+def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_and_tools(
+    lam, committed
+):
     vendor, manager = lam
     fab = FacilityFactory()
     small = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=[EngineerFactory(vendor=vendor)],
@@ -86,6 +97,7 @@ def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_
         manager=manager,
     )
     big = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=[EngineerFactory(vendor=vendor, citizenships=["NL", "DE"]) for _ in range(6)],
@@ -104,7 +116,7 @@ def test_building_the_document_takes_the_same_queries_for_one_or_many_engineers_
     assert len(ctx.captured_queries) == 5
 
 
-def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam):
+def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam, committed):
     """check_inputs (plain values, the hot path) and visit_document (instances) share _document;
     this pins the adapters: same keys, order, dates, decimals, locations and sorting."""
     from decimal import Decimal
@@ -141,8 +153,11 @@ def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam):
         ),
         ToolFactory(facility=fab, oem=vendor, model="A", serial_number=""),
     ]
-    on_site = _visit(vendor=vendor, facility=fab, engineers=engineers, tools=tools, manager=manager)
+    on_site = _visit(
+        committed, vendor=vendor, facility=fab, engineers=engineers, tools=tools, manager=manager
+    )
     remote = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=engineers,
@@ -175,7 +190,7 @@ def test_the_check_path_builds_the_same_document_as_the_instance_builder(lam):
     assert [c["country"] for c in zed["citizenships"]] == ["CN", "US"]
 
 
-def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam):
+def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam, committed):
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=7, non_planar=True)
     mature = FacilityFactory(logic_node_nm=40)
@@ -190,23 +205,28 @@ def test_every_stored_decision_replays_to_the_same_outcome_and_findings(lam):
         ),
     ]
     for p in people:
-        _visit(vendor=vendor, facility=fab, engineers=[p], tools=[tool], manager=manager)
-        _visit(vendor=vendor, facility=mature, engineers=[p], tools=[], manager=manager)
+        _visit(committed, vendor=vendor, facility=fab, engineers=[p], tools=[tool], manager=manager)
+        _visit(committed, vendor=vendor, facility=mature, engineers=[p], tools=[], manager=manager)
     assert Decision.objects.count() == 6
     for decision in Decision.objects.all():
         result = decision_replay(decision)
         assert result.identical, result.differences
 
 
-def test_a_rule_set_change_rechecks_open_visits_and_a_worse_outcome_reholds_an_approved_visit(lam):
+def test_a_rule_set_change_rechecks_open_visits_and_a_worse_outcome_reholds_an_approved_visit(
+    lam, committed
+):
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=28)
     engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
-    visit = _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+    visit = _visit(
+        committed, vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager
+    )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CLEARED
     # The fab turns out to run a FinFET line: the building's capability changes.
-    services.facility_update(facility=fab, logic_node_nm=14, non_planar=True)
+    with committed():
+        services.facility_update(facility=fab, logic_node_nm=14, non_planar=True)
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD
     assert "Outcome changed from clear to licence_required" in visit.current_decision.change_reason
@@ -220,12 +240,13 @@ def test_loading_the_same_rule_packs_twice_changes_nothing(rules):
     assert RuleSet.objects.count() == 1
 
 
-def test_a_redelivered_check_finds_nothing_left_to_do(lam):
+def test_a_redelivered_check_finds_nothing_left_to_do(lam, committed):
     from compliance.tasks import check_visit
 
     vendor, manager = lam
     fab = FacilityFactory()
     visit = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=[EngineerFactory(vendor=vendor)],
@@ -237,11 +258,12 @@ def test_a_redelivered_check_finds_nothing_left_to_do(lam):
     assert visit.decisions.count() == 1
 
 
-def test_a_check_without_rules_holds_the_visit_and_never_clears_it(db):
+def test_a_check_without_rules_holds_the_visit_and_never_clears_it(db, committed):
     vendor = VendorFactory()
     manager = make_user("m", role="service_manager", vendor=vendor)
     fab = FacilityFactory(logic_node_nm=40)
     visit = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=[EngineerFactory(vendor=vendor)],
@@ -255,12 +277,13 @@ def test_a_check_without_rules_holds_the_visit_and_never_clears_it(db):
     assert visit.check_requested_at is not None
 
 
-def test_the_sweeper_answers_a_check_whose_message_was_lost(lam):
+def test_the_sweeper_answers_a_check_whose_message_was_lost(lam, committed):
     from compliance.checks.requests import visits_sweep_unchecked
 
     vendor, manager = lam
     fab = FacilityFactory()
     visit = _visit(
+        committed,
         vendor=vendor,
         facility=fab,
         engineers=[EngineerFactory(vendor=vendor)],
@@ -317,27 +340,31 @@ def test_check_visit_command_prints_the_decision_and_exits_2_naming_the_field(
     assert "facility.country" in capsys.readouterr().err
 
 
-def test_rechecks_of_many_visits_run_in_chunks(lam, settings):
+def test_rechecks_of_many_visits_run_in_chunks(lam, settings, committed):
     settings.COMPLIANCE = {**settings.COMPLIANCE, "RECHECK_CHUNK_SIZE": 3}
     vendor, manager = lam
     fab = FacilityFactory()
     engineer = EngineerFactory(vendor=vendor)
     for _ in range(7):
-        _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
-    with transaction.atomic():
+        _visit(
+            committed, vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager
+        )
+    with committed(), transaction.atomic():
         assert visits_request_check(visits=Visit.objects.all(), trigger="rule_change") == 7
     assert not Visit.objects.filter(check_requested_at__isnull=False).exists()
     assert Decision.objects.count() == 14
 
 
-def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeypatch):
+def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeypatch, committed):
     from compliance.checks import record, run
 
     vendor, manager = lam
     fab = FacilityFactory(logic_node_nm=7, non_planar=True, city="Shanghai", country="CN")
     engineer = EngineerFactory(vendor=vendor, citizenships=["US"], home_country="US")
     visits = [
-        _visit(vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager)
+        _visit(
+            committed, vendor=vendor, facility=fab, engineers=[engineer], tools=[], manager=manager
+        )
         for _ in range(3)
     ]
     bad = visits[1].pk

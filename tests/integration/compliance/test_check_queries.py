@@ -47,18 +47,12 @@ def requested(rules, sample_list):
                 end_date=start,
             )
             ids.append(visit.pk)
-        # Filed and asked for, not yet checked (the on-commit enqueue is captured, not run).
+        # Filed and asked for, not yet checked (the test transaction never commits, so the
+        # on-commit enqueue does not run).
         Visit.objects.filter(pk__in=ids).update(check_requested_at=timezone.now())
         return ids
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def run_on_commit_immediately():
-    """Here on-commit callbacks are captured, not run at once (the suite's default): filing
-    enqueues no check, and the notices a check schedules are not part of its queries."""
-    yield
 
 
 def _check(ids, capture):

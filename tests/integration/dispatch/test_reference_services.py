@@ -25,26 +25,28 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(world):
-    """The persona world, with a second Lam engineer and a Lam tool at the mature fab, and
-    ``visit(...)`` filing a Lam visit there."""
+def world(world, committed):
+    """The persona world, with a second Lam engineer and a Lam tool at the mature fab,
+    ``visit(...)`` filing a Lam visit there (checked, as the commit would), and ``committed``."""
     world["colleague"] = EngineerFactory(vendor=world.lam, citizenships=["NL"])
     world["tool"] = ToolFactory(facility=world.mature, oem=world.lam)
 
     def visit(*engineers, tools=(), facility=world.mature, days_ahead=10):
         start = dt.date.today() + dt.timedelta(days=days_ahead)
-        return services.visit_create(
-            requested_by=world.lam_manager,
-            vendor=world.lam.pk,
-            facility=facility.pk,
-            engineers=[e.pk for e in engineers],
-            tools=[t.pk for t in tools],
-            activity="maintenance",
-            start_date=start,
-            end_date=start + dt.timedelta(days=2),
-        )
+        with committed():
+            return services.visit_create(
+                requested_by=world.lam_manager,
+                vendor=world.lam.pk,
+                facility=facility.pk,
+                engineers=[e.pk for e in engineers],
+                tools=[t.pk for t in tools],
+                activity="maintenance",
+                start_date=start,
+                end_date=start + dt.timedelta(days=2),
+            )
 
     world["visit"] = visit
+    world["committed"] = committed
     return world
 
 
@@ -68,11 +70,12 @@ def test_a_new_citizenship_is_recorded_old_and_new_and_rechecks_only_the_enginee
     not_theirs = world["visit"](colleague)
     counts = {v.pk: _decisions(v) for v in (theirs, cancelled, not_theirs)}
 
-    services.engineer_update(
-        engineer=engineer,
-        user=world["lam_manager"],
-        citizenships=["US", {"country": "CN", "since": "2010-01-01"}],
-    )
+    with world["committed"]():
+        services.engineer_update(
+            engineer=engineer,
+            user=world["lam_manager"],
+            citizenships=["US", {"country": "CN", "since": "2010-01-01"}],
+        )
 
     event = _events(engineer).get()
     assert event.actor_name == "lam.manager"
@@ -89,9 +92,10 @@ def test_an_update_that_changes_nothing_records_nothing_and_rechecks_nothing(wor
     engineer = world["lam_engineer"]
     visit = world["visit"](engineer)
     events = AuditEvent.objects.count()
-    services.engineer_update(
-        engineer=engineer, user=world["lam_manager"], citizenships=["US"], name=engineer.name
-    )
+    with world["committed"]():
+        services.engineer_update(
+            engineer=engineer, user=world["lam_manager"], citizenships=["US"], name=engineer.name
+        )
     assert AuditEvent.objects.count() == events
     assert _decisions(visit) == 1
 
@@ -141,7 +145,8 @@ def test_the_old_facts_come_from_the_stored_row_not_the_callers_edited_instance(
     fab = world["mature"]
     visit = world["visit"](world["lam_engineer"])
     fab.logic_node_nm = 14  # as an admin form leaves its instance before saving
-    services.facility_update(facility=fab, user=world["approver"], logic_node_nm=14)
+    with world["committed"]():
+        services.facility_update(facility=fab, user=world["approver"], logic_node_nm=14)
     event = _events(fab).get()
     assert event.old == {"logic_node_nm": 40} and event.new == {"logic_node_nm": 14}
     assert event.actor_name == "approver"
@@ -171,7 +176,8 @@ def test_moving_a_facility_to_another_owner_rechecks_its_visits(world):
     visit = world["visit"](world["lam_engineer"])
     new_owner = CustomerFactory()
     old_owner = fab.customer_id
-    services.facility_update(facility=fab, customer=new_owner.pk)
+    with world["committed"]():
+        services.facility_update(facility=fab, customer=new_owner.pk)
     event = _events(fab).get()
     assert event.old == {"customer": old_owner} and event.new == {"customer": new_owner.pk}
     assert _decisions(visit) == 2
@@ -183,7 +189,8 @@ def test_a_customer_alias_rechecks_the_visits_to_its_buildings_and_bad_aliases_a
     with pytest.raises(ApplicationError) as exc:
         services.customer_update(customer=customer, aliases="not a list")
     assert "aliases" in exc.value.errors
-    services.customer_update(customer=customer, aliases=["SMIC South"])
+    with world["committed"]():
+        services.customer_update(customer=customer, aliases=["SMIC South"])
     event = _events(customer).get()
     assert event.old == {"aliases": []} and event.new == {"aliases": ["SMIC South"]}
     assert _decisions(visit) == 2
@@ -192,7 +199,8 @@ def test_a_customer_alias_rechecks_the_visits_to_its_buildings_and_bad_aliases_a
 def test_a_vendor_becoming_a_us_branch_rechecks_its_visits(world):
     vendor = world["lam"]
     visit = world["visit"](world["lam_engineer"])
-    services.vendor_update(vendor=vendor, is_us_branch=True)
+    with world["committed"]():
+        services.vendor_update(vendor=vendor, is_us_branch=True)
     event = _events(vendor).get()
     assert event.old == {"is_us_branch": False} and event.new == {"is_us_branch": True}
     assert _decisions(visit) == 2
@@ -202,7 +210,10 @@ def test_a_tools_classification_change_rechecks_the_visits_that_list_it(world):
     tool = world["tool"]
     with_tool = world["visit"](world["lam_engineer"], tools=[tool])
     without_tool = world["visit"](world["colleague"])
-    services.tool_update(tool=tool, user=world["lam_manager"], classifications={"US": ["3B001.c"]})
+    with world["committed"]():
+        services.tool_update(
+            tool=tool, user=world["lam_manager"], classifications={"US": ["3B001.c"]}
+        )
     event = _events(tool).get()
     assert event.new == {"classifications": {"US": ["3B001.c"]}}
     assert _decisions(with_tool) == 2

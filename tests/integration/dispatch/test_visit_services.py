@@ -47,9 +47,15 @@ def _assert_nothing_written(before_events: int) -> None:
     assert AuditEvent.objects.count() == before_events
 
 
-def test_a_valid_visit_is_stored_pending_and_then_decided(setup):
+def test_a_valid_visit_is_stored_pending_and_then_decided(setup, committed):
     vendor, facility, engineer, tool, manager = setup
-    visit = _create(manager, vendor, facility, [engineer], [tool])
+    with committed() as scheduled:
+        visit = _create(manager, vendor, facility, [engineer], [tool])
+        visit.refresh_from_db()
+        # Until the filing commits, the visit is pending with its check asked for.
+        assert visit.status == VisitStatus.PENDING and visit.current_decision is None
+        assert visit.check_requested_at is not None
+    assert len(scheduled) >= 1  # the check's enqueue, then the notices the check scheduled
     visit.refresh_from_db()
     assert visit.current_decision is not None
     assert visit.status in {VisitStatus.CLEARED, VisitStatus.ON_HOLD, VisitStatus.BLOCKED}

@@ -23,6 +23,8 @@ Timeline (local time; the week is Mon 2026-11-02 00:00 CET to Mon 2026-11-09 00:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +36,9 @@ from compliance.reports.simulation import simulated_time
 from compliance.reports.weeks import ReportWeek
 from dispatch.models import Visit
 from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
+
+# The ``committed`` fixture: runs what a block schedules on commit when the block ends.
+Committed = Callable[[], AbstractContextManager[Any]]
 
 WEEK = ReportWeek(2026, 45, "Europe/Amsterdam")
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -51,25 +56,36 @@ class Activity:
     licence: Licence
 
 
-def _file(manager: Any, vendor: Any, facility: Any, engineers: list[Any], tools: list[Any], at):
+def _file(
+    committed: Committed,
+    manager: Any,
+    vendor: Any,
+    facility: Any,
+    engineers: list[Any],
+    tools: list[Any],
+    at,
+):
+    """File a visit and let the check it asks for run, as the commit would."""
     from dispatch import services
 
     start = at.date() + dt.timedelta(days=10)
-    visit = services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=facility.pk,
-        engineers=[e.pk for e in engineers],
-        tools=[t.pk for t in tools],
-        activity="maintenance",
-        start_date=start,
-        end_date=start + dt.timedelta(days=2),
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=facility.pk,
+            engineers=[e.pk for e in engineers],
+            tools=[t.pk for t in tools],
+            activity="maintenance",
+            start_date=start,
+            end_date=start + dt.timedelta(days=2),
+        )
     visit.refresh_from_db()
     return visit
 
 
-def build_week_of_activity() -> Activity:
+def build_week_of_activity(committed: Committed) -> Activity:
+    """Each step runs what it schedules on commit (re-checks, notices) at its own time."""
     from compliance.services import (
         licence_changed,
         list_snapshot_import,
@@ -109,76 +125,82 @@ def build_week_of_activity() -> Activity:
         v: dict[str, Visit] = {}
 
         clock.set(local("2026-10-30", "15:00"))
-        v["P"] = _file(manager, vendor, mature, [nl], [unclassified], clock.current)
+        v["P"] = _file(committed, manager, vendor, mature, [nl], [unclassified], clock.current)
 
         clock.set(local("2026-11-02", "09:00"))
-        v["A"] = _file(manager, vendor, advanced, [us], [ear_tool], clock.current)
+        v["A"] = _file(committed, manager, vendor, advanced, [us], [ear_tool], clock.current)
         clock.set(local("2026-11-02", "09:30"))
-        v["B"] = _file(manager, vendor, mature, [us], [], clock.current)
+        v["B"] = _file(committed, manager, vendor, mature, [us], [], clock.current)
         clock.set(local("2026-11-02", "11:00"))
-        v["C"] = _file(manager, vendor, mature, [nl], [unclassified], clock.current)
+        v["C"] = _file(committed, manager, vendor, mature, [nl], [unclassified], clock.current)
 
         clock.set(local("2026-11-03", "10:00"))
-        v["D"] = _file(manager, vendor, mature, [namesake], [], clock.current)
+        v["D"] = _file(committed, manager, vendor, mature, [namesake], [], clock.current)
         clock.set(local("2026-11-03", "14:00"))
         hit = next(
             h for h in v["D"].current_decision.screening_input if h["party"] == "engineers[0]"
         )
-        match_review_mark(
-            visit=v["D"],
-            party="engineers[0]",
-            entry_id=hit["entry_id"],
-            reason="Different person: Japanese national, date of birth differs from the SDN entry.",
-            actor=users["approver"],
-        )
+        with committed():
+            match_review_mark(
+                visit=v["D"],
+                party="engineers[0]",
+                entry_id=hit["entry_id"],
+                reason="Different person: Japanese national, date of birth differs from the SDN entry.",
+                actor=users["approver"],
+            )
         clock.set(local("2026-11-03", "16:00"))
-        visit_approve(
-            visit=v["P"],
-            user=users["approver"],
-            justification="Classification confirmed with the OEM: dry DUV tool, not controlled.",
-        )
+        with committed():
+            visit_approve(
+                visit=v["P"],
+                user=users["approver"],
+                justification="Classification confirmed with the OEM: dry DUV tool, not controlled.",
+            )
 
         clock.set(local("2026-11-04", "09:00"))
-        visit_reject(
-            visit=v["A"],
-            user=users["approver2"],
-            justification="No BIS licence on file for a U.S. person at an advanced-node fab.",
-        )
+        with committed():
+            visit_reject(
+                visit=v["A"],
+                user=users["approver2"],
+                justification="No BIS licence on file for a U.S. person at an advanced-node fab.",
+            )
         clock.set(local("2026-11-04", "10:00"))
-        v["E"] = _file(manager, vendor, reassessed, [us], [], clock.current)
+        v["E"] = _file(committed, manager, vendor, reassessed, [us], [], clock.current)
 
         clock.set(local("2026-11-05", "11:00"))
-        dispatch_services.facility_update(
-            facility=reassessed, user=users["approver"], logic_node_nm=14, non_planar=True
-        )
+        with committed():
+            dispatch_services.facility_update(
+                facility=reassessed, user=users["approver"], logic_node_nm=14, non_planar=True
+            )
         clock.set(local("2026-11-05", "15:00"))
-        licence = Licence.objects.create(
-            authority="BIS",
-            number="BIS-TEST-0001",
-            holder=vendor,
-            valid_from=dt.date(2026, 11, 1),
-            valid_until=dt.date(2027, 10, 31),
-        )
-        licence.facilities.set([reassessed])
-        licence_changed(licence=licence, actor=users["approver"], created=True)
+        with committed():
+            licence = Licence.objects.create(
+                authority="BIS",
+                number="BIS-TEST-0001",
+                holder=vendor,
+                valid_from=dt.date(2026, 11, 1),
+                valid_until=dt.date(2027, 10, 31),
+            )
+            licence.facilities.set([reassessed])
+            licence_changed(licence=licence, actor=users["approver"], created=True)
 
         clock.set(local("2026-11-06", "12:00"))
-        visit_approve(
-            visit=v["C"],
-            user=users["approver2"],
-            justification="Tool classification confirmed with the OEM export team; no licence needed.",
-        )
+        with committed():
+            visit_approve(
+                visit=v["C"],
+                user=users["approver2"],
+                justification="Tool classification confirmed with the OEM export team; no licence needed.",
+            )
         clock.set(local("2026-11-08", "23:30"))
-        v["F"] = _file(manager, vendor, advanced, [us], [ear_tool], clock.current)
+        v["F"] = _file(committed, manager, vendor, advanced, [us], [ear_tool], clock.current)
         clock.set(local("2026-11-09", "00:30"))
-        v["G"] = _file(manager, vendor, advanced, [us], [ear_tool], clock.current)
+        v["G"] = _file(committed, manager, vendor, advanced, [us], [ear_tool], clock.current)
     for visit in v.values():
         visit.refresh_from_db()
     return Activity(week=WEEK, visits=v, users=users, licence=licence)
 
 
 @pytest.fixture
-def activity(db, settings) -> Activity:
+def activity(db, settings, committed) -> Activity:
     # The scenario's times are Amsterdam times, whatever REPORT_TIME_ZONE says on this machine.
     settings.AUDIT_REPORT = {**settings.AUDIT_REPORT, "TIME_ZONE": "Europe/Amsterdam"}
-    return build_week_of_activity()
+    return build_week_of_activity(committed)

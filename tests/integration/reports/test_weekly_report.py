@@ -391,7 +391,7 @@ def test_a_decision_whose_stored_document_was_altered_fails_the_replay_and_is_li
     assert "did NOT reproduce" in html
 
 
-def test_the_content_is_built_in_the_same_number_of_queries_for_a_busier_week(activity):
+def test_the_content_is_built_in_the_same_number_of_queries_for_a_busier_week(activity, committed):
     from compliance.audit import audit_chain_verify as verify
 
     chain = verify()
@@ -403,6 +403,7 @@ def test_the_content_is_built_in_the_same_number_of_queries_for_a_busier_week(ac
         for visit in visits * 2:
             clock.set(clock.current + dt.timedelta(minutes=5))
             _file(
+                committed,
                 activity.users["manager"],
                 visit.vendor,
                 visit.facility,

@@ -32,22 +32,23 @@ SMIC_NAME = "Semiconductor Manufacturing International Corporation (SMIC)"
 
 
 @pytest.fixture
-def smic_visit(rules, sample_list):
+def smic_visit(rules, sample_list, committed):
     vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     manager = make_user("asml", role="service_manager", vendor=vendor)
     owner = CustomerFactory(name="Semiconductor Manufacturing Intl. Corp.", country="CN")
     fab = FacilityFactory(customer=owner, logic_node_nm=40)  # mature: only the owner can hold it
     engineer = EngineerFactory(vendor=vendor, name="Sanne Bakker", citizenships=["NL"])
     start = dt.date.today() + dt.timedelta(days=10)
-    visit = services.visit_create(
-        requested_by=manager,
-        vendor=vendor.pk,
-        facility=fab.pk,
-        engineers=[engineer.pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start,
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=fab.pk,
+            engineers=[engineer.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
     visit.refresh_from_db()
     return visit
 
@@ -80,18 +81,19 @@ def test_a_fab_owned_by_an_entity_list_party_is_held_citing_supplement_4(smic_vi
 
 
 def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(
-    smic_visit, tmp_path
+    smic_visit, tmp_path, committed
 ):
     approver = make_user("approver", role="approver")
     # Every hit on the owner needs a mark of its own (EL and CMIC entries).
     for hit in smic_visit.current_decision.result["screening"]:
-        match_review_mark(
-            visit=smic_visit,
-            party=hit["party"],
-            entry_id=hit["entry_id"],
-            reason="Different company: verified registration documents.",
-            actor=approver,
-        )
+        with committed():
+            match_review_mark(
+                visit=smic_visit,
+                party=hit["party"],
+                entry_id=hit["entry_id"],
+                reason="Different company: verified registration documents.",
+                actor=approver,
+            )
     smic_visit.refresh_from_db()
     assert smic_visit.status == VisitStatus.CLEARED, smic_visit.current_decision.result
     assert all(h["false_positive"] for h in smic_visit.current_decision.result["screening"])
@@ -102,7 +104,8 @@ def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(
     for row in rows:
         if row[name_col] == SMIC_NAME:
             row[addr_col] = row[addr_col] + "; No. 1 New Fab Road, Beijing, CN"
-    snapshot = list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
+    with committed():
+        snapshot = list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
     assert snapshot.diff["changed"] == 1
     smic_visit.refresh_from_db()
     assert smic_visit.status == VisitStatus.ON_HOLD
@@ -155,44 +158,47 @@ def test_importing_the_same_file_with_if_changed_keeps_the_snapshot(sample_list)
     assert ListSnapshot.objects.count() == 1
 
 
-def test_a_stale_list_adds_a_review_finding_to_every_check(smic_visit, settings):
+def test_a_stale_list_adds_a_review_finding_to_every_check(smic_visit, settings, committed):
     ListSnapshot.objects.filter(is_active=True).update(
         imported_at=timezone.now() - dt.timedelta(days=8)
     )
     vendor = smic_visit.vendor
     fab = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
     start = dt.date.today() + dt.timedelta(days=10)
-    visit = services.visit_create(
-        requested_by=smic_visit.requested_by,
-        vendor=vendor.pk,
-        facility=fab.pk,
-        engineers=[smic_visit.engineers.first().pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start,
-    )
+    with committed():
+        visit = services.visit_create(
+            requested_by=smic_visit.requested_by,
+            vendor=vendor.pk,
+            facility=fab.pk,
+            engineers=[smic_visit.engineers.first().pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD
     assert any("STALE" in f["rule"] for f in visit.current_decision.result["findings"])
 
 
-def test_importing_a_list_rechecks_only_visits_whose_hits_changed(smic_visit, tmp_path):
+def test_importing_a_list_rechecks_only_visits_whose_hits_changed(smic_visit, tmp_path, committed):
     vendor = smic_visit.vendor
     other = FacilityFactory(logic_node_nm=40, customer=CustomerFactory(name="Unlisted Foundry Co"))
     start = dt.date.today() + dt.timedelta(days=10)
-    quiet = services.visit_create(
-        requested_by=smic_visit.requested_by,
-        vendor=vendor.pk,
-        facility=other.pk,
-        engineers=[smic_visit.engineers.first().pk],
-        activity="maintenance",
-        start_date=start,
-        end_date=start,
-    )
+    with committed():
+        quiet = services.visit_create(
+            requested_by=smic_visit.requested_by,
+            vendor=vendor.pk,
+            facility=other.pk,
+            engineers=[smic_visit.engineers.first().pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
     header, rows = _rows()
     name_col = header.index("name")
     rows = [r for r in rows if r[name_col] != SMIC_NAME]  # SMIC's EL entry is removed
-    list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
+    with committed():
+        list_snapshot_import(path=str(_write(tmp_path / "csl.csv", header, rows)))
     assert Visit.objects.get(pk=smic_visit.pk).decisions.count() == 2
     assert Visit.objects.get(pk=quiet.pk).decisions.count() == 1
 
