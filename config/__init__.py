@@ -1,3 +1,7 @@
-from .celery_app import app as celery_app
+"""The project package: settings, URLs, the Celery app and the shared kernel (errors, text, API
+base).
 
-__all__ = ("celery_app",)
+The Celery app (``config.celery_app``) is loaded when Django starts, by ``ComplianceConfig.ready``,
+so every task sent goes through it. It is not imported here: the pure modules of this package
+(``config.text``) are read by the engine, which must import without Django or Celery.
+"""

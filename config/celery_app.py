@@ -37,7 +37,7 @@ def _warm_up(**kwargs: object) -> None:
     Frozen objects are still freed by reference counting; a failure here only costs the
     first task the build."""
     try:
-        # cycle: config/__init__ loads this module before the app registry is ready
+        # a worker (celery -A config.celery_app) loads this module before Django is set up
         from compliance.checks.inputs import check_context
 
         check_context()

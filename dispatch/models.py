@@ -10,7 +10,44 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from config.text import nfc, unsafe_message
 from dispatch.countries import validate_country_code
+
+
+def validate_plain_text(value: object) -> None:
+    """Refuse direction controls, invisible and control characters (``config.text``)."""
+    if isinstance(value, str) and (message := unsafe_message(value)):
+        raise ValidationError(message, code="unsafe_character")
+
+
+def validate_alias_texts(value: object) -> None:
+    """Every alias of a list is plain text (as :func:`validate_plain_text`)."""
+    if isinstance(value, list):
+        for i, alias in enumerate(value):
+            if isinstance(alias, str) and (message := unsafe_message(alias)):
+                raise ValidationError(f"Alias {i + 1}: {message}", code="unsafe_character")
+
+
+class NameField(models.CharField):
+    """A name, address or identifier as typed: stored in Unicode NFC, refused when it carries
+    a direction control, an invisible or a control character (``config.text``)."""
+
+    default_validators = [validate_plain_text]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return nfc(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return nfc(value) if isinstance(value, str) else value
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if isinstance(value, str):
+            value = nfc(value)
+            setattr(model_instance, self.attname, value)
+        return value
 
 
 class CountryField(models.CharField):
@@ -57,7 +94,7 @@ class Product(models.TextChoices):
 class Vendor(models.Model):
     """A tool vendor (or one of its legal entities) that employs field-service engineers."""
 
-    name = models.CharField("legal name", max_length=200, unique=True)
+    name = NameField("legal name", max_length=200, unique=True)
     country = CountryField(help_text="Country of organisation (ISO 3166-1 alpha-2).")
     is_us_branch = models.BooleanField(
         "is a US branch",
@@ -75,8 +112,8 @@ class Vendor(models.Model):
 
 class Engineer(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="engineers")
-    name = models.CharField(max_length=200)
-    employee_id = models.CharField("employee id", max_length=50)
+    name = NameField(max_length=200)
+    employee_id = NameField("employee id", max_length=50)
     us_protected_individual = models.BooleanField(
         "US protected individual",
         default=False,
@@ -146,9 +183,12 @@ class Residency(models.Model):
 class Customer(models.Model):
     """The company that owns fab buildings; screened against restricted-party lists."""
 
-    name = models.CharField("legal name", max_length=300, unique=True)
+    name = NameField("legal name", max_length=300, unique=True)
     aliases = models.JSONField(
-        default=list, blank=True, help_text="Other names the owner trades under."
+        default=list,
+        blank=True,
+        help_text="Other names the owner trades under.",
+        validators=[validate_alias_texts],
     )
     country = CountryField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -165,10 +205,10 @@ class Facility(models.Model):
     """One fab building: capability is recorded per building (15 CFR 772.1 "facility")."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="facilities")
-    name = models.CharField(max_length=200)
-    building = models.CharField(max_length=100, blank=True)
-    address = models.CharField(max_length=300, blank=True)
-    city = models.CharField(max_length=100)
+    name = NameField(max_length=200)
+    building = NameField(max_length=100, blank=True)
+    address = NameField(max_length=300, blank=True)
+    city = NameField(max_length=100)
     country = CountryField()
     products = models.JSONField(
         default=list,
@@ -221,8 +261,8 @@ class Tool(models.Model):
     oem = models.ForeignKey(
         Vendor, on_delete=models.PROTECT, related_name="tools", verbose_name="OEM vendor"
     )
-    model = models.CharField(max_length=200)
-    serial_number = models.CharField(max_length=100)
+    model = NameField(max_length=200)
+    serial_number = NameField(max_length=100)
     classifications = models.JSONField(
         default=dict,
         blank=True,

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from compliance.engine.decision import STATUSES
 from compliance.models import Effect, Licence, ListSnapshot, Rule
 from config.api_base import StrictSerializer, id_field
+from config.text import nfc, unsafe_message
 from dispatch.countries import is_country_code
 
 
@@ -163,6 +164,12 @@ class SuggestionsOut(serializers.Serializer):
 class ScreeningSearchIn(StrictSerializer):
     name = serializers.CharField(max_length=300)
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_null=True)
+
+    def validate_name(self, value: str) -> str:
+        """Plain text, in NFC: no direction control, invisible or control character."""
+        if message := unsafe_message(value):
+            raise serializers.ValidationError(message)
+        return nfc(value)
 
     def validate_country(self, value: str | None) -> str | None:
         """An ISO 3166-1 alpha-2 code (any case), as the matcher requires (else it raises)."""

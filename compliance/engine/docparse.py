@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
+from config.text import nfc, unsafe_message
+
 from .document import (
     ACTIVITIES,
     CLASSIFICATION_JURISDICTIONS,
@@ -92,7 +94,12 @@ class _Parser:
         if len(value) > MAX_STRING:
             self.errors.add(where, f"must be at most {MAX_STRING} characters")
             return None
-        return value
+        if message := unsafe_message(value):
+            # A direction control or an invisible character makes a name read one way and match
+            # another; it is refused, never silently dropped.
+            self.errors.add(where, message[0].lower() + message[1:])
+            return None
+        return nfc(value)
 
     def choice(self, raw: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]) -> str:
         value = self.string(raw, key, path)

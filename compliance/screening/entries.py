@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from config.text import nfc
+
 # Bump when the canonical form changes: every stored hash then differs, so every false-positive mark
 # lapses and is reviewed again, which is the safe direction.
 CONTENT_HASH_VERSION = "csl-entry-v1"
@@ -123,6 +125,12 @@ class ListEntry:
     end_date: str = ""
     dates_of_birth: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Names are kept in Unicode NFC, as every name the product stores (config.text), so that
+        # a composed and a decomposed "é" are one name on both sides of a match.
+        object.__setattr__(self, "name", nfc(self.name))
+        object.__setattr__(self, "alt_names", tuple(nfc(a) for a in self.alt_names))
 
     @cached_property
     def content_hash(self) -> str:

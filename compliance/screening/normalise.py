@@ -5,8 +5,12 @@
 `("semiconductor", "manufacturing", "international")`.
 
 Steps, in order (the README explains each choice):
+0. Look-alike letters are folded: in a name that has Latin letters, a word written partly or wholly
+   in Cyrillic, Greek or another script whose letters all look like Latin ones ("НUАWЕI" with
+   Cyrillic Н, А, Е) is read as the Latin word it imitates, by Unicode's confusables data
+   (UTS #39, through `confusable_homoglyphs`), not transliterated ("NUAVEI").
 1. Unicode NFKC, then transliteration to ASCII with `anyascii` (accents stripped, Cyrillic, Greek,
-   CJK romanised), then casefold.
+   CJK romanised; invisible characters dropped), then casefold.
 2. Apostrophes inside a word are dropped rather than split ("Int'l" -> "intl", "Xi'an" -> "xian");
    the CSL prints some of them as "?" ("Xi?an"), which is treated the same way.
 3. "&" -> "and"; every other non-alphanumeric character separates tokens.
@@ -30,6 +34,7 @@ import unicodedata
 from functools import lru_cache
 
 from anyascii import anyascii
+from confusable_homoglyphs.confusables import confusables_data
 from rapidfuzz.distance import LCSseq
 
 # Shorter words are not stemmed: "Bros", "Gas" and acronyms stay as written.
@@ -273,9 +278,59 @@ def _strip_dangling_and(tokens: list[str]) -> list[str]:
     return tokens[start:end]
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _is_foreign_letter(ch: str) -> bool:
+    """A letter outside ASCII and outside the Latin script (accented Latin is anyascii's job)."""
+    return not ch.isascii() and ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")
+
+
+@lru_cache(maxsize=1)
+def _look_alikes() -> dict[int, str]:
+    """Each non-Latin letter that Unicode lists as confusable with an ASCII letter or digit, mapped
+    to it (a ``str.translate`` table). Where the letter's transliteration is itself one of its
+    look-alikes (Cyrillic "І" reads "I", listed as confusable with "l"), the transliteration wins."""
+    table: dict[int, str] = {}
+    for ch, glyphs in confusables_data.items():
+        if len(ch) != 1 or not _is_foreign_letter(ch):
+            continue
+        targets = [
+            g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()
+        ]
+        if not targets:
+            continue
+        spelt = anyascii(ch)
+        spelt_alikes = (
+            {g["c"] for g in confusables_data.get(spelt, ())} if len(spelt) == 1 else set()
+        )
+        table[ord(ch)] = spelt if spelt in targets or targets[0] in spelt_alikes else targets[0]
+    return table
+
+
+def fold_look_alikes(text: str) -> str:
+    """Step 0 of the module docstring: words that imitate Latin ones with look-alike letters read
+    as the Latin word. A name with no Latin letter at all is left to transliteration."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    if not any(ch.isascii() and ch.isalpha() for ch in text):
+        return text
+    table = _look_alikes()
+
+    def fold(word: re.Match[str]) -> str:
+        w = word.group()
+        foreign = [ch for ch in w if _is_foreign_letter(ch)]
+        if foreign and all(ord(ch) in table for ch in foreign):
+            return w.translate(table)
+        return w
+
+    return _WORD.sub(fold, text)
+
+
 def ascii_fold(text: str) -> str:
-    """NFKC, transliterate to ASCII, casefold (step 1 of the module docstring)."""
-    return anyascii(unicodedata.normalize("NFKC", text)).casefold()
+    """Look-alikes folded, NFKC, transliterate to ASCII, casefold (steps 0 and 1)."""
+    return anyascii(unicodedata.normalize("NFKC", fold_look_alikes(text))).casefold()
 
 
 @lru_cache(maxsize=65536)

@@ -12,6 +12,7 @@ from django.db import transaction
 from compliance.audit import audit_record
 from compliance.models import AuditEventType
 from config.errors import NotFound
+from config.text import nfc, unsafe_message
 from dispatch import roles
 from dispatch.models import (
     Customer,
@@ -96,7 +97,10 @@ def _aliases(value: object, errors: Errors) -> list[str]:
     ):
         errors.add("aliases", "Each alias must be non-empty text of at most 300 characters.")
         return []
-    return list(value)
+    for i, alias in enumerate(value):
+        if message := unsafe_message(alias):
+            errors.add("aliases", f"Alias {i + 1}: {message}")
+    return [nfc(a) for a in value]
 
 
 def _customer_facts(customer: Customer) -> dict[str, Any]:

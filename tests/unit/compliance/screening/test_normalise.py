@@ -73,3 +73,26 @@ def test_a_typo_at_the_end_of_a_plural_still_stems_like_the_word() -> None:
     # "Electroncis" must stay one typo away from "electronic".
     assert normalise_name("Electroncis") == ("electronci",)
     assert normalise_name("Electronics") == ("electronic",)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # Cyrillic Н, А, Е, Т, С, О posing as Latin letters inside a Latin name
+        (
+            "\u041dU\u0410W\u0415I \u0422\u0415\u0421\u041dN\u041eL\u041eGI\u0415S",
+            ("huawei", "technology"),
+        ),
+        # Cyrillic С, М, І in an acronym
+        ("S\u041c\u0406\u0421 Holdings Limited", ("smic", "holding")),
+        # Greek Α, Ι, Ο in a word of Latin letters
+        ("SEMIC\u039fNDUCT\u039fR M\u0391NUF\u0391CTURING", ("semiconductor", "manufacturing")),
+        # A name wholly in Cyrillic is transliterated, not folded: Газпром is "gazprom", not "ra3npom"
+        ("Газпром", ("gazprom",)),
+        # A Cyrillic word beside Latin ones keeps its own reading when it has letters that look
+        # like no Latin letter (П, Л)
+        ("Rosneft \u041f\u041b\u0410\u041d", ("rosneft", "plan")),
+    ],
+)
+def test_look_alike_letters_are_read_as_the_latin_ones_they_imitate(text, tokens):
+    assert normalise_name(text) == tokens
