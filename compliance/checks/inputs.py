@@ -6,6 +6,8 @@ that could cover it. Fixed queries for any number of visits.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from compliance.models import (
 from compliance.screening.matcher import Match, ScreeningIndex
 from compliance.selectors import CheckInput
 from config.errors import ApplicationError
+from config.text import nfc
 
 
 @dataclass
@@ -75,20 +78,55 @@ def screen_name(index: ScreeningIndex | None, name: str, country: str | None) ->
     return index.search(name, country=country, threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"])
 
 
+# Bump when the party fingerprint's canonical form changes: every mark then lapses and is reviewed
+# again, which is the safe direction.
+PARTY_HASH_VERSION = "party-v1"
+
+
+def party_fingerprint(document: Mapping[str, Any], party: str, name: str) -> str:
+    """sha256 (hex) of who a document party is, as screened: the name that was screened and, for
+    the facility owner, its country; for an engineer, the countries of citizenship and the date of
+    birth where the document has one. A false-positive mark is bound to it as well as to the list
+    entry's content, so renaming the party, or changing its country or date of birth, lapses the
+    mark and the next check flags the hit again."""
+    if party == "facility.owner":
+        facts: dict[str, Any] = {"country": (document.get("facility") or {}).get("country") or ""}
+    else:
+        index = int(party.removeprefix("engineers[").rstrip("]"))
+        eng = (document.get("engineers") or [])[index]
+        facts = {
+            "citizenships": sorted(
+                {
+                    c if isinstance(c, str) else c.get("country", "")
+                    for c in eng.get("citizenships") or []
+                }
+            ),
+            "date_of_birth": eng.get("date_of_birth") or "",
+        }
+    canonical = json.dumps(
+        {"v": PARTY_HASH_VERSION, "party": party.split("[")[0], "name": nfc(name), **facts},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def screen_parties(
     *,
     index: ScreeningIndex | None,
     document: dict[str, Any],
     party_keys: dict[str, str] | None = None,
-    false_positives: Mapping[tuple[str, str, str], Sequence[separation.Supplier]] | None = None,
+    false_positives: Mapping[tuple[str, str, str, str], Sequence[separation.Supplier]]
+    | None = None,
     involved: frozenset[int] = frozenset(),
 ) -> list[engine.ScreeningHit]:
     """Screen the facility owner (and aliases) and every engineer of a document.
 
     ``party_keys`` maps document parties ("facility.owner", "engineers[0]") to stable keys
     ("customer:3", "engineer:7") under which false-positive marks are stored;
-    ``false_positives`` gives who marked each (key, entry id, entry hash); a mark made by one of
-    ``involved`` (who requested or edited the visit) does not count for it.
+    ``false_positives`` gives who marked each (key, entry id, entry hash, party fingerprint); a
+    mark made by one of ``involved`` (who requested or edited the visit) does not count for it.
     """
     hits: list[engine.ScreeningHit] = []
     party_keys = party_keys or {}
@@ -107,8 +145,10 @@ def screen_parties(
                 continue
             seen.add((party, match.entry_id))
             key = party_keys.get(party, party)
+            fingerprint = party_fingerprint(document, party, name) if false_positives else ""
             marked_by, withheld_by = separation.mark_basis(
-                false_positives.get((key, match.entry_id, match.entry_hash), ()), involved
+                false_positives.get((key, match.entry_id, match.entry_hash, fingerprint), ()),
+                involved,
             )
             hits.append(
                 engine.ScreeningHit(
@@ -128,17 +168,23 @@ def screen_parties(
     return hits
 
 
-def false_positive_marks(
-    party_keys: Iterable[str],
-) -> dict[tuple[str, str, str], list[separation.Supplier]]:
-    """Who marked each (party key, entry id, entry hash) as a false positive, oldest first."""
-    marks: dict[tuple[str, str, str], list[separation.Supplier]] = {}
-    for party, entry_id, entry_hash, user_id, username in (
+FalsePositiveMarks = dict[tuple[str, str, str, str], list[separation.Supplier]]
+
+
+def false_positive_marks(party_keys: Iterable[str]) -> FalsePositiveMarks:
+    """Who marked each (party key, entry id, entry hash, party fingerprint) as a false positive,
+    oldest first. Marks recorded before parties were fingerprinted have none and count for no
+    party: they lapsed, and their hits are flagged again."""
+    marks: FalsePositiveMarks = {}
+    for party, entry_id, entry_hash, party_hash, user_id, username in (
         MatchReview.objects.filter(party__in=set(party_keys))
+        .exclude(party_hash="")
         .order_by("marked_at", "pk")
-        .values_list("party", "entry_id", "entry_hash", "marked_by_id", "marked_by__username")
+        .values_list(
+            "party", "entry_id", "entry_hash", "party_hash", "marked_by_id", "marked_by__username"
+        )
     ):
-        marks.setdefault((party, entry_id, entry_hash), []).append((user_id, username))
+        marks.setdefault((party, entry_id, entry_hash, party_hash), []).append((user_id, username))
     return marks
 
 

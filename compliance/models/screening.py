@@ -71,14 +71,22 @@ class ListEntry(models.Model):
 class MatchReview(AppendOnlyModel):
     """An approver's false-positive mark for one party against one list entry's content.
 
-    The mark is bound to the entry's content hash: when the entry changes, the mark lapses and the
-    next check flags the hit again.
+    The mark is bound to both sides: the entry's content hash and the party's fingerprint as
+    screened (name; the facility country for the owner; citizenships and date of birth for an engineer). When either changes, the mark lapses
+    and the next check flags the hit again. Marks made before parties were fingerprinted have an
+    empty ``party_hash`` and count for nobody.
     """
 
     party = models.CharField(max_length=100, help_text='e.g. "customer:12" or "engineer:7".')
     party_name = models.CharField(max_length=300)
     entry_id = models.CharField(max_length=100)
     entry_hash = models.CharField(max_length=64)
+    party_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="sha256 of the party as screened: name, country, citizenships, date of birth.",
+    )
     list_code = models.CharField(max_length=20)
     entry_name = models.CharField(max_length=1000)
     reason = models.TextField()

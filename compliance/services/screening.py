@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from compliance import runtime
 from compliance.audit import audit_record
-from compliance.checks.inputs import active_snapshot, screen_name
+from compliance.checks.inputs import active_snapshot, party_fingerprint, screen_name
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
     AuditEventType,
@@ -166,7 +166,9 @@ def _hit_keys(index: ScreeningIndex | None, name: str, country: str | None) -> s
 def match_review_mark(
     *, visit: Visit, party: str, entry_id: str, reason: str, actor: User
 ) -> MatchReview:
-    """Mark a screening hit of a visit's party as a false positive, bound to the entry's content.
+    """Mark a screening hit of a visit's party as a false positive, bound to the entry's content
+    and to the party as it was screened in the decision the approver saw (its name, country,
+    citizenships and date of birth: ``party_fingerprint``).
 
     ``party`` is the document party of the hit ("facility.owner" or "engineers[i]")."""
 
@@ -196,6 +198,7 @@ def match_review_mark(
             party_name=hit["name"],
             entry_id=entry_id,
             entry_hash=hit["entry_hash"],
+            party_hash=party_fingerprint(decision.document, party, hit["name"]),
             list_code=hit["list_code"],
             entry_name=hit["entry_name"],
             reason=reason.strip(),
@@ -221,6 +224,7 @@ def match_review_mark(
                 "name": hit["name"],
                 "entry_id": entry_id,
                 "entry_hash": hit["entry_hash"],
+                "party_hash": mark.party_hash,
                 "reason": reason.strip(),
             },
         )

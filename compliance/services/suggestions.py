@@ -12,6 +12,7 @@ from compliance.checks.inputs import (
     check_context,
     false_positive_marks,
     licences_for_visits,
+    party_fingerprint,
     screen_name,
     screen_parties,
 )
@@ -66,6 +67,7 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
     ]
     screening_by_candidate: dict[int, list[engine.ScreeningHit]] = {}
     for i, c in enumerate(candidates):
+        fingerprint = party_fingerprint({"engineers": [candidate_docs[i]]}, "engineers[0]", c.name)
         hits = [
             engine.ScreeningHit(
                 party=f"engineers[{i}]",
@@ -78,7 +80,7 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
                 entry_hash=m.entry_hash,
                 false_positive=bool(
                     separation.mark_basis(
-                        marks.get((f"engineer:{c.pk}", m.entry_id, m.entry_hash), ()),
+                        marks.get((f"engineer:{c.pk}", m.entry_id, m.entry_hash, fingerprint), ()),
                         loaded.involved_user_ids,
                     )[0]
                 ),

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from compliance.models import ListSnapshot, MatchReview
+from compliance.selectors import check_inputs
 from compliance.services import list_snapshot_import, match_review_mark
 from config.errors import ApplicationError
 from dispatch import services
@@ -112,6 +113,116 @@ def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(
     assert smic_visit.current_decision.trigger == "list_import"
     el = [h for h in smic_visit.current_decision.result["screening"] if h["list"] == "EL"]
     assert el and not el[0]["false_positive"]
+
+
+def _mark_every_hit(visit, approver):
+    for hit in visit.current_decision.result["screening"]:
+        match_review_mark(
+            visit=visit,
+            party=hit["party"],
+            entry_id=hit["entry_id"],
+            reason="Different party: verified registration documents.",
+            actor=approver,
+        )
+
+
+def _status(visit):
+    visit.refresh_from_db()
+    return visit.status
+
+
+def _live_hits(visit):
+    visit.refresh_from_db()
+    return [h for h in visit.current_decision.result["screening"] if not h["false_positive"]]
+
+
+def test_a_false_positive_mark_lapses_when_the_party_is_renamed(smic_visit, committed):
+    approver = make_user("approver", role="approver")
+    with committed():
+        _mark_every_hit(smic_visit, approver)
+    assert _status(smic_visit) == VisitStatus.CLEARED
+    # A re-check with the party unchanged keeps the marks.
+    with committed():
+        services.customer_update(
+            customer=smic_visit.facility.customer, user=approver, aliases=["North Fab Operator"]
+        )
+    assert smic_visit.current_decision.trigger != "submitted"
+    assert not [
+        h
+        for h in _live_hits(smic_visit)
+        if h["party"] == "facility.owner"
+        and h["list"] == "EL"
+        and h["name"] == smic_visit.facility.customer.name
+    ]
+    with committed():
+        services.customer_update(
+            customer=smic_visit.facility.customer,
+            user=approver,
+            name="Semiconductor Manufacturing International Corp.",
+        )
+    live = _live_hits(smic_visit)
+    assert _status(smic_visit) == VisitStatus.ON_HOLD
+    assert any(h["list"] == "EL" and h["entry"] == SMIC_NAME for h in live), live
+
+
+def test_an_engineer_mark_lapses_when_a_citizenship_or_the_spelling_changes(
+    rules, sample_list, committed
+):
+    vendor = VendorFactory(name="Example Tools GmbH", country="DE")
+    manager = make_user("manager", role="service_manager", vendor=vendor)
+    approver = make_user("approver", role="approver")
+    engineer = EngineerFactory(vendor=vendor, name="ABDUL MAJID SAIDI", citizenships=["DE"])
+    start = dt.date.today() + dt.timedelta(days=10)
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=FacilityFactory(logic_node_nm=90).pk,
+            engineers=[engineer.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
+    visit.refresh_from_db()
+    assert _status(visit) != VisitStatus.CLEARED
+    assert any(h["list"] == "DPL" for h in _live_hits(visit))
+    with committed():
+        _mark_every_hit(visit, approver)
+    assert _status(visit) == VisitStatus.CLEARED
+    with committed():
+        services.engineer_update(engineer=engineer, user=manager, citizenships=["DE", "AF"])
+    assert any(h["list"] == "DPL" for h in _live_hits(visit))
+    assert _status(visit) != VisitStatus.CLEARED
+    # Marked again for the new facts, it clears; respelt, the hit is live once more.
+    with committed():
+        _mark_every_hit(visit, approver)
+    assert _status(visit) == VisitStatus.CLEARED
+    with committed():
+        services.engineer_update(engineer=engineer, user=manager, name="Abdul Majid Saidi")
+    assert any(h["list"] == "DPL" for h in _live_hits(visit))
+
+
+def test_a_mark_without_a_party_fingerprint_counts_for_nobody(smic_visit, committed):
+    """Marks recorded before parties were fingerprinted lapse: their hits are flagged again."""
+    approver = make_user("approver", role="approver")
+    (loaded,) = check_inputs([smic_visit.pk])
+    for hit in smic_visit.current_decision.result["screening"]:
+        MatchReview.objects.create(
+            party=loaded.party_keys[hit["party"]],
+            party_name=hit["name"],
+            entry_id=hit["entry_id"],
+            entry_hash=hit["entry_hash"],
+            list_code=hit["list"],
+            entry_name=hit["entry"],
+            reason="Recorded before party fingerprints.",
+            marked_by=approver,
+        )
+    with committed():
+        services.customer_update(
+            customer=smic_visit.facility.customer, user=approver, aliases=["North Fab Operator"]
+        )
+    assert _live_hits(smic_visit)
+    assert _status(smic_visit) == VisitStatus.ON_HOLD
 
 
 def test_a_manager_cannot_mark_a_false_positive(smic_visit):
