@@ -63,6 +63,33 @@ def rows() -> list[tuple[str, str, str, str, str, str]]:
                 _met(ok),
             )
         )
+    y = load("screening_eval")
+    if y:
+        p, base, t = y["product"], y["rapidfuzz_full_scan"], y["targets"]
+        out.append(
+            (
+                f"Screening yardstick: recall / precision ({p['positives']} listed-party "
+                f"variants, {p['negatives']} hard negatives; {p['negatives_hit']} negatives hit)",
+                f"{p['recall']:.3f} / {p['precision']:.3f}",
+                f"rapidfuzz full scan {base['recall']:.3f} / {base['precision']:.3f}",
+                f"{p['recall'] / max(base['recall'], 1e-9):.2f}x recall",
+                f">= {t['recall']} / >= {t['precision']}, <= {t['negatives_hit_share']:.0%} "
+                "negatives hit",
+                _met(
+                    y["met"]["recall"] and y["met"]["precision"] and y["met"]["negatives_hit_share"]
+                ),
+            )
+        )
+        out.append(
+            (
+                f"Screening yardstick: time a name, median / p95 (index built in {p['build_s']} s)",
+                f"{p['median_ms']} / {p['p95_ms']} ms",
+                f"rapidfuzz full scan {base['median_ms']} / {base['p95_ms']} ms",
+                f"{base['median_ms'] / max(p['median_ms'], 1e-9):,.0f}x faster",
+                f"<= {t['median_ms']} / <= {t['p95_ms']} ms, build <= {t['build_s']:.0f} s",
+                _met(y["met"]["median_ms"] and y["met"]["p95_ms"] and y["met"]["build_s"]),
+            )
+        )
     g = load("suggestions")
     if g:
         out.append(

@@ -12,7 +12,7 @@ Steps (each a script of its own under bench/, run as a subprocess):
 2. ``datagen.py``: ``BENCH_RECHECK_VISITS`` (100,000) open visits with realistic shapes and a real
    decision each (bulk COPY), so that every later benchmark runs on a database of that size.
 3. ``bench_engine.py`` and ``bench_screening.py`` (the benchmarks of the earlier issues, with
-   ``--json``).
+   ``--json``), ``bench_screening_eval.py`` (recall and precision on the labelled yardstick).
 4. ``bench_suggestions.py``, ``bench_e2e.py``, ``bench_api_load.py``.
 5. ``bench_recheck.py --memory``: the re-check of every open visit, with the worker's memory
    sampled throughout; it runs last and gets what is left of the time budget
@@ -151,6 +151,12 @@ def main() -> int:
     step(
         "screening",
         [b + "bench_screening.py", "--json", r + "screening.json", "--queries", queries],
+        timeout=300,
+        steps=steps,
+    )
+    step(
+        "screening_eval",
+        [b + "bench_screening_eval.py", "--json", r + "screening_eval.json"],
         timeout=300,
         steps=steps,
     )

@@ -1,0 +1,577 @@
+"""Build the screening yardstick: `python scripts/build_screening_eval.py [--out DIR]`.
+
+Reads the real 2022 Consolidated Screening List in tests/data/ and writes
+tests/data/screening_eval/{positives,negatives}.jsonl (see compliance/screening/yardstick.py for the
+scoring and the README there for the classes). Deterministic: a fixed seed, the list's own order.
+
+Positives are derived programmatically from real rows, one variant class at a time, plus hand-written
+hard cases (Chinese and Korean script, transliterations). Hard negatives are real unlisted companies
+that share words with listed ones, and people whose given name is a listed person's and whose family
+name is not. Every label is checked by the neutral key (never by the matcher): a positive's targets
+are the entries whose name or alias has the neutral key of the row it came from, and a negative
+whose neutral key (or word set) equals a listed name's is dropped. The script refuses to write when
+a hand-written case names a party the list does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+
+from _names import LAST_NAMES
+from bench_screening import UNRELATED_COMPANIES, with_typo
+
+from compliance.screening import ListEntry, parse_csl_file
+from compliance.screening.yardstick import Query, names_by_key, neutral_key, write
+
+LIST_FILE = REPO_ROOT / "tests" / "data" / "csl-full-2022-05-16.csv.gz"
+OUT = REPO_ROOT / "tests" / "data" / "screening_eval"
+SEED = 20261206
+PER_CLASS = 55
+
+LEGAL_FORMS = (
+    ("Co., Ltd.", "Company Limited"),
+    ("Co., Ltd", "Co. Limited"),
+    ("Company Limited", "Co., Ltd."),
+    ("Limited", "Ltd"),
+    ("Ltd.", "Limited"),
+    ("Ltd", "Limited"),
+    ("Corporation", "Corp."),
+    ("Corp.", "Corporation"),
+    ("Inc.", "Incorporated"),
+    ("LLC", "L.L.C."),
+    ("GmbH", "G.m.b.H."),
+    ("JSC", "Joint Stock Company"),
+    ("Joint Stock Company", "JSC"),
+    ("OOO", "LLC"),
+)
+ABBREVIATIONS = {
+    "industries": "Ind.",
+    "industry": "Ind.",
+    "industrial": "Indl.",
+    "trading": "Trdg.",
+    "development": "Dev.",
+    "research": "Res.",
+    "engineering": "Eng.",
+    "information": "Info.",
+    "international": "Intl.",
+    "technology": "Tech.",
+    "technologies": "Techs.",
+    "electronics": "Elec.",
+    "electronic": "Elec.",
+    "manufacturing": "Mfg.",
+    "institute": "Inst.",
+    "university": "Univ.",
+    "equipment": "Equip.",
+    "corporation": "Corp.",
+    "company": "Co.",
+    "limited": "Ltd.",
+    "science": "Sci.",
+    "scientific": "Sci.",
+    "production": "Prod.",
+    "enterprise": "Ent.",
+    "association": "Assn.",
+}
+GENERIC = (
+    "technology",
+    "technologies",
+    "trading",
+    "international",
+    "group",
+    "industrial",
+    "industry",
+    "science",
+    "development",
+    "electronics",
+    "import",
+    "export",
+    "holding",
+    "holdings",
+)
+CITIES_BY_COUNTRY = {
+    "CN": ("Beijing", "Shanghai", "Shenzhen", "Guangzhou", "Wuhan"),
+    "RU": ("Moscow", "Saint Petersburg", "Novosibirsk"),
+    "IR": ("Tehran", "Isfahan"),
+    "HK": ("Hong Kong", "Kowloon"),
+    "AE": ("Dubai", "Sharjah"),
+}
+# Each pair spells the same given or family name in two common transliterations.
+TRANSLITERATIONS = (
+    ("Mohammad", "Muhammad"),
+    ("Mohammed", "Muhammad"),
+    ("Mohamed", "Mohammed"),
+    ("Muhammad", "Mohamed"),
+    ("Ahmed", "Ahmad"),
+    ("Ahmad", "Ahmed"),
+    ("Hussein", "Husain"),
+    ("Hossein", "Hussein"),
+    ("Husayn", "Hussein"),
+    ("Yusuf", "Yousef"),
+    ("Youssef", "Yusuf"),
+    ("Sergei", "Serguei"),
+    ("Sergey", "Sergei"),
+    ("Yuri", "Yury"),
+    ("Yuriy", "Yuri"),
+    ("Aleksandr", "Alexander"),
+    ("Alexander", "Aleksandr"),
+    ("Aleksey", "Alexei"),
+    ("Alexey", "Aleksei"),
+    ("Dmitriy", "Dmitry"),
+    ("Dmitry", "Dmitri"),
+    ("Vladimir", "Wladimir"),
+    ("Mikhail", "Michail"),
+    ("Nikolay", "Nikolai"),
+    ("Andrey", "Andrei"),
+    ("Evgeny", "Yevgeny"),
+    ("Yevgeniy", "Evgeni"),
+    ("Abdul", "Abd al"),
+    ("Abdel", "Abd el"),
+    ("Ali", "Aly"),
+    ("Hassan", "Hasan"),
+    ("Qasim", "Kassem"),
+    ("Khalil", "Halil"),
+    ("Jafar", "Jaafar"),
+)
+# Look-alike letters from the Cyrillic and Greek blocks.
+LOOK_ALIKES = {
+    "a": "а",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "x": "х",
+    "i": "і",
+    "A": "А",
+    "E": "Е",
+    "O": "О",
+    "P": "Р",
+    "C": "С",
+    "H": "Н",
+    "K": "К",
+    "M": "М",
+    "T": "Т",
+    "B": "Β",
+}
+HISILICON = "HiSilicon Technologies Co., Ltd (HiSilicon), Bantian Longgang District"
+HUAWEI_XIAN = (
+    "Huawei Technologies Co., Ltd. (Huawei).  Affiliated Entity: "
+    "Huawei Technologies Co., Ltd., Xi'an Research Institute"
+)
+# Written by hand: (query, the listed name it must hit, class). The names are the list's own.
+HAND_WRITTEN = (
+    ("华为技术有限公司", "HUAWEI TECHNOLOGIES CO., LTD.", "script_cjk"),
+    ("华为投资控股有限公司", "HUAWEI INVESTMENT & HOLDING CO., LTD.", "script_cjk"),
+    (
+        "中芯国际集成电路制造有限公司",
+        "Semiconductor Manufacturing International Corporation",
+        "script_cjk",
+    ),
+    ("海思半导体有限公司", HISILICON, "script_cjk"),
+    ("北京华为数字技术有限公司", "Beijing Huawei Digital Technologies Co., Ltd.", "script_cjk"),
+    ("조선광업개발무역회사", "Korea Mining Development Trading Corporation", "script_korean"),
+    ("Huawei Technologies, Xi'an Research Institute", HUAWEI_XIAN, "hand_structure"),
+    ("Huawei Technologies Co., Ltd., Xi'an Research Institute", HUAWEI_XIAN, "hand_structure"),
+    ("HiSilicon", HISILICON, "hand_structure"),
+    ("Hisilicon Technologies", HISILICON, "hand_structure"),
+    ("Huawei Tech. Investment Co.", "Huawei Tech. Investment Co., Limited", "hand_structure"),
+    ("SMIC", "Semiconductor Manufacturing International Corporation", "hand_structure"),
+    (
+        "Korea Mining Dev. Trdg. Corp.",
+        "Korea Mining Development Trading Corporation",
+        "hand_structure",
+    ),
+)
+# Real companies, none on the 2022 list, each sharing a word with a listed name.
+HARD_NEGATIVE_COMPANIES = (
+    "Huawei Marine Networks Ireland Ltd",
+    "China Southern Airlines Company Limited",
+    "China Merchants Bank Co., Ltd.",
+    "Bank of China (Hong Kong) Limited",
+    "Beijing Capital International Airport Co., Ltd.",
+    "Shanghai Pudong Development Bank Co., Ltd.",
+    "Shenzhen Mindray Bio-Medical Electronics Co., Ltd.",
+    "Guangzhou Automobile Group Co., Ltd.",
+    "Wuhan Iron and Steel Company",
+    "Tsingtao Brewery Company Limited",
+    "Moscow Exchange",
+    "Saint Petersburg State University of Economics",
+    "Novosibirsk State University",
+    "Tehran Stock Exchange",
+    "Dubai Duty Free",
+    "Emirates Airline",
+    "Korea Electric Power Corporation",
+    "Korea Gas Corporation",
+    "Korea Zinc Company, Ltd.",
+    "Korean Air Lines Co., Ltd.",
+    "Industrial Bank of Korea",
+    "National Grid plc",
+    "National Instruments Corporation",
+    "Advanced Micro Devices, Inc.",
+    "Advanced Semiconductor Engineering, Inc.",
+    "Aerospace Corporation of America",
+    "Boeing Aerospace Operations",
+    "General Electric Company",
+    "General Dynamics Corporation",
+    "International Business Machines Corporation",
+    "International Paper Company",
+    "Trading Technologies International, Inc.",
+    "Electronic Arts Inc.",
+    "Precision Castparts Corp.",
+    "Precision Optics Corporation",
+    "Scientific Games Corporation",
+    "Research In Motion Limited",
+    "Shipping Corporation of India",
+    "Pacific Gas and Electric Company",
+    "Ocean Network Express Pte. Ltd.",
+    "Star Alliance Services GmbH",
+    "Sky Perfect JSAT Corporation",
+    "Global Payments Inc.",
+    "Golden State Warriors",
+    "Royal Dutch Shell plc",
+    "Atlas Copco AB",
+    "Orient Overseas Container Line Limited",
+    "Eastern Airlines Technic Co., Ltd.",
+    "Alpha Bank S.A.",
+    "Delta Electronics, Inc.",
+    "Union Pacific Corporation",
+    "United Parcel Service, Inc.",
+    "Continental AG",
+    "Sun Pharmaceutical Industries Ltd.",
+    "Tata Consultancy Services Limited",
+    "Mahindra & Mahindra Limited",
+    "Petronas Chemicals Group Berhad",
+    "Gazprom Neft Badra B.V.",
+    "Rosneft Deutschland GmbH",
+    "Sberbank Europe AG",
+    "Almaz Capital Partners",
+    "Kaspersky Lab UK Ltd",
+    "Yandex N.V.",
+    "Tianjin Port Development Holdings Limited",
+    "Harbin Electric Company Limited",
+    "Chengdu Xingrong Environment Co., Ltd.",
+    "Xian Yuan Wang Automation",
+    "Sichuan Changhong Electric Co., Ltd.",
+    "Zhejiang Geely Holding Group",
+    "Hangzhou Robam Appliances Co., Ltd.",
+    "Jiangsu Hengrui Medicine Co., Ltd.",
+    "Anhui Conch Cement Company Limited",
+    "Dongfeng Motor Group Company Limited",
+    "Kowloon Motor Bus Company",
+    "Hong Kong Electric Holdings Limited",
+    "Sharjah Islamic Bank",
+    "Isfahan University of Technology",
+    "Pakistan International Airlines",
+    "Syrian Arab Airlines",
+    "Damascus University",
+    "Baghdad Soft Drinks Company",
+    "Karachi Electric Limited",
+    "Tashkent Pipe Plant",
+    "Minsk Tractor Works",
+    "Belarusbank",
+    "Cuban Cigar Brands N.V.",
+    "Caracas Paper Company",
+    "Venezuela Tourism Board",
+)
+# Family names of the negatives built from listed persons' given names.
+NEGATIVE_FAMILY_NAMES = LAST_NAMES + (
+    "Okonkwo",
+    "Lindqvist",
+    "Oyelaran",
+    "Haverkamp",
+    "Quispe",
+    "Nakamura",
+    "Fitzgerald",
+    "Vasquez",
+    "Kowalczyk",
+    "Brennan",
+    "Thorsen",
+    "Marchetti",
+)
+
+
+def is_individual(entry: ListEntry) -> bool:
+    return entry.entity_type == "Individual"
+
+
+def is_company(entry: ListEntry) -> bool:
+    return entry.entity_type in ("Entity", "") and len(neutral_key(entry.name).split()) >= 2
+
+
+def person_parts(name: str) -> tuple[list[str], list[str]] | None:
+    """(family words, given words) of a listed person written "FAMILY, Given" or "Given Family"."""
+    if "," in name:
+        family, _, given = name.partition(",")
+        if "," in given:
+            return None
+        return family.split(), given.split()
+    words = name.split()
+    if len(words) < 2:
+        return None
+    return words[-1:], words[:-1]
+
+
+Variant = Callable[[ListEntry, random.Random], str | None]
+
+
+def v_verbatim(entry: ListEntry, rng: random.Random) -> str | None:
+    return entry.name
+
+
+def v_case_punctuation(entry: ListEntry, rng: random.Random) -> str | None:
+    plain = re.sub(r"[^\w\s]", " ", entry.name)
+    plain = " ".join(plain.split())
+    return plain.lower() if rng.random() < 0.5 else plain.upper()
+
+
+def v_typo(entry: ListEntry, rng: random.Random) -> str | None:
+    return with_typo(entry.name, rng)
+
+
+def v_legal_form(entry: ListEntry, rng: random.Random) -> str | None:
+    if not is_company(entry):
+        return None
+    for form, other in LEGAL_FORMS:
+        if entry.name.endswith(form):
+            stem = entry.name[: -len(form)].rstrip(" ,")
+            return stem if rng.random() < 0.5 else f"{stem} {other}"
+    return None
+
+
+def v_abbreviation(entry: ListEntry, rng: random.Random) -> str | None:
+    words = entry.name.split(" ")
+    spots = [i for i, w in enumerate(words) if w.strip(",").casefold() in ABBREVIATIONS]
+    if not spots or not is_company(entry):
+        return None
+    for i in rng.sample(spots, k=min(len(spots), 2)):
+        trail = "," if words[i].endswith(",") else ""
+        words[i] = ABBREVIATIONS[words[i].strip(",").casefold()] + trail
+    return " ".join(words)
+
+
+def v_extra_generic(entry: ListEntry, rng: random.Random) -> str | None:
+    if not is_company(entry) or len(entry.name.split()) < 3:
+        return None
+    cities = next((CITIES_BY_COUNTRY[c] for c in entry.countries if c in CITIES_BY_COUNTRY), None)
+    if cities and rng.random() < 0.6:
+        city = rng.choice(cities)
+        if city.casefold() in entry.name.casefold():
+            return None
+        return f"{city} {entry.name}"
+    for form, _ in LEGAL_FORMS:
+        if entry.name.endswith(form):
+            stem = entry.name[: -len(form)].rstrip(" ,")
+            return f"{stem} {rng.choice(('Group', 'Holdings', 'International', 'Trading'))} {form}"
+    return None
+
+
+def v_missing_generic(entry: ListEntry, rng: random.Random) -> str | None:
+    if not is_company(entry):
+        return None
+    words = entry.name.split(" ")
+    spots = [i for i, w in enumerate(words) if w.strip(",").casefold() in GENERIC]
+    distinctive = [w for w in words if w.strip(",.").casefold() not in GENERIC]
+    if not spots or len(distinctive) < 2:
+        return None
+    del words[rng.choice(spots)]
+    return " ".join(words)
+
+
+_TRAILING_PLACE = re.compile(
+    r"^(?P<name>.*?\b(?:Co\.,? Ltd\.?|Company Limited|Limited|Ltd\.?|Inc\.|Corporation|LLC))"
+    r"(?:\s*\([^)]*\))?,\s+\S.*$"
+)
+
+
+def v_trailing_place(entry: ListEntry, rng: random.Random) -> str | None:
+    """The name without the place the list prints after it ("…Co., Ltd., Chengdu, Sichuan"): the
+    first comma-separated piece after the legal form must be in the entry's address and every piece
+    short, so a subsidiary's own name is never cut."""
+    match = _TRAILING_PLACE.match(entry.name)
+    if not match or "affiliated" in entry.name.casefold():
+        return None
+    addresses = " ".join(entry.addresses).casefold()
+    pieces = [p.strip() for p in entry.name[match.end("name") :].split(",") if p.strip()]
+    pieces = [p for p in pieces if not p.startswith("(")]
+    if not pieces or pieces[0].casefold() not in addresses or len(pieces) > 4:
+        return None
+    if any(len(p.split()) > 3 for p in pieces):
+        return None
+    return match["name"]
+
+
+_BRACKET = re.compile(r"\s*\(([^)]+)\)")
+
+
+def v_bracket(entry: ListEntry, rng: random.Random) -> str | None:
+    found = _BRACKET.search(entry.name)
+    if not found or not is_company(entry) or "affiliated" in entry.name.casefold():
+        return None
+    inner = found[1].strip()
+    without = (entry.name[: found.start()] + entry.name[found.end() :]).strip(" ,")
+    # An acronym alone is a weak alias; the screen should still find the name without it.
+    if rng.random() < 0.3 and len(inner) >= 4 and inner.isalpha() and not inner.isupper():
+        return inner
+    return without
+
+
+def v_person_order(entry: ListEntry, rng: random.Random) -> str | None:
+    parts = person_parts(entry.name) if is_individual(entry) else None
+    if not parts:
+        return None
+    family, given = parts
+    if "," in entry.name:
+        return " ".join(given + family)
+    return f"{' '.join(family).upper()}, {' '.join(given)}"
+
+
+def v_person_drop_middle(entry: ListEntry, rng: random.Random) -> str | None:
+    parts = person_parts(entry.name) if is_individual(entry) else None
+    if not parts or len(parts[1]) < 2:
+        return None
+    family, given = parts
+    given = given[:1]
+    return (
+        f"{' '.join(family)}, {' '.join(given)}" if "," in entry.name else " ".join(given + family)
+    )
+
+
+def v_transliteration(entry: ListEntry, rng: random.Random) -> str | None:
+    words = entry.name.split(" ")
+    for i, word in enumerate(words):
+        bare = word.strip(",")
+        for spelling, other in TRANSLITERATIONS:
+            if bare.casefold() == spelling.casefold():
+                other = other.upper() if bare.isupper() else other
+                words[i] = word.replace(bare, other)
+                return " ".join(words)
+        if bare.casefold().startswith("al-") and len(bare) > 5:
+            words[i] = word.replace(bare, bare[:2] + bare[3:])
+            return " ".join(words)
+    return None
+
+
+def v_look_alike(entry: ListEntry, rng: random.Random) -> str | None:
+    spots = [i for i, ch in enumerate(entry.name) if ch in LOOK_ALIKES]
+    if len(spots) < 3:
+        return None
+    chars = list(entry.name)
+    for i in rng.sample(spots, k=rng.randint(1, 3)):
+        chars[i] = LOOK_ALIKES[chars[i]]
+    return "".join(chars)
+
+
+VARIANTS: dict[str, Variant] = {
+    "verbatim": v_verbatim,
+    "case_punctuation": v_case_punctuation,
+    "typo": v_typo,
+    "legal_form": v_legal_form,
+    "abbreviation": v_abbreviation,
+    "extra_generic_word": v_extra_generic,
+    "missing_generic_word": v_missing_generic,
+    "trailing_place": v_trailing_place,
+    "bracketed_short_form": v_bracket,
+    "person_name_order": v_person_order,
+    "person_without_middle_name": v_person_drop_middle,
+    "transliteration": v_transliteration,
+    "look_alike_letters": v_look_alike,
+}
+
+
+def positives(
+    entries: list[ListEntry], by_key: dict[str, set[str]], rng: random.Random
+) -> list[Query]:
+    queries: list[Query] = []
+    for variant, make in VARIANTS.items():
+        pool = entries[:]
+        rng.shuffle(pool)
+        made: set[str] = set()
+        for entry in pool:
+            if len(made) >= PER_CLASS:
+                break
+            text = make(entry, rng)
+            if not text or text in made or len(neutral_key(text)) < 3:
+                continue
+            targets = by_key.get(neutral_key(entry.name), set())
+            if entry.entry_id not in targets:  # a name with no letters or digits
+                continue
+            # A variant that is itself another listed name may hit that entry too.
+            targets = targets | by_key.get(neutral_key(text), set())
+            made.add(text)
+            queries.append(Query(text, variant, frozenset(targets), source=entry.name))
+    for text, listed, variant in HAND_WRITTEN:
+        targets = by_key.get(neutral_key(listed))
+        if not targets:
+            raise SystemExit(f"hand-written case {text!r}: {listed!r} is not a listed name")
+        queries.append(Query(text, variant, frozenset(targets), source=listed))
+    return queries
+
+
+def negatives(
+    entries: list[ListEntry], by_key: dict[str, set[str]], rng: random.Random
+) -> list[Query]:
+    listed_word_sets = {frozenset(key.split()) for key in by_key}
+    listed_words = {word for key in by_key for word in key.split() if len(word) >= 4}
+
+    def unlisted(text: str) -> bool:
+        key = neutral_key(text)
+        return key not in by_key and frozenset(key.split()) not in listed_word_sets
+
+    queries: list[Query] = []
+    for text in HARD_NEGATIVE_COMPANIES + UNRELATED_COMPANIES:
+        shared = sorted(set(neutral_key(text).split()) & listed_words)
+        if unlisted(text) and text not in {q.text for q in queries}:
+            why = f"unlisted company; shares {', '.join(shared)}" if shared else "unlisted company"
+            queries.append(Query(text, "negative", frozenset(), source=why))
+    persons = [e for e in entries if is_individual(e) and person_parts(e.name)]
+    rng.shuffle(persons)
+    listed_people = {frozenset(neutral_key(e.name).split()) for e in entries if is_individual(e)}
+    for entry in persons:
+        if len(queries) >= 300:
+            break
+        _, given = person_parts(entry.name)  # type: ignore[misc]
+        first = given[0]
+        if len(first) < 3 or not first.isalpha():
+            continue
+        other = rng.choice(NEGATIVE_FAMILY_NAMES)
+        text = f"{first.capitalize()} {other}"
+        words = frozenset(neutral_key(text).split())
+        # Nobody listed carries both words (in any order, with any other names).
+        if any(words <= person for person in listed_people) or not unlisted(text):
+            continue
+        if text in {q.text for q in queries}:
+            continue
+        queries.append(Query(text, "negative", frozenset(), source=f"given name of {entry.name}"))
+    return queries
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    entries = list(parse_csl_file(LIST_FILE).entries)
+    by_key = names_by_key(entries)
+    rng = random.Random(SEED)
+    queries = positives(entries, by_key, rng) + negatives(entries, by_key, rng)
+    write(args.out, queries)
+    classes: dict[str, int] = {}
+    for q in queries:
+        classes[q.variant] = classes.get(q.variant, 0) + 1
+    for name, count in sorted(classes.items()):
+        print(f"  {name:<28} {count:>4}")
+    print(
+        f"  {sum(q.positive for q in queries)} positives, "
+        f"{sum(not q.positive for q in queries)} hard negatives -> {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
