@@ -38,15 +38,19 @@ construction; the property tests check it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from compliance.screening.entries import ListEntry, list_label
 from compliance.screening.names import KIND_ORDER, NameKind, searchable_names
 from compliance.screening.normalise import deletion_keys, normalise_name, typo_lcs
+from compliance.screening.weights import is_distinctive, name_weights, query_weight
 
 DEFAULT_THRESHOLD = 0.88
+# What a word of the screened name that pairs with nothing in the list name costs, as a share of
+# its weight: "Beijing X Technology" still meets "X Technology".
+UNPAIRED_QUERY_CHARGE = 0.5
 COUNTRY_BOOST = 0.02
 MIN_FUZZY_LENGTH = 5
 SCORE_DECIMALS = 4
@@ -96,45 +100,86 @@ class _Alignment:
 
 def _align(
     query: Sequence[str],
-    query_chars: int,
     name: Sequence[str],
-    name_chars: int,
+    name_weights: Sequence[float],
+    name_weight: float,
+    strong: bool,
+    unpaired_costs: Sequence[float],
     rows: Sequence[Mapping[str, int]],
 ) -> _Alignment:
-    """Greedy one-to-one pairing of corresponding tokens, best similarity first.
+    """Greedy one-to-one pairing of corresponding tokens, largest contribution first, and the score
+    (module docstring).
 
     `rows[i]` maps a list token to its LCS with `query[i]` for the tokens that correspond; the index
     fills it from the deletion index, `full_scan` by comparing against every token.
     """
-    candidates: list[tuple[float, int, int, int, int]] = []
+    candidates: list[tuple[float, int, int, int]] = []
     for i, row in enumerate(rows):
         for j, token in enumerate(name):
             lcs = row.get(token, -1)
             if lcs > 0:
-                similarity = 2 * lcs / (len(query[i]) + len(token))
-                candidates.append((-similarity, -lcs, i, j, lcs))
+                share = pair_share(lcs, len(query[i]), len(token))
+                if not strong:
+                    share = 2 * share - 1  # the full Dice loss: "linde" is not "linda"
+                contribution = share * name_weights[j]
+                candidates.append((-contribution, i, j, lcs))
     if not candidates:
         return _Alignment(0.0, ())
     candidates.sort()
     used_query: set[int] = set()
     used_name: set[int] = set()
     pairs: list[tuple[int, int, int]] = []
-    total = 0
-    for _, _, i, j, lcs in candidates:
+    matched = 0.0
+    for contribution, i, j, lcs in candidates:
         if i in used_query or j in used_name:
             continue
         used_query.add(i)
         used_name.add(j)
         pairs.append((i, j, lcs))
-        total += lcs
-    return _Alignment(2 * total / (query_chars + name_chars), tuple(sorted(pairs)))
+        matched -= contribution
+    unpaired = sum(c for i, c in enumerate(unpaired_costs) if i not in used_query)
+    return _Alignment(matched / (name_weight + unpaired), tuple(sorted(pairs)))
 
 
-def _length_window(query_chars: int, threshold: float) -> tuple[float, float]:
-    """Name lengths (in characters) that can reach `threshold`: 2*min/(sum) >= t."""
-    if threshold <= 0:
-        return 0.0, float("inf")
-    return query_chars * threshold / (2 - threshold), query_chars * (2 - threshold) / threshold
+def pair_share(lcs: int, query_length: int, list_length: int) -> float:
+    """How much of a list word's weight a corresponding query word earns in a name that says who
+    the party is: all of it when they are equal, a little less with one typo (half the Dice loss:
+    "huawie" earns 0.92 of "huawei"). Weak names (one word, or no distinctive word) charge the
+    full Dice loss (``2 * share - 1``), so "Linde" does not meet "LINDA"."""
+    return 0.5 + lcs / (query_length + list_length)
+
+
+def _unpaired_costs(
+    query: Sequence[str],
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """What each query token costs when it pairs with nothing: against a name that says who the
+    party is, UNPAIRED_QUERY_CHARGE of its weight; against a name of weak words only ("INDUSTRIAL
+    BANK"), all of its weight; against a one-word name ("ZINC"), its full length."""
+    weights = tuple(map(query_weight, query))
+    return (
+        tuple(UNPAIRED_QUERY_CHARGE * w for w in weights),
+        weights,
+        tuple(float(len(t)) for t in query),
+    )
+
+
+def _capacities(query: Sequence[str], rows: Sequence[Mapping[str, int]]) -> list[float]:
+    """The most each query token can contribute to any name: a list token weighs at most its
+    length, scaled by the pair's similarity."""
+    caps: list[float] = []
+    for token, row in zip(query, rows, strict=True):
+        q = len(token)
+        caps.append(max((pair_share(lcs, q, len(t)) * len(t) for t, lcs in row.items()), default=0.0))
+    return caps
+
+
+def _reachable(paired_cap: float, unpaired_weight: float) -> float:
+    """The highest score of a name that pairs with query tokens of capacity `paired_cap` at most
+    and leaves query tokens of weight `unpaired_weight` unpaired (the name weighs at least what it
+    matches, and its charge is at least UNPAIRED_QUERY_CHARGE)."""
+    if paired_cap <= 0:
+        return 0.0
+    return paired_cap / (paired_cap + UNPAIRED_QUERY_CHARGE * unpaired_weight)
 
 
 @dataclass(frozen=True)
@@ -155,26 +200,38 @@ class ScreeningIndex:
         self._name_text: list[str] = []
         self._name_kind: list[NameKind] = []
         self._name_tokens: list[tuple[str, ...]] = []
-        self._name_chars: list[int] = []
+        self._name_weights: list[tuple[float, ...]] = []
+        self._name_weight: list[float] = []
+        self._name_strong: list[bool] = []
+        self._name_evidence: list[int] = []  # 0 strong, 1 weak words only, 2 one word
         postings: dict[str, list[int]] = {}
         for entry_index, entry in enumerate(self.entries):
+            person = entry.entity_type == "Individual"
             for search_name in searchable_names(entry):
                 name_index = len(self._name_entry)
                 self._name_entry.append(entry_index)
                 self._name_text.append(search_name.text)
                 self._name_kind.append(search_name.kind)
                 self._name_tokens.append(search_name.tokens)
-                self._name_chars.append(sum(map(len, search_name.tokens)))
+                weights = name_weights(search_name.text, search_name.tokens, person=person)
+                self._name_weights.append(weights)
+                self._name_weight.append(sum(weights))
+                # A one-word name or alias ("ZINC", "BACHRUMSYAH"), or one with no word that says
+                # who the party is ("INDUSTRIAL BANK"), is weak evidence: the other words of the
+                # screened name are charged more against it (`_unpaired_costs`).
+                strong = len(weights) > 1 and is_distinctive(search_name.tokens)
+                self._name_strong.append(strong)
+                self._name_evidence.append(0 if strong else 1 if len(weights) > 1 else 2)
                 for token in set(search_name.tokens):
                     postings.setdefault(token, []).append(name_index)
-        # Postings in order of name length, so that a query reads only the names whose length lets
-        # them reach the threshold (a bisect on `_posting_chars`).
+        # Postings in order of name weight, so that a query reads only the names light enough to
+        # reach the threshold (a bisect on `_posting_weights`).
         self._postings: dict[str, tuple[int, ...]] = {}
-        self._posting_chars: dict[str, tuple[int, ...]] = {}
+        self._posting_weights: dict[str, tuple[float, ...]] = {}
         for token, ids in postings.items():
-            ordered = sorted(ids, key=lambda i: (self._name_chars[i], i))
+            ordered = sorted(ids, key=lambda i: (self._name_weight[i], i))
             self._postings[token] = tuple(ordered)
-            self._posting_chars[token] = tuple(self._name_chars[i] for i in ordered)
+            self._posting_weights[token] = tuple(self._name_weight[i] for i in ordered)
         deletions: dict[str, list[str]] = {}
         for token in self._postings:
             if len(token) >= MIN_FUZZY_LENGTH:
@@ -242,63 +299,88 @@ class ScreeningIndex:
         floor = threshold - (COUNTRY_BOOST if code else 0.0) - _BLOCKING_MARGIN
         best: dict[int, _Best] = {}
         for query in self._query_variants(normalise_name(name)):
-            query_chars = sum(map(len, query))
+            weights = tuple(map(query_weight, query))
+            costs = _unpaired_costs(query)
             rows = [self._corresponding(token) for token in query]
-            for name_index in self._candidates(query, rows, floor):
+            caps = _capacities(query, rows)
+            for name_index in self._candidates(query, weights, caps, rows, floor):
                 tokens = self._name_tokens[name_index]
-                name_chars = self._name_chars[name_index]
-                # Upper bound of the score: each query token paired with its best list token. Most
-                # candidates share one rare word and nothing else; this drops them before the
-                # (costlier) alignment, without changing any result.
-                bound = 0
-                for row in rows:
-                    bound += max([row.get(token, 0) for token in tokens])
-                if 2 * bound < floor * (query_chars + name_chars):
+                name_weight = self._name_weight[name_index]
+                # Upper bound of the score: every query token with a corresponding token in the name
+                # pairs to its capacity, every other one is unpaired. Most candidates share one
+                # rare word and nothing else; this drops them before the (costlier) alignment,
+                # without changing any result.
+                paired = unpaired = 0.0
+                for i, row in enumerate(rows):
+                    if any(token in row for token in tokens):
+                        paired += caps[i]
+                    else:
+                        unpaired += weights[i]
+                matchable = min(paired, name_weight)
+                if matchable < floor * (name_weight + UNPAIRED_QUERY_CHARGE * unpaired):
                     continue
-                alignment = _align(query, query_chars, tokens, name_chars, rows)
+                alignment = _align(
+                    query,
+                    tokens,
+                    self._name_weights[name_index],
+                    name_weight,
+                    self._name_strong[name_index],
+                    costs[self._name_evidence[name_index]],
+                    rows,
+                )
                 self._keep_best(best, name_index, query, alignment, code, threshold)
         return self._matches(best, limit)
 
     def _candidates(
-        self, query: tuple[str, ...], rows: Sequence[Mapping[str, int]], floor: float
+        self,
+        query: tuple[str, ...],
+        weights: tuple[float, ...],
+        caps: Sequence[float],
+        rows: Sequence[Mapping[str, int]],
+        floor: float,
     ) -> set[int]:
-        """Names within the length window that pair with at least one of the rarest query tokens;
-        see the module docstring."""
-        query_chars = sum(map(len, query))
+        """Names light enough to reach `floor` that pair with at least one of the rarest query
+        tokens; see the module docstring."""
         if floor <= 0:
             return set(range(self.name_count))
-        low, high = _length_window(query_chars, floor)
-        slices: list[list[tuple[str, int, int]]] = []  # per query token: (token, start, stop)
+        capacity = sum(caps)
+        # A name scores at most what it matches over its weight, and matches at most `capacity`.
+        heaviest = capacity / floor * (1 + 1e-9)
+        slices: list[list[tuple[str, int]]] = []  # per query token: (token, stop)
         costs: list[int] = []
         for row in rows:
             ranges = []
             for token in row:
-                lengths = self._posting_chars[token]
-                ranges.append((token, bisect_left(lengths, low), bisect_right(lengths, high)))
+                ranges.append((token, bisect_right(self._posting_weights[token], heaviest)))
             slices.append(ranges)
-            costs.append(sum(stop - start for _, start, stop in ranges))
-        # Tokens that every passing name must pair with: without them the rest of the query is too
-        # short to reach the floor. One of them alone is then a complete candidate source.
-        needed = query_chars * floor / (2 - floor)
-        mandatory = [i for i in range(len(query)) if query_chars - len(query[i]) < needed]
-        order = sorted(range(len(query)), key=lambda i: (costs[i], -len(query[i]), query[i], i))
-        # Otherwise, prefix filtering: a name pairing only with tokens outside the looked-up set
-        # holds at most `remaining` characters of the query, too few once below `needed`.
+            costs.append(sum(stop for _, stop in ranges))
+        # Tokens that every passing name must pair with: without one of them, what the rest can
+        # match against what it leaves unpaired stays below the floor. One of them alone is then a
+        # complete candidate source.
+        mandatory = [
+            i
+            for i in range(len(query))
+            if _reachable(capacity - caps[i], weights[i]) < floor * (1 - 1e-9)
+        ]
+        order = sorted(range(len(query)), key=lambda i: (costs[i], -caps[i], query[i], i))
+        # Otherwise, prefix filtering: a name pairing with none of the looked-up tokens leaves all
+        # of their weight unpaired and matches at most the capacity of the others.
         chosen: list[int] = []
-        remaining = query_chars
+        rest, looked_up = capacity, 0.0
         for i in order:
-            if remaining < needed:
+            if _reachable(rest, looked_up) < floor * (1 - 1e-9):
                 break
             chosen.append(i)
-            remaining -= len(query[i])
+            rest -= caps[i]
+            looked_up += weights[i]
         if mandatory:
             cheapest = min(mandatory, key=lambda i: (costs[i], i))
             if costs[cheapest] <= sum(costs[i] for i in chosen):
                 chosen = [cheapest]
         candidates: set[int] = set()
         for i in chosen:
-            for token, start, stop in slices[i]:
-                candidates.update(self._postings[token][start:stop])
+            for token, stop in slices[i]:
+                candidates.update(self._postings[token][:stop])
         return candidates
 
     def full_scan(
@@ -317,7 +399,6 @@ class ScreeningIndex:
         best: dict[int, _Best] = {}
         list_tokens = list(self._postings)
         for query in self._query_variants(normalise_name(name)):
-            query_chars = sum(map(len, query))
             rows: list[dict[str, int]] = []
             for token in query:
                 row: dict[str, int] = {}
@@ -326,8 +407,17 @@ class ScreeningIndex:
                     if lcs > 0:
                         row[list_token] = lcs
                 rows.append(row)
+            costs = _unpaired_costs(query)
             for name_index, tokens in enumerate(self._name_tokens):
-                alignment = _align(query, query_chars, tokens, self._name_chars[name_index], rows)
+                alignment = _align(
+                    query,
+                    tokens,
+                    self._name_weights[name_index],
+                    self._name_weight[name_index],
+                    self._name_strong[name_index],
+                    costs[self._name_evidence[name_index]],
+                    rows,
+                )
                 self._keep_best(best, name_index, query, alignment, code, threshold)
         return self._matches(best, limit)
 
