@@ -24,6 +24,7 @@ from typing import Literal
 
 from compliance.screening.entries import ListEntry
 from compliance.screening.normalise import LEGAL_FORMS, normalise_name
+from compliance.screening.weights import BUSINESS_WORDS, INSTITUTION_WORDS, PLACES
 
 NameKind = Literal["name", "name_part", "short_form", "alias"]
 
@@ -162,11 +163,43 @@ def _derive(text: str, kind: NameKind) -> list[tuple[str, NameKind]]:
     return found
 
 
+_TRAILING_PLACE = re.compile(
+    r"^(?P<name>.*?\b(?:Co\.?,?\s*Ltd\.?|Company\s+Limited|Limited|Ltd\.?|Inc\.?|Corporation|Corp\.?"
+    r"|LLC|JSC|GmbH))\s*,\s*(?P<place>[^()]+?)[\s,.]*$",
+    re.IGNORECASE,
+)
+
+
+def _without_trailing_place(text: str, addresses: str) -> str | None:
+    """The name without the place the list prints after its legal form ("Chengdu Huawei
+    Technologies Co., Ltd., Chengdu, Sichuan"), or None. The first piece after the legal form must
+    be in the entry's address or a known place, and no piece may name a business or an institution
+    ("..., Xi'an Research Institute" and "..., KB Mashinostroeniya" are parties of their own)."""
+    found = _TRAILING_PLACE.match(text)
+    if not found:
+        return None
+    pieces = [p.strip() for p in found["place"].split(",") if p.strip()]
+    if not 1 <= len(pieces) <= 4 or any(len(p.split()) > 3 for p in pieces):
+        return None
+    tokens = [t for p in pieces for t in normalise_name(p) if not t.isdigit()]
+    if any(t in BUSINESS_WORDS or t in INSTITUTION_WORDS for t in tokens):
+        return None
+    first = pieces[0].casefold()
+    if first not in addresses and not all(t in PLACES for t in normalise_name(first)):
+        return None
+    return _clean(found["name"])
+
+
 def searchable_names(entry: ListEntry) -> tuple[SearchName, ...]:
     """Every distinct searchable name of `entry`, the published name first."""
     pairs = _derive(entry.name, "name")
     for alias in entry.alt_names:
         pairs.extend(_derive(alias, "alias"))
+    addresses = " ".join(entry.addresses).casefold()
+    for text, kind in list(pairs):
+        stripped = _without_trailing_place(text, addresses)
+        if stripped:
+            pairs.append((stripped, "name_part" if kind != "alias" else "alias"))
     # "AL-HARAMAIN" is also written "Alharamain": index the hyphen-less spelling as well.
     pairs.extend(
         (_HYPHEN_IN_WORD.sub("", text), kind)

@@ -9,8 +9,10 @@ Steps, in order (the README explains each choice):
    in Cyrillic, Greek or another script whose letters all look like Latin ones ("НUАWЕI" with
    Cyrillic Н, А, Е) is read as the Latin word it imitates, by Unicode's confusables data
    (UTS #39, through `confusable_homoglyphs`), not transliterated ("NUAVEI").
-1. Unicode NFKC, then transliteration to ASCII with `anyascii` (accents stripped, Cyrillic, Greek,
-   CJK romanised; invisible characters dropped), then casefold.
+1. Unicode NFKC; in Chinese and Korean script, the common words of company names translated as the
+   list translates them (romanise.py); then transliteration to ASCII with `anyascii` (accents
+   stripped, Cyrillic, Greek, CJK romanised, one word per run; invisible characters dropped), then
+   casefold.
 2. Apostrophes inside a word are dropped rather than split ("Int'l" -> "intl", "Xi'an" -> "xian");
    the CSL prints some of them as "?" ("Xi?an"), which is treated the same way.
 3. "&" -> "and"; every other non-alphanumeric character separates tokens.
@@ -36,6 +38,8 @@ from functools import lru_cache
 from anyascii import anyascii
 from confusable_homoglyphs.confusables import confusables_data
 from rapidfuzz.distance import LCSseq
+
+from compliance.screening.romanise import has_cjk, translate_common_words
 
 # Shorter words are not stemmed: "Bros", "Gas" and acronyms stay as written.
 MIN_STEM_LENGTH = 5
@@ -329,8 +333,12 @@ def fold_look_alikes(text: str) -> str:
 
 
 def ascii_fold(text: str) -> str:
-    """Look-alikes folded, NFKC, transliterate to ASCII, casefold (steps 0 and 1)."""
-    return anyascii(unicodedata.normalize("NFKC", fold_look_alikes(text))).casefold()
+    """Look-alikes folded, NFKC, the common words of Chinese and Korean names translated
+    (romanise.py), transliterate to ASCII, casefold (steps 0 and 1)."""
+    text = unicodedata.normalize("NFKC", fold_look_alikes(text))
+    if not text.isascii() and has_cjk(text):
+        text = translate_common_words(text)
+    return anyascii(text).casefold()
 
 
 @lru_cache(maxsize=65536)

@@ -27,7 +27,7 @@ MIDDLE_NAME_WEIGHT = 1.5
 _FUZZY_WEAK_LENGTH = 6
 
 # In normalised form (normalise.py: stemmed, abbreviations expanded).
-_BUSINESS_WORDS = frozenset(
+BUSINESS_WORDS = frozenset(
     {
         "technology",
         "trading",
@@ -93,7 +93,7 @@ _BUSINESS_WORDS = frozenset(
     }
 )
 _SMALL_WORDS = frozenset({"and", "of", "the", "for", "de", "du", "des", "la", "al", "el"})
-_PLACES = frozenset(
+PLACES = frozenset(
     {
         # Where the list's parties most often sit, as names prefix or suffix them.
         "china",
@@ -182,10 +182,10 @@ _PLACES = frozenset(
         "district",
     }
 )
-WEAK_WORDS: frozenset[str] = _BUSINESS_WORDS | _SMALL_WORDS | _PLACES
+WEAK_WORDS: frozenset[str] = BUSINESS_WORDS | _SMALL_WORDS | PLACES
 # What an institution is rather than who: "Tianjin University", "Sharjah Islamic Bank". They count
 # in full, but do not make a name distinctive enough for its place to count little.
-_INSTITUTION_WORDS = frozenset(
+INSTITUTION_WORDS = frozenset(
     {
         "university",
         "institute",
@@ -247,7 +247,7 @@ def is_weak(token: str) -> bool:
 
 
 def _is_place(token: str) -> bool:
-    return token in _PLACES
+    return token in PLACES
 
 
 def query_weight(token: str) -> float:
@@ -275,7 +275,7 @@ def _person_parts(text: str, tokens: tuple[str, ...]) -> tuple[int, int] | None:
 def is_distinctive(tokens: tuple[str, ...]) -> bool:
     """Whether a name has a word that says who the party is: neither weak, nor an institution
     word, nor a number."""
-    return any(not is_weak(t) and t not in _INSTITUTION_WORDS and not t.isdigit() for t in tokens)
+    return any(not is_weak(t) and t not in INSTITUTION_WORDS and not t.isdigit() for t in tokens)
 
 
 def name_weights(text: str, tokens: tuple[str, ...], *, person: bool) -> tuple[float, ...]:
