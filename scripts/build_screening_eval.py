@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
+import pycountry
 from _names import LAST_NAMES
 from bench_screening import UNRELATED_COMPANIES, with_typo
 
@@ -417,7 +418,15 @@ def v_bracket(entry: ListEntry, rng: random.Random) -> str | None:
     inner = found[1].strip()
     without = (entry.name[: found.start()] + entry.name[found.end() :]).strip(" ,")
     # An acronym alone is a weak alias; the screen should still find the name without it.
-    if rng.random() < 0.3 and len(inner) >= 4 and inner.isalpha() and not inner.isupper():
+    addresses = " ".join(entry.addresses).casefold()
+    if (
+        rng.random() < 0.3
+        and len(inner) >= 4
+        and inner.isalpha()
+        and not inner.isupper()
+        and inner.casefold() not in addresses  # "(Pakistan)" is where, not who
+        and pycountry.countries.get(name=inner) is None
+    ):
         return inner
     return without
 
@@ -437,6 +446,10 @@ def v_person_drop_middle(entry: ListEntry, rng: random.Random) -> str | None:
     if not parts or len(parts[1]) < 2:
         return None
     family, given = parts
+    # "CHA, Sung Jun": a Korean or Chinese given name of two syllables is one name, not a given
+    # name and a middle name.
+    if set(entry.countries) & {"KP", "KR", "CN", "TW", "HK", "VN"} and len(given) == 2:
+        return None
     given = given[:1]
     return (
         f"{' '.join(family)}, {' '.join(given)}" if "," in entry.name else " ".join(given + family)

@@ -1,38 +1,45 @@
 """Fuzzy screening of a name against every name and alias of a list snapshot.
 
-Scoring (the README gives the reasoning and the evidence for the threshold)
--------------------------------------------------------------------------
-Both sides are normalised to tokens (normalise.py). A query token and a list token *correspond* when
-they are equal, or when both have at least MIN_FUZZY_LENGTH characters and differ by at most one
-character on each side (one typo: a wrong, missing, extra or swapped letter), i.e. their longest common
-subsequence (LCS, `rapidfuzz.distance.LCSseq`) is at least the longer length minus one. Corresponding
-tokens are paired greedily, best first, each token used once. Then
+Scoring (the README gives the reasoning, the yardstick's figures and the evidence for the threshold)
+----------------------------------------------------------------------------------------------------
+Both sides are normalised to tokens (normalise.py). A query token and a list token *correspond*
+(`token_pair_lcs`) when they are equal; when both have at least MIN_FUZZY_LENGTH characters and are
+one typo apart (a wrong, missing, extra or swapped letter: their longest common subsequence, LCS,
+`rapidfuzz.distance.LCSseq`, is at least the longer length minus one); when both have that length
+and the same phonetic key (normalise.phonetic_key: "mohamed" ~ "muhammad"); or when one is an
+abbreviation written with a full stop ("ind." ~ "industry", `is_abbreviation_of`).
 
-    score = 2 * sum(LCS of the paired tokens) / (characters of all query tokens + of all name tokens)
+Each token of a list name has a weight (weights.py): its length, less for weak words and middle
+names. Corresponding tokens are paired greedily, largest contribution first, each token used once:
+a pair earns the list token's weight times `pair_share` (1 when equal). Then
 
-which is 1.0 for the same words in any order, loses a little per typo, and loses in proportion to the
-length of every word present on one side only. That last property is why plain `token_set_ratio` is
-not used: it scores "Semiconductor Manufacturing" 100 against "Taiwan Semiconductor Manufacturing".
-Unlike `ratio`/`token_sort_ratio` on joined strings, the score is additive over tokens, which is what
-makes exact blocking possible (below), and it says which words matched, for the explanation.
+    score = matched / (weight of the list name + cost of the query tokens left unpaired)
+
+An unpaired query token costs UNPAIRED_QUERY_CHARGE of its weight against a name with a distinctive
+word, its whole weight against a name of weak words only, and its length against a one-word name;
+against weak names a typo also costs the whole Dice loss. The score is 1.0 for the same words in any
+order, and at most 1.0 because a name earns at most its own weight. It is additive over tokens,
+which is what makes exact blocking possible (below), and it says which words matched.
 
 A country given with the query and present in the entry's countries adds COUNTRY_BOOST: a hint, never
 a filter, and never the reason an unrelated name passes (it only lifts a near miss).
 
 Blocking (why the index returns exactly what `full_scan` returns)
 ----------------------------------------------------------------
-Pairs contribute at most their query token's length, so a name can reach score t only if the query
-tokens it pairs with hold at least t/(2-t) of the query's characters. The index therefore orders the
-query tokens from rarest to most common and looks up only the first few, just enough that the rest hold
-less than that share: every name that can still reach the threshold must pair with one of them (and
-when one token is indispensable on its own, looking up that one suffices). Looking a token up means:
-the exact token, plus every list token within one typo, found through a deletion index (each token of
-MIN_FUZZY_LENGTH+ characters is stored under itself and under each of its one-letter deletions; two
-tokens are within one typo exactly when they share such a key). Postings are sorted by name length and
-read only inside the window of lengths that can reach t, and each candidate's score is bounded from
-above before it is aligned. Every filter drops only names that provably score below the threshold,
-and the survivors are scored by the same function as `full_scan`, so both return the same matches by
-construction; the property tests check it.
+A query token's *capacity* is the most it can earn from any name: the heaviest weight any
+corresponding list token has in any name, times the pair's share. A name that pairs with none of a
+set S of query tokens earns at most the capacity C of the others and leaves the weight W of S
+unpaired, so it scores at most C / (C + UNPAIRED_QUERY_CHARGE * W) (`_reachable`). The index orders
+the query tokens from rarest to most common and looks up only the first few, until that bound for
+the rest falls below the threshold (and when one token is indispensable on its own, looking up that
+one suffices). Looking a token up means: the exact token, every list token within one typo (a
+deletion index: each token of MIN_FUZZY_LENGTH+ characters is stored under itself and under each of
+its one-letter deletions), every list token with its phonetic key, and the abbreviations by their
+first two letters. Postings are sorted by name weight and read only for names light enough to reach
+the threshold, and each candidate's score is bounded from above before it is aligned. Every filter
+drops only names that provably score below the threshold, and the survivors are scored by the same
+function as `full_scan`, so both return the same matches by construction; the property tests check
+it.
 """
 
 from __future__ import annotations
@@ -44,7 +51,15 @@ from dataclasses import dataclass
 
 from compliance.screening.entries import ListEntry, list_label
 from compliance.screening.names import KIND_ORDER, NameKind, searchable_names
-from compliance.screening.normalise import deletion_keys, normalise_name, typo_lcs
+from compliance.screening.normalise import (
+    ABBREVIATION_MARK,
+    MIN_ABBREVIATION_LENGTH,
+    deletion_keys,
+    normalise_name,
+    phonetic_key,
+    phonetic_lcs,
+    typo_lcs,
+)
 from compliance.screening.weights import is_distinctive, name_weights, query_weight
 
 DEFAULT_THRESHOLD = 0.88
@@ -83,13 +98,42 @@ class Match:
     entry_hash: str
 
 
+def is_abbreviation_of(abbreviation: str, word: str) -> bool:
+    """Whether `abbreviation` (without its full stop) abbreviates `word`: the same first two letters
+    and the rest of its letters in order inside the word ("ind" industry, "trdg" trading, "indl"
+    industrial)."""
+    if word.endswith(ABBREVIATION_MARK) or word[:2] != abbreviation[:2]:
+        return False
+    if len(word) < len(abbreviation):
+        return False
+    position = 2
+    for letter in abbreviation[2:]:
+        position = word.find(letter, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
 def token_pair_lcs(query_token: str, list_token: str) -> int:
-    """LCS length when the two tokens correspond (equal, or one typo apart), else -1."""
+    """LCS length when the two tokens correspond (equal, one typo apart, the same phonetic key, or
+    one an abbreviation of the other), else -1."""
     if query_token == list_token:
         return len(query_token)
-    if min(len(query_token), len(list_token)) < MIN_FUZZY_LENGTH:
-        return -1  # short tokens (acronyms, "smic" against "smich") must match exactly
-    return typo_lcs(query_token, list_token)
+    query_dotted = query_token.endswith(ABBREVIATION_MARK)
+    list_dotted = list_token.endswith(ABBREVIATION_MARK)
+    if query_dotted or list_dotted:
+        if query_dotted and list_dotted:
+            return -1
+        abbreviation, word = (
+            (query_token, list_token) if query_dotted else (list_token, query_token)
+        )
+        abbreviation = abbreviation[:-1]
+        return len(abbreviation) if is_abbreviation_of(abbreviation, word) else -1
+    lcs = -1
+    if min(len(query_token), len(list_token)) >= MIN_FUZZY_LENGTH:
+        lcs = typo_lcs(query_token, list_token)
+    # Short tokens (acronyms, "smic" against "smich") must match exactly.
+    return lcs if lcs > 0 else phonetic_lcs(query_token, list_token)
 
 
 @dataclass(frozen=True)
@@ -163,13 +207,17 @@ def _unpaired_costs(
     )
 
 
-def _capacities(query: Sequence[str], rows: Sequence[Mapping[str, int]]) -> list[float]:
-    """The most each query token can contribute to any name: a list token weighs at most its
-    length, scaled by the pair's similarity."""
+def _capacities(
+    query: Sequence[str], rows: Sequence[Mapping[str, int]], heaviest: Mapping[str, float]
+) -> list[float]:
+    """The most each query token can contribute to any name: what its heaviest corresponding list
+    token weighs in any name (`heaviest`), scaled by the pair's similarity."""
     caps: list[float] = []
     for token, row in zip(query, rows, strict=True):
         q = len(token)
-        caps.append(max((pair_share(lcs, q, len(t)) * len(t) for t, lcs in row.items()), default=0.0))
+        caps.append(
+            max((pair_share(lcs, q, len(t)) * heaviest[t] for t, lcs in row.items()), default=0.0)
+        )
     return caps
 
 
@@ -232,9 +280,29 @@ class ScreeningIndex:
             ordered = sorted(ids, key=lambda i: (self._name_weight[i], i))
             self._postings[token] = tuple(ordered)
             self._posting_weights[token] = tuple(self._name_weight[i] for i in ordered)
+        # Words by their first two letters, for abbreviations on either side.
+        self._words_by_start: dict[str, list[str]] = {}
+        self._abbreviations_by_start: dict[str, list[str]] = {}
+        for token in self._postings:
+            if token.endswith(ABBREVIATION_MARK):
+                self._abbreviations_by_start.setdefault(token[:2], []).append(token)
+            elif len(token) >= MIN_ABBREVIATION_LENGTH:
+                self._words_by_start.setdefault(token[:2], []).append(token)
+        self._abbreviation_rows: dict[str, dict[str, int]] = {}
+        # The most each list token weighs in any name: it bounds what a query token can earn.
+        self._heaviest: dict[str, float] = {}
+        for tokens, weights in zip(self._name_tokens, self._name_weights, strict=True):
+            for token, weight in zip(tokens, weights, strict=True):
+                if weight > self._heaviest.get(token, 0.0):
+                    self._heaviest[token] = weight
+        self._by_phonetic_key: dict[str, list[str]] = {}
+        for token in self._postings:
+            key = phonetic_key(token)
+            if key:
+                self._by_phonetic_key.setdefault(key, []).append(token)
         deletions: dict[str, list[str]] = {}
         for token in self._postings:
-            if len(token) >= MIN_FUZZY_LENGTH:
+            if len(token) >= MIN_FUZZY_LENGTH and not token.endswith(ABBREVIATION_MARK):
                 for key in deletion_keys(token):
                     deletions.setdefault(key, []).append(token)
         self._deletions: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in deletions.items()}
@@ -262,10 +330,33 @@ class ScreeningIndex:
         return variants
 
     def _corresponding(self, token: str) -> dict[str, int]:
-        """List tokens corresponding to `token`, with their LCS, via the deletion index."""
+        """List tokens corresponding to `token`, with their LCS, via the deletion index and the
+        words by their first letters (abbreviations)."""
+        if token.endswith(ABBREVIATION_MARK):
+            row = self._abbreviation_rows.get(token)
+            if row is None:
+                stem = token[:-1]
+                row = {
+                    word: len(stem)
+                    for word in self._words_by_start.get(token[:2], ())
+                    if is_abbreviation_of(stem, word)
+                }
+                if token in self._postings:
+                    row[token] = len(token)
+                if len(self._abbreviation_rows) < 4096:
+                    self._abbreviation_rows[token] = row
+            return dict(row)
+        found = {
+            abbreviation: len(abbreviation) - 1
+            for abbreviation in self._abbreviations_by_start.get(token[:2], ())
+            if is_abbreviation_of(abbreviation[:-1], token)
+        }
+        for sounding in self._by_phonetic_key.get(phonetic_key(token), ()):
+            found[sounding] = token_pair_lcs(token, sounding)
         if len(token) < MIN_FUZZY_LENGTH:
-            return {token: len(token)} if token in self._postings else {}
-        found: dict[str, int] = {}
+            if token in self._postings:
+                found[token] = len(token)
+            return found
         for key in deletion_keys(token):
             for list_token in self._deletions.get(key, ()):
                 if list_token not in found:
@@ -302,7 +393,12 @@ class ScreeningIndex:
             weights = tuple(map(query_weight, query))
             costs = _unpaired_costs(query)
             rows = [self._corresponding(token) for token in query]
-            caps = _capacities(query, rows)
+            caps = _capacities(query, rows, self._heaviest)
+            rows_of: dict[str, list[int]] = {}
+            for i, row in enumerate(rows):
+                for token in row:
+                    rows_of.setdefault(token, []).append(i)
+            total = sum(weights)
             for name_index in self._candidates(query, weights, caps, rows, floor):
                 tokens = self._name_tokens[name_index]
                 name_weight = self._name_weight[name_index]
@@ -310,12 +406,9 @@ class ScreeningIndex:
                 # pairs to its capacity, every other one is unpaired. Most candidates share one
                 # rare word and nothing else; this drops them before the (costlier) alignment,
                 # without changing any result.
-                paired = unpaired = 0.0
-                for i, row in enumerate(rows):
-                    if any(token in row for token in tokens):
-                        paired += caps[i]
-                    else:
-                        unpaired += weights[i]
+                hit = {i for token in tokens for i in rows_of.get(token, ())}
+                paired = sum(caps[i] for i in hit)
+                unpaired = total - sum(weights[i] for i in hit)
                 matchable = min(paired, name_weight)
                 if matchable < floor * (name_weight + UNPAIRED_QUERY_CHARGE * unpaired):
                     continue
@@ -505,6 +598,12 @@ class ScreeningIndex:
             parts.append(f"only in the list name: {', '.join(only_list)}")
         if only_query:
             parts.append(f"only in the screened name: {', '.join(only_query)}")
+        weights = self._name_weights[found.name_index]
+        light = [t for j, t in enumerate(name_tokens) if weights[j] < len(t)]
+        if light:
+            parts.append(f"counting little (common words, middle names): {', '.join(light)}")
+        if only_query and not self._name_strong[found.name_index]:
+            parts.append("extra words cost more against a name of one word or of common words")
         score = f"score {found.score:.2f}"
         if found.boosted_by:
             score += f" (country {found.boosted_by} matches +{COUNTRY_BOOST:.2f})"

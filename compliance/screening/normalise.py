@@ -19,7 +19,9 @@ Steps, in order (the README explains each choice):
 4. Runs of single letters are joined: "S.A." -> "sa", "B. V." -> "bv", "K.A. Smich" -> "ka smich".
 5. Each token is stemmed bluntly (final "-ies" -> "-y", final "-s" dropped) and then mapped through
    a small abbreviation table ("intl" -> "international", "tech" -> "technology", "mfg" ->
-   "manufacturing"), so spelling variants meet on one form.
+   "manufacturing"), so spelling variants meet on one form. Any other word of three letters or
+   more written with a full stop ("Ind.", "Trdg.") keeps it, and the matcher reads it as an
+   abbreviation of the list words it abbreviates.
 6. Legal-form phrases ("joint stock company", "obshchestvo s ogranichennoi otvetstvennostyu") and
    legal-form words ("co", "ltd", "corp", "gmbh", "bv", ...) are dropped, unless nothing would remain;
    words of six letters or more are also recognised with one typo ("Limietd", "Compny").
@@ -35,6 +37,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import jellyfish
 from anyascii import anyascii
 from confusable_homoglyphs.confusables import confusables_data
 from rapidfuzz.distance import LCSseq
@@ -45,7 +48,12 @@ from compliance.screening.romanise import has_cjk, translate_common_words
 MIN_STEM_LENGTH = 5
 
 _APOSTROPHE_IN_WORD = re.compile(r"(?<=[a-z0-9])['`?](?=[a-z0-9])")
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"([a-z0-9]+)(\.(?![a-z0-9]))?")
+# A word written with a full stop that is neither in the abbreviation table nor a legal form
+# ("Ind.", "Trdg.", "Res.") keeps the stop: the matcher reads it as an abbreviation of any list word
+# it abbreviates (matcher.is_abbreviation_of).
+ABBREVIATION_MARK = "."
+MIN_ABBREVIATION_LENGTH = 3
 
 # After stemming. Values must be fixed points of the whole pipeline (already stemmed, not legal forms).
 ABBREVIATIONS: dict[str, str] = {
@@ -203,6 +211,31 @@ def typo_lcs(a: str, b: str) -> int:
     return lcs if lcs >= longer - 1 else -1
 
 
+# Words this long or longer also meet their transliterations ("Mohamed" ~ "Muhammad", "Aleksandr" ~
+# "Alexander", "Qasim" ~ "Kassem") through a Metaphone key of three letters or more. Shorter words
+# (acronyms, "Ali", "Yuri") must match exactly or within one typo.
+MIN_PHONETIC_LENGTH = 5
+MIN_PHONETIC_KEY = 3
+
+
+@lru_cache(maxsize=65536)
+def phonetic_key(token: str) -> str:
+    """The Metaphone key of a word (``jellyfish.metaphone``), or "" for words too short, with
+    digits, or whose key is too short to tell names apart."""
+    if len(token) < MIN_PHONETIC_LENGTH or not token.isalpha():
+        return ""
+    key = jellyfish.metaphone(token)
+    return key if len(key) >= MIN_PHONETIC_KEY else ""
+
+
+def phonetic_lcs(a: str, b: str) -> int:
+    """LCS length of two words with the same phonetic key, else -1."""
+    key = phonetic_key(a)
+    if not key or key != phonetic_key(b):
+        return -1
+    return int(LCSseq.similarity(a, b))
+
+
 def deletion_keys(token: str) -> set[str]:
     """`token` and every string made by deleting one of its letters. Two tokens are at most one typo
     apart (typo_lcs > 0) exactly when their deletion keys intersect."""
@@ -345,8 +378,22 @@ def ascii_fold(text: str) -> str:
 def normalise_name(text: str) -> tuple[str, ...]:
     """Tokens of `text` for matching; empty when the text has no letters or digits."""
     folded = _APOSTROPHE_IN_WORD.sub("", ascii_fold(text)).replace("&", " and ")
-    tokens = _join_single_letters(_TOKEN.findall(folded))
-    tokens = [ABBREVIATIONS.get(stemmed, stemmed) for stemmed in map(_stem, tokens)]
+    found = _TOKEN.findall(folded)
+    dotted = {word for word, stop in found if stop}
+    tokens = []
+    for token in _join_single_letters([word for word, _ in found]):
+        stemmed = _stem(token)
+        if stemmed in ABBREVIATIONS:
+            tokens.append(ABBREVIATIONS[stemmed])
+        elif (
+            token in dotted
+            and token.isalpha()
+            and len(token) >= MIN_ABBREVIATION_LENGTH
+            and not _legal_words(token)
+        ):
+            tokens.append(token + ABBREVIATION_MARK)
+        else:
+            tokens.append(stemmed)
     if not tokens:
         return ()
     without_phrases = _drop_legal_phrases(tokens)

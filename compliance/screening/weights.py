@@ -22,7 +22,7 @@ from functools import lru_cache
 from compliance.screening.normalise import deletion_keys, normalise_name
 
 WEAK_WEIGHT = 0.6
-MIDDLE_NAME_WEIGHT = 1.5
+MIDDLE_NAME_WEIGHT = 1.0
 # Typos in weak words are recognised from this length on; shorter ones must be exact.
 _FUZZY_WEAK_LENGTH = 6
 

@@ -17,16 +17,24 @@ from compliance.screening.yardstick import Query, evaluate, load, names_by_key, 
 from .conftest import REPO_ROOT, TEST_DATA
 
 YARDSTICK = TEST_DATA / "screening_eval"
-RECALL_FLOOR = 0.69
-PRECISION_FLOOR = 0.96
-MOST_NEGATIVES_HIT = 3
+RECALL_FLOOR = 0.94  # measured 0.950
+PRECISION_FLOOR = 0.98  # measured 0.994
+MOST_NEGATIVES_HIT = 1  # measured 0 of 300
 CLASS_FLOORS = {
     "verbatim": 1.0,
     "case_punctuation": 0.95,
     "look_alike_letters": 0.98,
     "person_name_order": 0.98,
     "legal_form": 0.98,
-    "typo": 0.9,
+    "typo": 0.92,
+    "trailing_place": 0.95,
+    "abbreviation": 0.87,
+    "transliteration": 0.9,
+    "person_without_middle_name": 0.88,
+    "extra_generic_word": 0.92,
+    "missing_generic_word": 0.9,
+    "script_korean": 1.0,
+    "script_cjk": 0.6,
 }
 
 
