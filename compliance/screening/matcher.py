@@ -1,4 +1,4 @@
-"""Fuzzy screening of a name against every name and alias of a list snapshot.
+"""Fuzzy screening of a name against every name and alias of a list snapshot: the index.
 
 Scoring (the README gives the reasoning, the yardstick's figures and the evidence for the threshold)
 ----------------------------------------------------------------------------------------------------
@@ -29,7 +29,7 @@ Blocking (why the index returns exactly what `full_scan` returns)
 A query token's *capacity* is the most it can earn from any name: the heaviest weight any
 corresponding list token has in any name, times the pair's share. A name that pairs with none of a
 set S of query tokens earns at most the capacity C of the others and leaves the weight W of S
-unpaired, so it scores at most C / (C + UNPAIRED_QUERY_CHARGE * W) (`_reachable`). The index orders
+unpaired, so it scores at most C / (C + UNPAIRED_QUERY_CHARGE * W) (`scoring.reachable`). The index orders
 the query tokens from rarest to most common and looks up only the first few, until that bound for
 the rest falls below the threshold (and when one token is indispensable on its own, looking up that
 one suffices). Looking a token up means: the exact token, every list token within one typo (a
@@ -57,17 +57,22 @@ from compliance.screening.normalise import (
     deletion_keys,
     normalise_name,
     phonetic_key,
-    phonetic_lcs,
-    typo_lcs,
+)
+from compliance.screening.scoring import (
+    MIN_FUZZY_LENGTH,
+    UNPAIRED_QUERY_CHARGE,
+    Alignment,
+    align,
+    capacities,
+    is_abbreviation_of,
+    reachable,
+    token_pair_lcs,
+    unpaired_costs,
 )
 from compliance.screening.weights import is_distinctive, name_weights, query_weight
 
 DEFAULT_THRESHOLD = 0.88
-# What a word of the screened name that pairs with nothing in the list name costs, as a share of
-# its weight: "Beijing X Technology" still meets "X Technology".
-UNPAIRED_QUERY_CHARGE = 0.5
 COUNTRY_BOOST = 0.02
-MIN_FUZZY_LENGTH = 5
 SCORE_DECIMALS = 4
 # Blocking keeps every name whose unrounded score is this close below the threshold, so that a score
 # rounded up to the threshold (SCORE_DECIMALS) is never lost by the index.
@@ -98,145 +103,13 @@ class Match:
     entry_hash: str
 
 
-def is_abbreviation_of(abbreviation: str, word: str) -> bool:
-    """Whether `abbreviation` (without its full stop) abbreviates `word`: the same first two letters
-    and the rest of its letters in order inside the word ("ind" industry, "trdg" trading, "indl"
-    industrial)."""
-    if word.endswith(ABBREVIATION_MARK) or word[:2] != abbreviation[:2]:
-        return False
-    if len(word) < len(abbreviation):
-        return False
-    position = 2
-    for letter in abbreviation[2:]:
-        position = word.find(letter, position) + 1
-        if position == 0:
-            return False
-    return True
-
-
-def token_pair_lcs(query_token: str, list_token: str) -> int:
-    """LCS length when the two tokens correspond (equal, one typo apart, the same phonetic key, or
-    one an abbreviation of the other), else -1."""
-    if query_token == list_token:
-        return len(query_token)
-    query_dotted = query_token.endswith(ABBREVIATION_MARK)
-    list_dotted = list_token.endswith(ABBREVIATION_MARK)
-    if query_dotted or list_dotted:
-        if query_dotted and list_dotted:
-            return -1
-        abbreviation, word = (
-            (query_token, list_token) if query_dotted else (list_token, query_token)
-        )
-        abbreviation = abbreviation[:-1]
-        return len(abbreviation) if is_abbreviation_of(abbreviation, word) else -1
-    lcs = -1
-    if min(len(query_token), len(list_token)) >= MIN_FUZZY_LENGTH:
-        lcs = typo_lcs(query_token, list_token)
-    # Short tokens (acronyms, "smic" against "smich") must match exactly.
-    return lcs if lcs > 0 else phonetic_lcs(query_token, list_token)
-
-
-@dataclass(frozen=True)
-class _Alignment:
-    raw_score: float
-    pairs: tuple[tuple[int, int, int], ...]  # (query position, name position, LCS)
-
-
-def _align(
-    query: Sequence[str],
-    name: Sequence[str],
-    name_weights: Sequence[float],
-    name_weight: float,
-    strong: bool,
-    unpaired_costs: Sequence[float],
-    rows: Sequence[Mapping[str, int]],
-) -> _Alignment:
-    """Greedy one-to-one pairing of corresponding tokens, largest contribution first, and the score
-    (module docstring).
-
-    `rows[i]` maps a list token to its LCS with `query[i]` for the tokens that correspond; the index
-    fills it from the deletion index, `full_scan` by comparing against every token.
-    """
-    candidates: list[tuple[float, int, int, int]] = []
-    for i, row in enumerate(rows):
-        for j, token in enumerate(name):
-            lcs = row.get(token, -1)
-            if lcs > 0:
-                share = pair_share(lcs, len(query[i]), len(token))
-                if not strong:
-                    share = 2 * share - 1  # the full Dice loss: "linde" is not "linda"
-                contribution = share * name_weights[j]
-                candidates.append((-contribution, i, j, lcs))
-    if not candidates:
-        return _Alignment(0.0, ())
-    candidates.sort()
-    used_query: set[int] = set()
-    used_name: set[int] = set()
-    pairs: list[tuple[int, int, int]] = []
-    matched = 0.0
-    for contribution, i, j, lcs in candidates:
-        if i in used_query or j in used_name:
-            continue
-        used_query.add(i)
-        used_name.add(j)
-        pairs.append((i, j, lcs))
-        matched -= contribution
-    unpaired = sum(c for i, c in enumerate(unpaired_costs) if i not in used_query)
-    return _Alignment(matched / (name_weight + unpaired), tuple(sorted(pairs)))
-
-
-def pair_share(lcs: int, query_length: int, list_length: int) -> float:
-    """How much of a list word's weight a corresponding query word earns in a name that says who
-    the party is: all of it when they are equal, a little less with one typo (half the Dice loss:
-    "huawie" earns 0.92 of "huawei"). Weak names (one word, or no distinctive word) charge the
-    full Dice loss (``2 * share - 1``), so "Linde" does not meet "LINDA"."""
-    return 0.5 + lcs / (query_length + list_length)
-
-
-def _unpaired_costs(
-    query: Sequence[str],
-) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
-    """What each query token costs when it pairs with nothing: against a name that says who the
-    party is, UNPAIRED_QUERY_CHARGE of its weight; against a name of weak words only ("INDUSTRIAL
-    BANK"), all of its weight; against a one-word name ("ZINC"), its full length."""
-    weights = tuple(map(query_weight, query))
-    return (
-        tuple(UNPAIRED_QUERY_CHARGE * w for w in weights),
-        weights,
-        tuple(float(len(t)) for t in query),
-    )
-
-
-def _capacities(
-    query: Sequence[str], rows: Sequence[Mapping[str, int]], heaviest: Mapping[str, float]
-) -> list[float]:
-    """The most each query token can contribute to any name: what its heaviest corresponding list
-    token weighs in any name (`heaviest`), scaled by the pair's similarity."""
-    caps: list[float] = []
-    for token, row in zip(query, rows, strict=True):
-        q = len(token)
-        caps.append(
-            max((pair_share(lcs, q, len(t)) * heaviest[t] for t, lcs in row.items()), default=0.0)
-        )
-    return caps
-
-
-def _reachable(paired_cap: float, unpaired_weight: float) -> float:
-    """The highest score of a name that pairs with query tokens of capacity `paired_cap` at most
-    and leaves query tokens of weight `unpaired_weight` unpaired (the name weighs at least what it
-    matches, and its charge is at least UNPAIRED_QUERY_CHARGE)."""
-    if paired_cap <= 0:
-        return 0.0
-    return paired_cap / (paired_cap + UNPAIRED_QUERY_CHARGE * unpaired_weight)
-
-
 @dataclass(frozen=True)
 class _Best:
     score: float
     boosted_by: str | None  # the query's country, when it matched the entry's countries
     name_index: int
     query: tuple[str, ...]
-    alignment: _Alignment
+    alignment: Alignment
 
 
 class ScreeningIndex:
@@ -391,9 +264,9 @@ class ScreeningIndex:
         best: dict[int, _Best] = {}
         for query in self._query_variants(normalise_name(name)):
             weights = tuple(map(query_weight, query))
-            costs = _unpaired_costs(query)
+            costs = unpaired_costs(query)
             rows = [self._corresponding(token) for token in query]
-            caps = _capacities(query, rows, self._heaviest)
+            caps = capacities(query, rows, self._heaviest)
             rows_of: dict[str, list[int]] = {}
             for i, row in enumerate(rows):
                 for token in row:
@@ -412,7 +285,7 @@ class ScreeningIndex:
                 matchable = min(paired, name_weight)
                 if matchable < floor * (name_weight + UNPAIRED_QUERY_CHARGE * unpaired):
                     continue
-                alignment = _align(
+                alignment = align(
                     query,
                     tokens,
                     self._name_weights[name_index],
@@ -453,7 +326,7 @@ class ScreeningIndex:
         mandatory = [
             i
             for i in range(len(query))
-            if _reachable(capacity - caps[i], weights[i]) < floor * (1 - 1e-9)
+            if reachable(capacity - caps[i], weights[i]) < floor * (1 - 1e-9)
         ]
         order = sorted(range(len(query)), key=lambda i: (costs[i], -caps[i], query[i], i))
         # Otherwise, prefix filtering: a name pairing with none of the looked-up tokens leaves all
@@ -461,7 +334,7 @@ class ScreeningIndex:
         chosen: list[int] = []
         rest, looked_up = capacity, 0.0
         for i in order:
-            if _reachable(rest, looked_up) < floor * (1 - 1e-9):
+            if reachable(rest, looked_up) < floor * (1 - 1e-9):
                 break
             chosen.append(i)
             rest -= caps[i]
@@ -500,9 +373,9 @@ class ScreeningIndex:
                     if lcs > 0:
                         row[list_token] = lcs
                 rows.append(row)
-            costs = _unpaired_costs(query)
+            costs = unpaired_costs(query)
             for name_index, tokens in enumerate(self._name_tokens):
-                alignment = _align(
+                alignment = align(
                     query,
                     tokens,
                     self._name_weights[name_index],
@@ -519,7 +392,7 @@ class ScreeningIndex:
         best: dict[int, _Best],
         name_index: int,
         query: tuple[str, ...],
-        alignment: _Alignment,
+        alignment: Alignment,
         country: str | None,
         threshold: float,
     ) -> None:

@@ -80,6 +80,12 @@ def _is_short_form(content: str, name_outside: str) -> bool:
     words = name_outside.split()
     if words and content.casefold() == words[0].casefold():
         return True  # "Huawei Technologies Co., Ltd. (Huawei)"
+    if " " not in content and len(content) >= 5 and not set(tokens) & PLACES:
+        if sum(c.isupper() for c in content) >= 3 and any(c.islower() for c in content):
+            return True  # a mixed-case acronym: "(GkNIPAS)"
+        stem = content[:5].casefold()
+        if any(w.casefold().startswith(stem) for w in words):
+            return True  # another spelling of a word of the name: "OOO Elkomtekh (Elkomtex)"
     if not content.replace("-", "").replace(" ", "").isupper():
         return False  # "(Beijing)", "(Pakistan)": places, part of the name
     if any(c.islower() for c in name_outside):
@@ -93,6 +99,21 @@ def _is_short_form(content: str, name_outside: str) -> bool:
         if position == 0:
             return False
     return True
+
+
+_DESCRIPTION = re.compile(r"(?:a|an|the)\s+[a-z]")
+
+
+def _repeats_the_name(content: str, outside: str) -> bool:
+    """Whether a bracket only repeats words of the name around it (legal forms aside)."""
+    tokens = set(normalise_name(content))
+    return bool(tokens) and tokens <= set(normalise_name(outside))
+
+
+def _is_code(content: str) -> bool:
+    """An upper-case code such as "CASIC" or "CETC-7"."""
+    letters = content.replace("-", "").replace(" ", "")
+    return letters.isalnum() and letters.isupper() and sum(c.isalpha() for c in letters) >= 2
 
 
 def _top_level_brackets(text: str) -> list[tuple[int, int]]:
@@ -143,8 +164,12 @@ def _derive(text: str, kind: NameKind) -> list[tuple[str, NameKind]]:
         content = core[start + 1 : end - 1].strip()
         if _ALIAS_MARKER.match(content):
             aliases.extend(_split_aliases(_ALIAS_MARKER.sub("", content, count=1)))
-        elif ":" in content:
-            pass  # "(Parent Organization: ...)" describes the party, it does not name it
+        elif ":" in content or _DESCRIPTION.match(content):
+            pass  # "(Parent Organization: ...)", "(a subordinate institute of ...)" describe it
+        elif _repeats_the_name(content, "".join(kept) + core[end:]):
+            pass  # "Markel Closed Joint Stock Company (Markel CJSC)": nothing new
+        elif core[end:].strip() and _is_code(content) and any(c.islower() for c in core):
+            pass  # "China Aerospace ... Corporation (CASIC) 3rd Academy": the parent's code
         elif (
             index == len(groups) - 1
             and not core[end:].strip()
@@ -165,9 +190,13 @@ def _derive(text: str, kind: NameKind) -> list[tuple[str, NameKind]]:
 
 _TRAILING_PLACE = re.compile(
     r"^(?P<name>.*?\b(?:Co\.?,?\s*Ltd\.?|Company\s+Limited|Limited|Ltd\.?|Inc\.?|Corporation|Corp\.?"
-    r"|LLC|JSC|GmbH))\s*,\s*(?P<place>[^()]+?)[\s,.]*$",
+    r"|LLC|JSC|GmbH)(?:\s*\([^()]*\))?)\s*,\s*(?P<place>[^()]+?)[\s,.]*$",
     re.IGNORECASE,
 )
+
+
+# A piece ending in one of these is a place: "Bantian Longgang District".
+_PLACE_KINDS = frozenset({"district", "province", "city", "county", "oblast", "region", "town"})
 
 
 def _without_trailing_place(text: str, addresses: str) -> str | None:
@@ -185,7 +214,12 @@ def _without_trailing_place(text: str, addresses: str) -> str | None:
     if any(t in BUSINESS_WORDS or t in INSTITUTION_WORDS for t in tokens):
         return None
     first = pieces[0].casefold()
-    if first not in addresses and not all(t in PLACES for t in normalise_name(first)):
+    first_tokens = normalise_name(first)
+    if (
+        first not in addresses
+        and not all(t in PLACES for t in first_tokens)
+        and not (first_tokens and first_tokens[-1] in _PLACE_KINDS)
+    ):
         return None
     return _clean(found["name"])
 
@@ -199,7 +233,10 @@ def searchable_names(entry: ListEntry) -> tuple[SearchName, ...]:
     for text, kind in list(pairs):
         stripped = _without_trailing_place(text, addresses)
         if stripped:
-            pairs.append((stripped, "name_part" if kind != "alias" else "alias"))
+            # The stripped name may still carry a short form: "... Co., Ltd (HiSilicon), Bantian".
+            derived = _derive(stripped, "alias" if kind == "alias" else "name")
+            pairs.append((derived[0][0], "alias" if kind == "alias" else "name_part"))
+            pairs.extend(derived[1:])
     # "AL-HARAMAIN" is also written "Alharamain": index the hyphen-less spelling as well.
     pairs.extend(
         (_HYPHEN_IN_WORD.sub("", text), kind)

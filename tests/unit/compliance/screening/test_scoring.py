@@ -87,3 +87,30 @@ def test_the_explanation_says_which_words_counted_little(full_index: ScreeningIn
 )
 def test_namesakes_made_of_common_or_single_words_stay_clear(full_index: ScreeningIndex, query):
     assert full_index.search(query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Markel Closed Joint Stock Company", "Markel Closed Joint Stock Company (Markel CJSC)"),
+        (
+            "China Aerospace Science and Industry Corporation 3rd Academy",
+            "China Aerospace Science and Industry Corporation (CASIC) 3rd Academy",
+        ),
+        (
+            "Guangzhou Tongguang Communication Technology Co., Ltd.",
+            "Guangzhou Tongguang Communication Technology Co., Ltd. "
+            "(a subordinate institute of CETC-7)",
+        ),
+        ("Elkomtex", "OOO Elkomtekh (Elkomtex)"),
+        ("HiSilicon", "HiSilicon Technologies Co., Ltd (HiSilicon), Bantian Longgang District"),
+        (
+            "HiSilicon Technologies Co., Ltd.",
+            "HiSilicon Technologies Co., Ltd (HiSilicon), Bantian Longgang District",
+        ),
+    ],
+)
+def test_what_the_list_prints_in_brackets_and_after_the_name_is_optional(
+    full_index: ScreeningIndex, query, listed
+):
+    assert listed in names(full_index, query)

@@ -17,8 +17,8 @@ from compliance.screening.yardstick import Query, evaluate, load, names_by_key, 
 from .conftest import REPO_ROOT, TEST_DATA
 
 YARDSTICK = TEST_DATA / "screening_eval"
-RECALL_FLOOR = 0.94  # measured 0.950
-PRECISION_FLOOR = 0.98  # measured 0.994
+RECALL_FLOOR = 0.95  # measured 0.961
+PRECISION_FLOOR = 0.985  # measured 0.997
 MOST_NEGATIVES_HIT = 1  # measured 0 of 300
 CLASS_FLOORS = {
     "verbatim": 1.0,
@@ -35,6 +35,8 @@ CLASS_FLOORS = {
     "missing_generic_word": 0.9,
     "script_korean": 1.0,
     "script_cjk": 0.6,
+    "bracketed_short_form": 0.92,
+    "hand_structure": 0.9,
 }
 
 
