@@ -60,6 +60,7 @@ from compliance.screening.normalise import (
 )
 from compliance.screening.scoring import (
     MIN_FUZZY_LENGTH,
+    STRONG,
     UNPAIRED_QUERY_CHARGE,
     Alignment,
     align,
@@ -69,7 +70,7 @@ from compliance.screening.scoring import (
     token_pair_lcs,
     unpaired_costs,
 )
-from compliance.screening.weights import is_distinctive, name_weights, query_weight
+from compliance.screening.weights import is_distinctive, name_weights
 
 DEFAULT_THRESHOLD = 0.88
 COUNTRY_BOOST = 0.02
@@ -123,8 +124,9 @@ class ScreeningIndex:
         self._name_tokens: list[tuple[str, ...]] = []
         self._name_weights: list[tuple[float, ...]] = []
         self._name_weight: list[float] = []
-        self._name_strong: list[bool] = []
-        self._name_evidence: list[int] = []  # 0 strong, 1 weak words only, 2 one word
+        # How strong a name is as evidence: STRONG, or weak words only, or one word; it picks the
+        # cost of unpaired query words (scoring.unpaired_costs).
+        self._name_evidence: list[int] = []
         postings: dict[str, list[int]] = {}
         for entry_index, entry in enumerate(self.entries):
             person = entry.entity_type == "Individual"
@@ -141,8 +143,7 @@ class ScreeningIndex:
                 # who the party is ("INDUSTRIAL BANK"), is weak evidence: the other words of the
                 # screened name are charged more against it (`_unpaired_costs`).
                 strong = len(weights) > 1 and is_distinctive(search_name.tokens)
-                self._name_strong.append(strong)
-                self._name_evidence.append(0 if strong else 1 if len(weights) > 1 else 2)
+                self._name_evidence.append(STRONG if strong else 1 if len(weights) > 1 else 2)
                 for token in set(search_name.tokens):
                     postings.setdefault(token, []).append(name_index)
         # Postings in order of name weight, so that a query reads only the names light enough to
@@ -263,8 +264,8 @@ class ScreeningIndex:
         floor = threshold - (COUNTRY_BOOST if code else 0.0) - _BLOCKING_MARGIN
         best: dict[int, _Best] = {}
         for query in self._query_variants(normalise_name(name)):
-            weights = tuple(map(query_weight, query))
             costs = unpaired_costs(query)
+            weights = costs[1]
             rows = [self._corresponding(token) for token in query]
             caps = capacities(query, rows, self._heaviest)
             rows_of: dict[str, list[int]] = {}
@@ -290,7 +291,7 @@ class ScreeningIndex:
                     tokens,
                     self._name_weights[name_index],
                     name_weight,
-                    self._name_strong[name_index],
+                    self._name_evidence[name_index] == STRONG,
                     costs[self._name_evidence[name_index]],
                     rows,
                 )
@@ -380,7 +381,7 @@ class ScreeningIndex:
                     tokens,
                     self._name_weights[name_index],
                     self._name_weight[name_index],
-                    self._name_strong[name_index],
+                    self._name_evidence[name_index] == STRONG,
                     costs[self._name_evidence[name_index]],
                     rows,
                 )
@@ -475,7 +476,7 @@ class ScreeningIndex:
         light = [t for j, t in enumerate(name_tokens) if weights[j] < len(t)]
         if light:
             parts.append(f"counting little (common words, middle names): {', '.join(light)}")
-        if only_query and not self._name_strong[found.name_index]:
+        if only_query and self._name_evidence[found.name_index] != STRONG:
             parts.append("extra words cost more against a name of one word or of common words")
         score = f"score {found.score:.2f}"
         if found.boosted_by:

@@ -20,6 +20,8 @@ from compliance.screening.weights import query_weight
 # its weight: "Beijing X Technology" still meets "X Technology".
 UNPAIRED_QUERY_CHARGE = 0.5
 MIN_FUZZY_LENGTH = 5
+# The evidence level of a name with a distinctive word: the index of its costs in unpaired_costs.
+STRONG = 0
 
 
 def is_abbreviation_of(abbreviation: str, word: str) -> bool:

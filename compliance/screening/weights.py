@@ -246,10 +246,6 @@ def is_weak(token: str) -> bool:
     return any(key in _WEAK_BY_KEY for key in deletion_keys(token))
 
 
-def _is_place(token: str) -> bool:
-    return token in PLACES
-
-
 def query_weight(token: str) -> float:
     """The weight of a word of a screened name: a place prefixed or appended to a name is weak."""
     return WEAK_WEIGHT if is_weak(token) else float(len(token))
@@ -284,7 +280,7 @@ def name_weights(text: str, tokens: tuple[str, ...], *, person: bool) -> tuple[f
     # Technologies" Beijing is where Huawei sits, in "Tianjin University" it is who.
     distinctive = is_distinctive(tokens)
     weights = [
-        float(len(t)) if _is_place(t) and not distinctive else query_weight(t) for t in tokens
+        float(len(t)) if t in PLACES and not distinctive else query_weight(t) for t in tokens
     ]
     parts = _person_parts(text, tokens) if person else None
     if parts is None:

@@ -86,15 +86,8 @@ def test_marking_the_hit_false_positive_clears_and_a_changed_entry_holds_again(
 ):
     approver = make_user("approver", role="approver")
     # Every hit on the owner needs a mark of its own (EL and CMIC entries).
-    for hit in smic_visit.current_decision.result["screening"]:
-        with committed():
-            match_review_mark(
-                visit=smic_visit,
-                party=hit["party"],
-                entry_id=hit["entry_id"],
-                reason="Different company: verified registration documents.",
-                actor=approver,
-            )
+    with committed():
+        _mark_every_hit(smic_visit, approver)
     smic_visit.refresh_from_db()
     assert smic_visit.status == VisitStatus.CLEARED, smic_visit.current_decision.result
     assert all(h["false_positive"] for h in smic_visit.current_decision.result["screening"])
