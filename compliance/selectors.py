@@ -36,8 +36,9 @@ def _engineer_doc(
     residencies: Iterable[tuple[str, Any, Any]],
     us_protected_individual: bool,
     location: str,
+    date_of_birth: Any = None,
 ) -> dict[str, Any]:
-    return {
+    document = {
         "id": pk,
         "name": name,
         "citizenships": [{"country": c, "since": _date(since)} for c, since in citizenships],
@@ -48,6 +49,10 @@ def _engineer_doc(
         "us_protected_individual": us_protected_individual,
         "location": location,
     }
+    if date_of_birth:
+        # Only when known: the documents of engineers without one stay as they were.
+        document["date_of_birth"] = _date(date_of_birth)
+    return document
 
 
 def engineer_document(engineer: Engineer, *, location: str) -> dict[str, Any]:
@@ -58,6 +63,7 @@ def engineer_document(engineer: Engineer, *, location: str) -> dict[str, Any]:
         residencies=[(r.country, r.since, r.until) for r in engineer.residencies.all()],
         us_protected_individual=engineer.us_protected_individual,
         location=location,
+        date_of_birth=engineer.date_of_birth,
     )
 
 
@@ -233,7 +239,7 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
     ):
         tools.setdefault(visit_id, []).append((model, serial, pk, codes, ear))
     engineers: dict[int, list[tuple[Any, ...]]] = {}
-    for visit_id, pk, name, home, protected in (
+    for visit_id, pk, name, home, protected, born in (
         Visit.engineers.through.objects.filter(visit_id__in=ids)
         .order_by("engineer__name", "engineer_id")
         .values_list(
@@ -242,9 +248,10 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
             "engineer__name",
             "engineer__home_country",
             "engineer__us_protected_individual",
+            "engineer__date_of_birth",
         )
     ):
-        engineers.setdefault(visit_id, []).append((pk, name, home, protected))
+        engineers.setdefault(visit_id, []).append((pk, name, home, protected, born))
     engineer_ids = {e[0] for es in engineers.values() for e in es}
     citizenships: dict[int, list[tuple[str, Any]]] = {}
     for engineer_id, country, since in (
@@ -285,8 +292,9 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
                         location=_location(
                             mode=row["mode"], facility_country=country, home_country=home
                         ),
+                        date_of_birth=born,
                     )
-                    for e_pk, name, home, protected in visit_engineers
+                    for e_pk, name, home, protected, born in visit_engineers
                 ],
             )
         except Exception as exc:  # one broken visit must not stop the others' checks

@@ -122,6 +122,11 @@ class Engineer(models.Model):
     home_country = CountryField(
         help_text="Where the engineer is based; the location for remote work."
     )
+    date_of_birth = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Optional. Screening uses it to tell a listed person from a namesake.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

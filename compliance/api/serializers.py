@@ -164,6 +164,11 @@ class SuggestionsOut(serializers.Serializer):
 class ScreeningSearchIn(StrictSerializer):
     name = serializers.CharField(max_length=300)
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="A person's date of birth: lifts or lowers near misses against listed persons.",
+    )
 
     def validate_name(self, value: str) -> str:
         """Plain text, in NFC: no direction control, invisible or control character."""
@@ -196,6 +201,7 @@ class ScreeningMatchOut(serializers.Serializer):
 class ScreeningSearchOut(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
     list_version = serializers.CharField()
     hits = ScreeningMatchOut(many=True)
 

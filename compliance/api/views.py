@@ -104,7 +104,7 @@ class ScreeningSearchApi(APIView):
     @extend_schema(
         tags=["screening"],
         summary="Screen one name",
-        description="Screens a name (and optionally its country) against the list in force, "
+        description="Screens a name (and optionally its country and date of birth) against the list in force, "
         "with the matcher the checks use. A hit is a screening aid, to confirm against the "
         "official list.",
         request=s.ScreeningSearchIn,
@@ -115,7 +115,9 @@ class ScreeningSearchApi(APIView):
         data.is_valid(raise_exception=True)
         return Response(
             services.screening_search(
-                name=data.validated_data["name"], country=data.validated_data.get("country")
+                name=data.validated_data["name"],
+                country=data.validated_data.get("country"),
+                date_of_birth=data.validated_data.get("date_of_birth"),
             )
         )
 

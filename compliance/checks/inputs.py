@@ -72,10 +72,33 @@ def check_context(*, now: dt.datetime | None = None) -> CheckContext:
     )
 
 
-def screen_name(index: ScreeningIndex | None, name: str, country: str | None) -> list[Match]:
+def screen_name(
+    index: ScreeningIndex | None,
+    name: str,
+    country: str | None,
+    *,
+    countries: Iterable[str] = (),
+    date_of_birth: dt.date | str | None = None,
+) -> list[Match]:
+    """Hits of one party: its name, with its country (an owner), or its citizenships and date of
+    birth (an engineer), which lift or lower near misses (compliance.screening.profile). Every
+    caller that compares hits (checks, list impact, marks) must pass the same facts."""
     if index is None or not name or not name.strip():
         return []
-    return index.search(name, country=country, threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"])
+    return index.search(
+        name,
+        country=country,
+        countries=countries,
+        date_of_birth=date_of_birth,
+        threshold=settings.COMPLIANCE["SCREENING_THRESHOLD"],
+    )
+
+
+def engineer_countries(citizenships: Iterable[Any]) -> tuple[str, ...]:
+    """The countries of an engineer's citizenships, from a document ("NL" or {"country": "NL"})."""
+    return tuple(
+        sorted({c if isinstance(c, str) else (c.get("country") or "") for c in citizenships} - {""})
+    )
 
 
 # Bump when the party fingerprint's canonical form changes: every mark then lapses and is reviewed
@@ -133,14 +156,22 @@ def screen_parties(
     false_positives = false_positives or {}
     facility = document.get("facility") or {}
     owner_names = [facility.get("owner") or ""] + list(facility.get("owner_aliases") or [])
-    targets: list[tuple[str, str, str | None]] = [
-        ("facility.owner", n, facility.get("country")) for n in owner_names if n
+    targets: list[tuple[str, str, str | None, tuple[str, ...], str | None]] = [
+        ("facility.owner", n, facility.get("country"), (), None) for n in owner_names if n
     ]
     for i, eng in enumerate(document.get("engineers") or []):
-        targets.append((f"engineers[{i}]", eng.get("name") or "", None))
+        targets.append(
+            (
+                f"engineers[{i}]",
+                eng.get("name") or "",
+                None,
+                engineer_countries(eng.get("citizenships") or []),
+                eng.get("date_of_birth"),
+            )
+        )
     seen: set[tuple[str, str]] = set()
-    for party, name, country in targets:
-        for match in screen_name(index, name, country):
+    for party, name, country, countries, born in targets:
+        for match in screen_name(index, name, country, countries=countries, date_of_birth=born):
             if (party, match.entry_id) in seen:
                 continue
             seen.add((party, match.entry_id))

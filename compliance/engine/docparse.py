@@ -356,6 +356,7 @@ class _Parser:
             if country is not None:
                 residencies.append(Residency(country, since, until))
         protected = self.boolean(e, "us_protected_individual", path)
+        born = self.day(e.get("date_of_birth"), f"{path}.date_of_birth", required=False)
         location = self.country(e.get("location"), f"{path}.location", required=False)
         if location is None and e.get("location") is None:
             location = default
@@ -363,7 +364,7 @@ class _Parser:
         if name is None or location is None:
             return None
         return EngineerInfo(
-            name, tuple(citizenships), tuple(residencies), protected, location, ident
+            name, tuple(citizenships), tuple(residencies), protected, location, ident, born
         )
 
     def document(self, raw: Mapping[str, Any]) -> VisitDocument | None:
@@ -444,7 +445,15 @@ _FACILITY_FIELDS: Final = frozenset(
 )
 _TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
 _ENGINEER_FIELDS: Final = frozenset(
-    {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}
+    {
+        "id",
+        "name",
+        "citizenships",
+        "permanent_residencies",
+        "us_protected_individual",
+        "location",
+        "date_of_birth",
+    }
 )
 _CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
 _RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})

@@ -213,6 +213,8 @@ class EngineerInfo:
     # always fills it in, see default_location.
     location: str | None = None
     id: Id = None
+    # Screening only (a listed person or a namesake); no rule reads it.
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from compliance.screening.importers import (
 )
 from compliance.screening.matcher import (
     CONFIRM_NOTICE,
-    COUNTRY_BOOST,
     DEFAULT_THRESHOLD,
     Match,
     ScreeningIndex,
 )
 from compliance.screening.normalise import normalise_name
+from compliance.screening.profile import COUNTRY_BOOST, Profile, make_profile
 
 __all__ = [
     "CONFIRM_NOTICE",
@@ -43,12 +43,14 @@ __all__ = [
     "ListFormatError",
     "Match",
     "ParsedList",
+    "Profile",
     "ScreeningIndex",
     "UnknownListSourceError",
     "diff_entries",
     "entry_content_hash",
     "list_code_from_source",
     "list_label",
+    "make_profile",
     "normalise_name",
     "parse_csl_csv",
     "parse_csl_file",

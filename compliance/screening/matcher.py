@@ -21,8 +21,9 @@ against weak names a typo also costs the whole Dice loss. The score is 1.0 for t
 order, and at most 1.0 because a name earns at most its own weight. It is additive over tokens,
 which is what makes exact blocking possible (below), and it says which words matched.
 
-A country given with the query and present in the entry's countries adds COUNTRY_BOOST: a hint, never
-a filter, and never the reason an unrelated name passes (it only lifts a near miss).
+The party's countries and date of birth, when given, adjust the score of a near miss both ways
+(profile.py): a hint, never a filter, never the reason an unrelated name passes, and never the
+reason an exact name is lost.
 
 Blocking (why the index returns exactly what `full_scan` returns)
 ----------------------------------------------------------------
@@ -44,7 +45,7 @@ it.
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,15 @@ from compliance.screening.normalise import (
     deletion_keys,
     normalise_name,
     phonetic_key,
+)
+from compliance.screening.profile import (
+    Adjustment,
+    BirthSpan,
+    Profile,
+    adjusted_score,
+    adjustments,
+    birth_spans,
+    search_profile,
 )
 from compliance.screening.scoring import (
     MIN_FUZZY_LENGTH,
@@ -73,14 +83,12 @@ from compliance.screening.scoring import (
 from compliance.screening.weights import is_distinctive, name_weights
 
 DEFAULT_THRESHOLD = 0.88
-COUNTRY_BOOST = 0.02
 SCORE_DECIMALS = 4
 # Blocking keeps every name whose unrounded score is this close below the threshold, so that a score
 # rounded up to the threshold (SCORE_DECIMALS) is never lost by the index.
 _BLOCKING_MARGIN = 1e-4
+Birth = dt.date | str | None
 CONFIRM_NOTICE = "A list hit is a screening aid: confirm it against the official list."
-
-_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True)
@@ -88,8 +96,8 @@ class Match:
     """One list entry hit by a screened name.
 
     `matched_name` is the name or alias of the entry that scored best (as printed in the list),
-    `matched_alias` whether it is an alias rather than the entry's own name, `score` in 0..1 (country
-    bonus included), `matched_tokens` the normalised words of `matched_name` that were paired, and
+    `matched_alias` whether it is an alias rather than the entry's own name, `score` in 0..1 (with
+    the country and date-of-birth adjustments of profile.py), `matched_tokens` the normalised words of `matched_name` that were paired, and
     `entry_hash` the entry's content hash, to which a false-positive mark is bound.
     """
 
@@ -107,7 +115,7 @@ class Match:
 @dataclass(frozen=True)
 class _Best:
     score: float
-    boosted_by: str | None  # the query's country, when it matched the entry's countries
+    adjusted_by: tuple[Adjustment, ...]  # the party's countries and date of birth (profile.py)
     name_index: int
     query: tuple[str, ...]
     alignment: Alignment
@@ -128,8 +136,10 @@ class ScreeningIndex:
         # cost of unpaired query words (scoring.unpaired_costs).
         self._name_evidence: list[int] = []
         postings: dict[str, list[int]] = {}
+        self._birth_spans: list[tuple[BirthSpan, ...]] = []
         for entry_index, entry in enumerate(self.entries):
             person = entry.entity_type == "Individual"
+            self._birth_spans.append(birth_spans(entry.dates_of_birth) if person else ())
             for search_name in searchable_names(entry):
                 name_index = len(self._name_entry)
                 self._name_entry.append(entry_index)
@@ -139,9 +149,8 @@ class ScreeningIndex:
                 weights = name_weights(search_name.text, search_name.tokens, person=person)
                 self._name_weights.append(weights)
                 self._name_weight.append(sum(weights))
-                # A one-word name or alias ("ZINC", "BACHRUMSYAH"), or one with no word that says
-                # who the party is ("INDUSTRIAL BANK"), is weak evidence: the other words of the
-                # screened name are charged more against it (`_unpaired_costs`).
+                # One word ("ZINC") or no word that says who ("INDUSTRIAL BANK"): weak evidence,
+                # the other words of the screened name cost more against it (`unpaired_costs`).
                 strong = len(weights) > 1 and is_distinctive(search_name.tokens)
                 self._name_evidence.append(STRONG if strong else 1 if len(weights) > 1 else 2)
                 for token in set(search_name.tokens):
@@ -239,29 +248,20 @@ class ScreeningIndex:
                         found[list_token] = lcs
         return found
 
-    def _check_arguments(self, country: str | None, threshold: float, limit: int) -> str | None:
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        if country is None or country == "":
-            return None
-        code = country.strip().upper()
-        if not _COUNTRY.fullmatch(code):
-            raise ValueError(f"country must be an ISO 3166-1 alpha-2 code, got {country!r}")
-        return code
-
     def search(
         self,
         name: str,
         *,
         country: str | None = None,
+        countries: Iterable[str] = (),
+        date_of_birth: Birth = None,
         threshold: float = DEFAULT_THRESHOLD,
         limit: int = 10,
     ) -> list[Match]:
-        """Entries whose best name scores at least `threshold` against `name`, best first."""
-        code = self._check_arguments(country, threshold, limit)
-        floor = threshold - (COUNTRY_BOOST if code else 0.0) - _BLOCKING_MARGIN
+        """Entries whose best name scores at least `threshold` against `name`, best first; the
+        party's `country`/`countries` (ISO codes) and `date_of_birth` adjust near misses."""
+        profile = search_profile(country, countries, date_of_birth, threshold, limit)
+        floor = threshold - profile.max_boost - _BLOCKING_MARGIN
         best: dict[int, _Best] = {}
         for query in self._query_variants(normalise_name(name)):
             costs = unpaired_costs(query)
@@ -295,7 +295,7 @@ class ScreeningIndex:
                     costs[self._name_evidence[name_index]],
                     rows,
                 )
-                self._keep_best(best, name_index, query, alignment, code, threshold)
+                self._keep_best(best, name_index, query, alignment, profile, threshold)
         return self._matches(best, limit)
 
     def _candidates(
@@ -355,6 +355,8 @@ class ScreeningIndex:
         name: str,
         *,
         country: str | None = None,
+        countries: Iterable[str] = (),
+        date_of_birth: Birth = None,
         threshold: float = DEFAULT_THRESHOLD,
         limit: int = 10,
     ) -> list[Match]:
@@ -362,7 +364,7 @@ class ScreeningIndex:
 
         The benchmark baseline and the test oracle for `search`.
         """
-        code = self._check_arguments(country, threshold, limit)
+        profile = search_profile(country, countries, date_of_birth, threshold, limit)
         best: dict[int, _Best] = {}
         list_tokens = list(self._postings)
         for query in self._query_variants(normalise_name(name)):
@@ -385,7 +387,7 @@ class ScreeningIndex:
                     costs[self._name_evidence[name_index]],
                     rows,
                 )
-                self._keep_best(best, name_index, query, alignment, code, threshold)
+                self._keep_best(best, name_index, query, alignment, profile, threshold)
         return self._matches(best, limit)
 
     def _keep_best(
@@ -394,19 +396,22 @@ class ScreeningIndex:
         name_index: int,
         query: tuple[str, ...],
         alignment: Alignment,
-        country: str | None,
+        profile: Profile,
         threshold: float,
     ) -> None:
         if not alignment.pairs:
             return
         entry_index = self._name_entry[name_index]
-        boosted_by = country if country in self.entries[entry_index].countries else None
-        boost = COUNTRY_BOOST if boosted_by else 0.0
-        score = round(min(1.0, alignment.raw_score + boost), SCORE_DECIMALS)
+        found: tuple[Adjustment, ...] = ()
+        if profile:
+            found = adjustments(
+                profile, self.entries[entry_index].countries, self._birth_spans[entry_index]
+            )
+        score = round(adjusted_score(alignment.raw_score, found, threshold), SCORE_DECIMALS)
         if score < threshold:
             return
         current = best.get(entry_index)
-        candidate = _Best(score, boosted_by, name_index, query, alignment)
+        candidate = _Best(score, found, name_index, query, alignment)
         if current is None or self._rank(candidate) < self._rank(current):
             best[entry_index] = candidate
 
@@ -479,7 +484,10 @@ class ScreeningIndex:
         if only_query and self._name_evidence[found.name_index] != STRONG:
             parts.append("extra words cost more against a name of one word or of common words")
         score = f"score {found.score:.2f}"
-        if found.boosted_by:
-            score += f" (country {found.boosted_by} matches +{COUNTRY_BOOST:.2f})"
+        if found.adjusted_by:
+            score += f" ({'; '.join(map(str, found.adjusted_by))})"
+            lowered = sum(a.delta for a in found.adjusted_by) < 0
+            if lowered and found.alignment.raw_score >= 1.0 - 1e-9:
+                score += ", an exact name is never taken below the threshold"
         parts.append(score)
         return " — ".join(parts) + ". " + CONFIRM_NOTICE

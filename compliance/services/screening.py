@@ -4,6 +4,7 @@ marking a hit a false positive, and screening one name.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,12 @@ from django.utils import timezone
 
 from compliance import runtime
 from compliance.audit import audit_record
-from compliance.checks.inputs import active_snapshot, party_fingerprint, screen_name
+from compliance.checks.inputs import (
+    active_snapshot,
+    engineer_countries,
+    party_fingerprint,
+    screen_name,
+)
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
     AuditEventType,
@@ -147,11 +153,23 @@ def _visits_with_changed_hits(
             if _hit_keys(old_index, name, c.country) != _hit_keys(new_index, name, c.country):
                 changed_customers.add(c.pk)
                 break
-    changed_engineers = {
-        e.pk
-        for e in Engineer.objects.filter(visits__in=open_visits).distinct().only("pk", "name")
-        if _hit_keys(old_index, e.name, None) != _hit_keys(new_index, e.name, None)
-    }
+    changed_engineers = set()
+    for e in (
+        Engineer.objects.filter(visits__in=open_visits)
+        .distinct()
+        .only("pk", "name", "date_of_birth")
+        .prefetch_related("citizenships")
+    ):
+        # The facts a check screens the engineer with (screen_parties), so that a hit the new
+        # list gives only with them is not missed here.
+        facts = {
+            "countries": engineer_countries(c.country for c in e.citizenships.all()),
+            "date_of_birth": e.date_of_birth,
+        }
+        if _hit_keys(old_index, e.name, None, **facts) != _hit_keys(
+            new_index, e.name, None, **facts
+        ):
+            changed_engineers.add(e.pk)
     ids = set(
         open_visits.filter(facility__customer_id__in=changed_customers).values_list("pk", flat=True)
     )
@@ -159,8 +177,10 @@ def _visits_with_changed_hits(
     return sorted(ids)
 
 
-def _hit_keys(index: ScreeningIndex | None, name: str, country: str | None) -> set[tuple[str, str]]:
-    return {(m.entry_id, m.entry_hash) for m in screen_name(index, name, country)}
+def _hit_keys(
+    index: ScreeningIndex | None, name: str, country: str | None, **facts: Any
+) -> set[tuple[str, str]]:
+    return {(m.entry_id, m.entry_hash) for m in screen_name(index, name, country, **facts)}
 
 
 def match_review_mark(
@@ -231,7 +251,9 @@ def match_review_mark(
     return mark
 
 
-def screening_search(*, name: str, country: str | None = None) -> dict[str, Any]:
+def screening_search(
+    *, name: str, country: str | None = None, date_of_birth: dt.date | None = None
+) -> dict[str, Any]:
     """Screen one name against the list in force (``POST /api/v1/screening/search/``)."""
     snapshot = active_snapshot()
     if snapshot is None:
@@ -239,10 +261,11 @@ def screening_search(*, name: str, country: str | None = None) -> dict[str, Any]
             "No screening list is loaded: import one with `manage.py import_screening_list`."
         )
     index = runtime.screening_index(snapshot)
-    hits = screen_name(index, name, country)
+    hits = screen_name(index, name, country, date_of_birth=date_of_birth)
     return {
         "name": name,
         "country": country,
+        "date_of_birth": date_of_birth,
         "list_version": snapshot.version,
         "hits": [
             {

@@ -10,6 +10,7 @@ from typing import Any
 from compliance import engine, separation
 from compliance.checks.inputs import (
     check_context,
+    engineer_countries,
     false_positive_marks,
     licences_for_visits,
     party_fingerprint,
@@ -85,7 +86,13 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
                     )[0]
                 ),
             )
-            for m in screen_name(ctx.index, c.name, None)
+            for m in screen_name(
+                ctx.index,
+                c.name,
+                None,
+                countries=engineer_countries(candidate_docs[i].get("citizenships") or []),
+                date_of_birth=candidate_docs[i].get("date_of_birth"),
+            )
         ]
         if hits:
             screening_by_candidate[i] = hits

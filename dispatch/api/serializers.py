@@ -44,6 +44,7 @@ class EngineerOut(serializers.ModelSerializer):
             "name",
             "employee_id",
             "home_country",
+            "date_of_birth",
             "citizenships",
             "permanent_residencies",
             "us_protected_individual",
@@ -281,6 +282,7 @@ class EngineerIn(StrictSerializer):
     name = serializers.CharField(max_length=200)
     employee_id = serializers.CharField(max_length=50)
     home_country = serializers.CharField(**COUNTRY)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     citizenships = serializers.ListField(
         child=CountryOrObject(CitizenshipIn), max_length=20, default=list
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from compliance.audit import audit_record
 from compliance.models import AuditEventType
@@ -99,7 +100,25 @@ def _residencies(value: object, errors: Errors) -> list[tuple[str, dt.date | Non
     return out
 
 
-ENGINEER_FIELDS = ("name", "employee_id", "home_country", "us_protected_individual", "is_active")
+ENGINEER_FIELDS = (
+    "name",
+    "employee_id",
+    "home_country",
+    "date_of_birth",
+    "us_protected_individual",
+    "is_active",
+)
+
+
+def _birth_date(value: object, errors: Errors) -> dt.date | None:
+    """An optional date of birth: a date from 1900 up to today."""
+    if value is None or value == "":
+        return None
+    born = date_value(value, "date_of_birth", errors, earliest=EARLIEST_PERSONAL_DATE)
+    if born is not None and born > timezone.localdate():
+        errors.add("date_of_birth", "A date of birth cannot be in the future.")
+        return None
+    return born
 
 
 def _citizenship_facts(rows: Iterable[tuple[str, dt.date | None]]) -> list[dict[str, Any]]:
@@ -145,6 +164,7 @@ def engineer_create(
     name: str,
     employee_id: str,
     home_country: str,
+    date_of_birth: dt.date | str | None = None,
     citizenships: Sequence[PeriodInput] = (),
     permanent_residencies: Sequence[PeriodInput] = (),
     us_protected_individual: bool = False,
@@ -161,6 +181,7 @@ def engineer_create(
     if vendor_obj is None:
         errors.add("vendor", "No such vendor.")
     country_value(home_country, "home_country", errors)
+    born = _birth_date(date_of_birth, errors)
     cits = _citizenships(citizenships, errors)
     ress = _residencies(permanent_residencies, errors)
     engineer = Engineer(
@@ -168,6 +189,7 @@ def engineer_create(
         name=name,
         employee_id=employee_id,
         home_country=home_country,
+        date_of_birth=born,
         us_protected_individual=us_protected_individual,
         is_active=is_active,
     )
@@ -225,6 +247,8 @@ def engineer_update(
         unknown_fields(fields, ENGINEER_FIELDS, errors)
         if "home_country" in fields:
             country_value(fields["home_country"], "home_country", errors)
+        if "date_of_birth" in fields:
+            fields["date_of_birth"] = _birth_date(fields["date_of_birth"], errors)
         cits = _citizenships(citizenships, errors) if citizenships is not None else None
         ress = (
             _residencies(permanent_residencies, errors)

@@ -186,3 +186,48 @@ def test_schema_and_docs_are_served(world):
     assert r.status_code == 200
     assert b"/approve/" in r.content and b"/api/v1/visits/" in r.content
     assert c.get("/api/docs/").status_code == 200
+
+
+def test_an_engineers_date_of_birth_is_optional_checked_and_reaches_the_visit_document(
+    world, committed
+):
+    c = client_for(world["lam_manager"])
+    body = {
+        "vendor": world["lam"].pk,
+        "name": "Dana Whitfield",
+        "employee_id": "LAM-DOB-1",
+        "home_country": "US",
+        "citizenships": ["US"],
+    }
+    before = AuditEvent.objects.count()
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    for bad in [tomorrow, "1850-01-01", "14/07/1981"]:
+        r = c.post("/api/v1/engineers/", {**body, "date_of_birth": bad}, format="json")
+        assert r.status_code == 400, r.json()
+        assert r.json()["errors"]["date_of_birth"], r.json()
+    r = c.post("/api/v1/engineers/", {**body, "date_of_birth": tomorrow}, format="json")
+    assert "future" in r.json()["errors"]["date_of_birth"][0]
+    assert AuditEvent.objects.count() == before
+    r = c.post("/api/v1/engineers/", {**body, "date_of_birth": "1981-07-14"}, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["date_of_birth"] == "1981-07-14"
+    engineer_id = r.json()["id"]
+    with committed():
+        r = c.post(
+            "/api/v1/visits/",
+            {**_visit_body(world), "engineers": [engineer_id]},
+            format="json",
+        )
+    assert r.status_code == 201, r.json()
+    visit = Visit.objects.get(pk=r.json()["id"])
+    assert visit.current_decision.document["engineers"][0]["date_of_birth"] == "1981-07-14"
+    # Without one, the document carries no such key at all (old documents stay as they were).
+    other = Visit.objects.exclude(pk=visit.pk).filter(decisions__isnull=False).first()
+    if other is not None:
+        assert all("date_of_birth" not in e for e in other.current_decision.document["engineers"])
+    # The dry run takes it too, and names the field when it is not a date.
+    doc = {**visit.current_decision.document}
+    doc["engineers"] = [{**doc["engineers"][0], "date_of_birth": "14 July 1981"}]
+    r = c.post("/api/v1/checks/", doc, format="json")
+    assert r.status_code == 400
+    assert "engineers[0].date_of_birth" in r.json()["errors"], r.json()

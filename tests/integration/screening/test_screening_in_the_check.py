@@ -158,7 +158,7 @@ def test_a_false_positive_mark_lapses_when_the_party_is_renamed(smic_visit, comm
     assert any(h["list"] == "EL" and h["entry"] == SMIC_NAME for h in live), live
 
 
-def test_an_engineer_mark_lapses_when_a_citizenship_or_the_spelling_changes(
+def test_an_engineer_mark_lapses_when_a_citizenship_the_birth_date_or_the_spelling_changes(
     rules, sample_list, committed
 ):
     vendor = VendorFactory(name="Example Tools GmbH", country="DE")
@@ -193,6 +193,15 @@ def test_an_engineer_mark_lapses_when_a_citizenship_or_the_spelling_changes(
     with committed():
         services.engineer_update(engineer=engineer, user=manager, name="Abdul Majid Saidi")
     assert any(h["list"] == "DPL" for h in _live_hits(visit))
+    # Marked again; a date of birth added (or changed) lapses the mark too.
+    with committed():
+        _mark_every_hit(visit, approver)
+    assert _status(visit) == VisitStatus.CLEARED
+    with committed():
+        services.engineer_update(engineer=engineer, user=manager, date_of_birth="1981-07-14")
+    assert any(h["list"] == "DPL" for h in _live_hits(visit))
+    assert visit.current_decision.document["engineers"][0]["date_of_birth"] == "1981-07-14"
+    assert _status(visit) != VisitStatus.CLEARED
 
 
 def test_a_mark_without_a_party_fingerprint_counts_for_nobody(smic_visit, committed):

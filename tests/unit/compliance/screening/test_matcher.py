@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import replace
 
@@ -7,8 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance.screening import CONFIRM_NOTICE, ListEntry, Match, ParsedList, ScreeningIndex
+from compliance.screening import (
+    CONFIRM_NOTICE,
+    DEFAULT_THRESHOLD,
+    ListEntry,
+    Match,
+    ParsedList,
+    ScreeningIndex,
+)
 from compliance.screening.names import searchable_names
+from compliance.screening.profile import birth_spans
 
 SMIC_EL = "EL:736c2c6ac3e138ed746296f09c18d066c8fddcd0"
 SMIC_CMIC = "CMIC:30951"
@@ -217,23 +226,72 @@ def test_every_explanation_asks_to_confirm_against_the_official_list(
         assert all(m.explanation.endswith(CONFIRM_NOTICE) for m in full_index.search(query))
 
 
-def tiny_index() -> ScreeningIndex:
+def tiny_index(**fields: object) -> ScreeningIndex:
     entry = ListEntry(
         entry_id="EL:1", list_code="EL", source="Entity List (EL)", name="Abcdefgh", alt_names=(),
         entity_type="", programs=(), countries=("CN",), addresses=("Wuhan, CN",),
         federal_register_notice="", start_date="", license_requirement="", license_policy="",
         remarks="", source_list_url="", source_information_url="",
     )  # fmt: skip
-    return ScreeningIndex.build([entry])
+    return ScreeningIndex.build([replace(entry, **fields)])  # type: ignore[arg-type]
 
 
-def test_the_country_lifts_a_near_miss_but_never_filters() -> None:
+def test_the_country_lifts_a_near_miss_and_lowers_a_namesake_but_never_filters() -> None:
     index = tiny_index()
     assert index.search("Abcdefgx") == []  # one typo in eight letters: 0.875
     [boosted] = index.search("Abcdefgx", country="CN")
     assert boosted.score == 0.895
+    assert "country CN matches +0.02" in boosted.explanation
     assert index.search("Abcdefgx", country="us") == []
-    assert index.search("Abcdefgh", country="US")[0].score == 1.0  # other country: still a hit
+    # Another country lowers the score; an exact name stays a hit, at the threshold at worst.
+    [other] = index.search("Abcdefgh", country="US")
+    assert other.score == 0.96
+    assert "country US is not the list's CN −0.04" in other.explanation
+    [strict] = index.search("Abcdefgh", country="US", threshold=0.99)
+    assert strict.score == 0.99
+    assert "an exact name is never taken below the threshold" in strict.explanation
+    # Any shared country of several counts as a match.
+    assert index.search("Abcdefgx", countries=["US", "CN"])[0].score == 0.895
+
+
+def person_index(*dates: str) -> ScreeningIndex:
+    return tiny_index(
+        entry_id="SDN:7", list_code="SDN", name="KARIMOV, Rustamjon", entity_type="Individual",
+        countries=("UZ",), addresses=(), dates_of_birth=dates,
+    )  # fmt: skip
+
+
+def test_a_date_of_birth_lifts_the_listed_person_and_lowers_a_namesake() -> None:
+    index = person_index("1971-04-02", "circa 1968")
+    near = "Rustamjon Karimow"  # one letter off the family name
+    base = index.search(near, threshold=0.5)[0].score
+    [same] = index.search(near, date_of_birth="1971-04-02", threshold=0.5)
+    assert same.score == pytest.approx(base + 0.03, abs=2e-4)
+    assert "date of birth 1971-04-02 matches +0.03" in same.explanation
+    # Inside "circa 1968" (1966 to 1970): agrees, changes nothing.
+    assert index.search(near, date_of_birth="1969-12-31", threshold=0.5)[0].score == base
+    [other] = index.search(near, date_of_birth=dt.date(1990, 1, 1), threshold=0.5)
+    assert other.score == pytest.approx(base - 0.06, abs=2e-4)
+    assert "outside the list's 1971-04-02, 1966 to 1970 −0.06" in other.explanation
+    # The exact name is still a hit whatever the date and the country say.
+    exact = {"country": "DE", "date_of_birth": "1990-01-01"}
+    assert index.search("Rustamjon Karimov", **exact)[0].score == 0.9  # 1 - 0.04 - 0.06
+    assert index.search("Rustamjon Karimov", threshold=0.95, **exact)[0].score == 0.95
+    assert DEFAULT_THRESHOLD <= 0.9
+    # No date in the list, or none given: nothing changes.
+    assert person_index().search(near, date_of_birth="1990-01-01", threshold=0.5)[0].score == base
+    with pytest.raises(ValueError, match="date_of_birth"):
+        index.search(near, date_of_birth="02/04/1971")
+
+
+def test_the_list_dates_of_birth_are_read_as_printed() -> None:
+    spans = birth_spans(["1973-03-25", "1967", "circa 1950", "1958 to 1960", "1973-02-30", "n/a"])
+    assert spans == (
+        (dt.date(1973, 3, 25), dt.date(1973, 3, 25), True),
+        (dt.date(1967, 1, 1), dt.date(1967, 12, 31), False),
+        (dt.date(1948, 1, 1), dt.date(1952, 12, 31), False),
+        (dt.date(1958, 1, 1), dt.date(1960, 12, 31), False),
+    )
 
 
 def test_invalid_arguments_are_rejected() -> None:
@@ -326,10 +384,15 @@ def perturb(text: str, rng: random.Random) -> str:
 
 
 def assert_same_hits(
-    index: ScreeningIndex, query: str, country: str | None, threshold: float
+    index: ScreeningIndex,
+    query: str,
+    country: str | None,
+    threshold: float,
+    date_of_birth: str | None = None,
 ) -> None:
-    found = index.search(query, country=country, threshold=threshold, limit=1000)
-    expected = index.full_scan(query, country=country, threshold=threshold, limit=1000)
+    facts = {"country": country, "date_of_birth": date_of_birth}
+    found = index.search(query, threshold=threshold, limit=1000, **facts)  # type: ignore[arg-type]
+    expected = index.full_scan(query, threshold=threshold, limit=1000, **facts)  # type: ignore[arg-type]
     assert found == expected, query
 
 
@@ -342,6 +405,7 @@ def all_names(entries: tuple[ListEntry, ...]) -> list[str]:
     seed=st.integers(0, 2**32),
     country=st.sampled_from([None, "CN", "IR", "RU", "US"]),
     threshold=st.sampled_from([0.6, 0.75, 0.85, 0.88, 0.9, 0.97]),
+    with_birth=st.booleans(),
 )
 def test_the_index_finds_exactly_what_the_full_scan_finds_on_the_2022_list(
     full_index: ScreeningIndex,
@@ -349,10 +413,20 @@ def test_the_index_finds_exactly_what_the_full_scan_finds_on_the_2022_list(
     seed: int,
     country: str | None,
     threshold: float,
+    with_birth: bool,
 ) -> None:
     rng = random.Random(seed)
-    query = perturb(rng.choice(all_names(full_list.entries)), rng)
-    assert_same_hits(full_index, query, country, threshold)
+    entry = rng.choice(full_list.entries)
+    names = [name.text for name in searchable_names(entry)]
+    query = perturb(rng.choice(names), rng)
+    # The listed person's own date of birth (a boost) or another one (a penalty).
+    listed = [d for d in entry.dates_of_birth if len(d) == 10]
+    birth = (
+        (rng.choice(listed) if listed and rng.random() < 0.5 else "1990-06-15")
+        if with_birth
+        else None
+    )
+    assert_same_hits(full_index, query, country, threshold, birth)
 
 
 @settings(max_examples=300, deadline=None)
