@@ -118,12 +118,7 @@ def party_fingerprint(document: Mapping[str, Any], party: str, name: str) -> str
         index = int(party.removeprefix("engineers[").rstrip("]"))
         eng = (document.get("engineers") or [])[index]
         facts = {
-            "citizenships": sorted(
-                {
-                    c if isinstance(c, str) else c.get("country", "")
-                    for c in eng.get("citizenships") or []
-                }
-            ),
+            "citizenships": list(engineer_countries(eng.get("citizenships") or [])),
             "date_of_birth": eng.get("date_of_birth") or "",
         }
     canonical = json.dumps(

@@ -444,17 +444,10 @@ _FACILITY_FIELDS: Final = frozenset(
     }
 )
 _TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
+# Who the engineer is and where they are; the date of birth is read by screening only.
 _ENGINEER_FIELDS: Final = frozenset(
-    {
-        "id",
-        "name",
-        "citizenships",
-        "permanent_residencies",
-        "us_protected_individual",
-        "location",
-        "date_of_birth",
-    }
-)
+    {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}
+).union({"date_of_birth"})
 _CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
 _RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})
 
