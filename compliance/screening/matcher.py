@@ -17,7 +17,8 @@ a pair earns the list token's weight times `pair_share` (1 when equal). Then
 
 An unpaired query token costs UNPAIRED_QUERY_CHARGE of its weight against a name with a distinctive
 word, its whole weight against a name of weak words only, and its length against a one-word name;
-against weak names a typo also costs the whole Dice loss. The score is 1.0 for the same words in any
+against weak names a typo also costs the whole Dice loss, and a weak one-word name (an alias
+"GROUP") pairs only with the same word. The score is 1.0 for the same words in any
 order, and at most 1.0 because a name earns at most its own weight. It is additive over tokens,
 which is what makes exact blocking possible (below), and it says which words matched.
 
@@ -80,7 +81,7 @@ from compliance.screening.scoring import (
     token_pair_lcs,
     unpaired_costs,
 )
-from compliance.screening.weights import is_distinctive, name_weights
+from compliance.screening.weights import is_distinctive, is_weak, name_weights
 
 DEFAULT_THRESHOLD = 0.88
 SCORE_DECIMALS = 4
@@ -135,6 +136,8 @@ class ScreeningIndex:
         # How strong a name is as evidence: STRONG, or weak words only, or one word; it picks the
         # cost of unpaired query words (scoring.unpaired_costs).
         self._name_evidence: list[int] = []
+        # A weak one-word name (an alias "GROUP", "TECHNOLOGY") pairs only with the same word.
+        self._exact_only: list[bool] = []
         postings: dict[str, list[int]] = {}
         self._birth_spans: list[tuple[BirthSpan, ...]] = []
         for entry_index, entry in enumerate(self.entries):
@@ -153,6 +156,7 @@ class ScreeningIndex:
                 # the other words of the screened name cost more against it (`unpaired_costs`).
                 strong = len(weights) > 1 and is_distinctive(search_name.tokens)
                 self._name_evidence.append(STRONG if strong else 1 if len(weights) > 1 else 2)
+                self._exact_only.append(len(weights) == 1 and is_weak(search_name.tokens[0]))
                 for token in set(search_name.tokens):
                     postings.setdefault(token, []).append(name_index)
         # Postings in order of name weight, so that a query reads only the names light enough to
@@ -294,6 +298,7 @@ class ScreeningIndex:
                     self._name_evidence[name_index] == STRONG,
                     costs[self._name_evidence[name_index]],
                     rows,
+                    exact_only=self._exact_only[name_index],
                 )
                 self._keep_best(best, name_index, query, alignment, profile, threshold)
         return self._matches(best, limit)
@@ -386,6 +391,7 @@ class ScreeningIndex:
                     self._name_evidence[name_index] == STRONG,
                     costs[self._name_evidence[name_index]],
                     rows,
+                    exact_only=self._exact_only[name_index],
                 )
                 self._keep_best(best, name_index, query, alignment, profile, threshold)
         return self._matches(best, limit)

@@ -7,7 +7,10 @@ CSL names carry more than a name. From the 2022 file:
 - "Far East Trading Company, Inc. (a.k.a. FETCO, Inc.)", "Gazprom Telekom, OOO (f.k.a. ...)":
   aliases written into the name;
 - "Baotou Guanghua ... Corporation (Parent Organization: China National Nuclear Group Corporation)";
-- "Asia-Invest LLC and any successor, sub-unit, or subsidiary thereof" (Nonproliferation Sanctions).
+- "Asia-Invest LLC and any successor, sub-unit, or subsidiary thereof", "Poly Technologies
+  Incorporated (PTI), and its sub-units and successors" (Nonproliferation Sanctions);
+- "Pakistan Atomic Energy Commission (PAEC), and subordinate entity National Development Complex
+  (NDC)": the subordinate and its parent.
 Each becomes a separate searchable name of the same entry, so that a query for "SMIC" or for
 "Huawei Marine Networks" meets the exact words the list uses, while the published text stays intact.
 
@@ -40,7 +43,13 @@ class SearchName:
 
 
 _SUCCESSOR_CLAUSE = re.compile(
-    r"[,;]?\s*(?:and\s+)?any\s+successor\b.*$", re.IGNORECASE | re.DOTALL
+    r"[,;]?\s*(?:and\s+)?(?:any\s+successor|its\s+sub-?units?)\b.*$", re.IGNORECASE | re.DOTALL
+)
+# "Pakistan Atomic Energy Commission (PAEC), and subordinate entity National Development Complex
+# (NDC)": the row lists the subordinate, named with its parent; both names are searchable.
+_SUBORDINATE = re.compile(
+    r"^(?P<parent>.+?)[,;]?\s+and\s+subordinate\s+entit(?:y|ies)\s*:?\s*(?P<child>.+)$",
+    re.IGNORECASE | re.DOTALL,
 )
 _AFFILIATE = re.compile(r"Affiliated\s+Entit(?:y|ies)\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
 _ALIAS_MARKER = re.compile(
@@ -146,6 +155,13 @@ def _derive(text: str, kind: NameKind) -> list[tuple[str, NameKind]]:
         # The listed party is the affiliate; the parent's name before the marker is context, and
         # indexing it would make every affiliate row answer to the parent's name.
         return found + _derive(_clean(affiliate.group(1)), part_kind)
+    subordinate = _SUBORDINATE.match(core)
+    if subordinate:
+        return (
+            found
+            + _derive(_clean(subordinate["parent"]), part_kind)
+            + _derive(_clean(subordinate["child"]), part_kind)
+        )
 
     aliases: list[str] = []
     inline = _INLINE_ALIAS.search(core)

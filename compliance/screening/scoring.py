@@ -76,9 +76,12 @@ def align(
     strong: bool,
     unpaired_costs: Sequence[float],
     rows: Sequence[Mapping[str, int]],
+    *,
+    exact_only: bool = False,
 ) -> Alignment:
     """Greedy one-to-one pairing of corresponding tokens, largest contribution first, and the score
-    (module docstring).
+    (module docstring). With `exact_only` (a weak one-word alias: "TECHNOLOGY") only equal tokens
+    pair: a typo of a generic word is no evidence at all.
 
     `rows[i]` maps a list token to its LCS with `query[i]` for the tokens that correspond; the index
     fills it from the deletion index, `full_scan` by comparing against every token.
@@ -87,7 +90,7 @@ def align(
     for i, row in enumerate(rows):
         for j, token in enumerate(name):
             lcs = row.get(token, -1)
-            if lcs > 0:
+            if lcs > 0 and (not exact_only or query[i] == token):
                 share = pair_share(lcs, len(query[i]), len(token))
                 if not strong:
                     share = 2 * share - 1  # the full Dice loss: "linde" is not "linda"

@@ -294,6 +294,17 @@ def test_the_list_dates_of_birth_are_read_as_printed() -> None:
     )
 
 
+def test_a_weak_one_word_alias_meets_only_the_same_word() -> None:
+    # "TECHNOLOGY" alone says nothing about who the party is: a typo of it is no evidence.
+    index = tiny_index(name="Abcdefgh Microsystems", alt_names=("TECHNOLOGY",))
+    [exact] = index.search("Technology")
+    assert exact.matched_name == "TECHNOLOGY" and exact.score == 1.0
+    assert index.search("Tecnology") == [] and index.search("Technologz") == []
+    assert index.full_scan("Tecnology") == []
+    # A distinctive one-word alias still forgives a typo.
+    assert tiny_index(alt_names=("Zhongxing",)).search("Zhongxinq")[0].matched_name == "Zhongxing"
+
+
 def test_invalid_arguments_are_rejected() -> None:
     index = tiny_index()
     with pytest.raises(ValueError, match="threshold"):
@@ -346,6 +357,33 @@ def test_aliases_written_into_the_name_are_separated() -> None:
         ("AsiaInvest LLC and any successor, subunit, or subsidiary thereof", "name"),
         ("AsiaInvest LLC", "name_part"),
     ]
+
+
+def test_sub_unit_clauses_are_dropped_and_a_subordinate_is_named_with_its_parent() -> None:
+    poly = "Poly Technologies Incorporated (PTI), and its sub-units and successors"
+    assert names_of(poly)[1:3] == [
+        ("Poly Technologies Incorporated", "name_part"),
+        ("PTI", "short_form"),
+    ]
+    paec = "Pakistan Atomic Energy Commission (PAEC), and subordinate entity National Development"
+    texts = [text for text, _ in names_of(paec + " Complex (NDC) ")]
+    assert texts[1:] == [
+        "Pakistan Atomic Energy Commission (PAEC)", "Pakistan Atomic Energy Commission", "PAEC",
+        "National Development Complex (NDC)", "National Development Complex", "NDC",
+    ]  # fmt: skip
+
+
+def test_sub_units_and_subordinates_of_the_2022_list_are_found_by_their_own_names(
+    full_index: ScreeningIndex,
+) -> None:
+    assert "ISN:7cffd56cd2681f137ea9125752ed3c60b3ab7986" in hit_ids(
+        full_index.search("Poly Technologies Incorporated")
+    )
+    assert "EL:d6ef32a3d0cec5a4e91ee694e628af34b3ed454b" in hit_ids(
+        full_index.search("National Development Complex")
+    )
+    casic = full_index.search("China Aerospace Science and Industry Corporation Fourth Academy")
+    assert "ISN:0a18c80887d991d861ef4f2ef22bbea80542156d" in hit_ids(casic)
 
 
 def test_no_acronym_is_invented_from_initials() -> None:
