@@ -113,16 +113,20 @@ class _Visit:
 
 
 class _MemoIndex:
-    """The screening index in force, with results memoised per (name, country, threshold)."""
+    """The screening index in force, with results memoised per call (name, the party's countries
+    and date of birth, threshold)."""
 
     def __init__(self, index: Any) -> None:
         self.index = index
         self.cache: dict[tuple, Any] = {}
 
-    def search(self, name: str, *, country: str | None = None, threshold: float = 0.0) -> Any:
-        key = (name, country, threshold)
+    def search(self, name: str, **facts: Any) -> Any:
+        # Countries may come as any iterable: a tuple keys the memo and is what the index reads.
+        scalar = (str, int, float, dt.date, type(None))
+        facts = {k: v if isinstance(v, scalar) else tuple(v) for k, v in facts.items()}
+        key = (name, *sorted(facts.items()))
         if key not in self.cache:
-            self.cache[key] = self.index.search(name, country=country, threshold=threshold)
+            self.cache[key] = self.index.search(name, **facts)
         return self.cache[key]
 
 

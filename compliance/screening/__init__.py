@@ -11,6 +11,7 @@ from compliance.screening.entries import (
     list_code_from_source,
     list_label,
 )
+from compliance.screening.explain import CONFIRM_NOTICE
 from compliance.screening.importers import (
     CSL_COLUMNS,
     CSL_COLUMNS_WITHOUT_ID,
@@ -23,7 +24,6 @@ from compliance.screening.importers import (
     parse_csl_json,
 )
 from compliance.screening.matcher import (
-    CONFIRM_NOTICE,
     DEFAULT_THRESHOLD,
     Match,
     ScreeningIndex,

@@ -51,7 +51,8 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from compliance.screening.entries import ListEntry, list_label
+from compliance.screening.entries import ListEntry
+from compliance.screening.explain import explain_match
 from compliance.screening.names import KIND_ORDER, NameKind, searchable_names
 from compliance.screening.normalise import (
     ABBREVIATION_MARK,
@@ -89,7 +90,6 @@ SCORE_DECIMALS = 4
 # rounded up to the threshold (SCORE_DECIMALS) is never lost by the index.
 _BLOCKING_MARGIN = 1e-4
 Birth = dt.date | str | None
-CONFIRM_NOTICE = "A list hit is a screening aid: confirm it against the official list."
 
 
 @dataclass(frozen=True)
@@ -452,48 +452,18 @@ class ScreeningIndex:
             matched_alias=self._name_kind[found.name_index] in ("alias", "short_form"),
             score=found.score,
             matched_tokens=matched,
-            explanation=self._explain(entry, found, name_tokens),
+            explanation=explain_match(
+                entry,
+                kind=self._name_kind[found.name_index],
+                text=self._name_text[found.name_index],
+                query=found.query,
+                name_tokens=name_tokens,
+                weights=self._name_weights[found.name_index],
+                strong=self._name_evidence[found.name_index] == STRONG,
+                pairs=found.alignment.pairs,
+                raw_score=found.alignment.raw_score,
+                score=found.score,
+                adjusted_by=found.adjusted_by,
+            ),
             entry_hash=entry.content_hash,
         )
-
-    def _explain(self, entry: ListEntry, found: _Best, name_tokens: tuple[str, ...]) -> str:
-        kind = self._name_kind[found.name_index]
-        text = self._name_text[found.name_index]
-        where = f'{list_label(entry.list_code)} entry "{entry.name}"'
-        if kind == "name":
-            opening = f"Matched the name of {where}"
-        elif kind == "name_part":
-            opening = f'Matched "{text}", part of the name of {where}'
-        elif kind == "short_form":
-            opening = f'Matched alias "{text}" (given in brackets in the name) of {where}'
-        else:
-            opening = f'Matched alias "{text}" of {where}'
-        words: list[str] = []
-        for i, j, _ in sorted(found.alignment.pairs, key=lambda p: p[1]):
-            query_token, list_token = found.query[i], name_tokens[j]
-            words.append(
-                list_token if query_token == list_token else f'{list_token} (typed "{query_token}")'
-            )
-        paired_query = {i for i, _, _ in found.alignment.pairs}
-        paired_name = {j for _, j, _ in found.alignment.pairs}
-        parts = [opening, f"tokens: {', '.join(words)}"]
-        only_list = [t for j, t in enumerate(name_tokens) if j not in paired_name]
-        only_query = [t for i, t in enumerate(found.query) if i not in paired_query]
-        if only_list:
-            parts.append(f"only in the list name: {', '.join(only_list)}")
-        if only_query:
-            parts.append(f"only in the screened name: {', '.join(only_query)}")
-        weights = self._name_weights[found.name_index]
-        light = [t for j, t in enumerate(name_tokens) if weights[j] < len(t)]
-        if light:
-            parts.append(f"counting little (common words, middle names): {', '.join(light)}")
-        if only_query and self._name_evidence[found.name_index] != STRONG:
-            parts.append("extra words cost more against a name of one word or of common words")
-        score = f"score {found.score:.2f}"
-        if found.adjusted_by:
-            score += f" ({'; '.join(map(str, found.adjusted_by))})"
-            lowered = sum(a.delta for a in found.adjusted_by) < 0
-            if lowered and found.alignment.raw_score >= 1.0 - 1e-9:
-                score += ", an exact name is never taken below the threshold"
-        parts.append(score)
-        return " — ".join(parts) + ". " + CONFIRM_NOTICE
