@@ -69,7 +69,7 @@ class RulePackError(ValueError):
         self.code = code
         self.problem = problem
         self.errors = errors or ((file, code, problem),)
-        lines = [_describe(*e) for e in self.errors]
+        self.lines = lines = [_describe(*e) for e in self.errors]
         more = (
             f" (and {len(lines) - 1} more: " + "; ".join(lines[1:]) + ")" if len(lines) > 1 else ""
         )

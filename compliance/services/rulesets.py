@@ -95,18 +95,59 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: User | None, note: str) -> int
     return count
 
 
+def _removed_rules(
+    *,
+    texts: dict[str, str],
+    packs: engine.RulePacks,
+    current: RuleSet | None,
+    remove: frozenset[str],
+) -> list[str]:
+    """The codes of the rules in force that `packs` drops, each named in `remove`; otherwise
+    ``engine.RulePackError`` naming every rule and file that would go silently. A rule set must not
+    shrink by accident: a deleted or emptied file clears the visits its rules used to hold."""
+    problems: list[tuple[str, str | None, str]] = [
+        (name, None, "a required rule pack file is missing")
+        for name in settings.COMPLIANCE["REQUIRED_RULE_PACKS"]
+        if name not in texts
+    ]
+    in_force = dict(current.rules.values_list("code", "pack")) if current else {}
+    kept = {r.code for r in packs.rules}
+    removed = set(in_force) - kept
+    for code in sorted(removed - remove):
+        missing = " (its file is missing)" if in_force[code] not in texts else ""
+        problems.append(
+            (
+                in_force[code],
+                code,
+                f"a rule in force is not in the packs{missing}: name it with --remove to remove it",
+            )
+        )
+    for code in sorted(remove - removed):
+        where = "it is still in the packs" if code in kept else "it is not a rule in force"
+        problems.append(("--remove", code, f"named for removal, but {where}"))
+    if problems:
+        raise engine.RulePackError(*problems[0], errors=tuple(problems))
+    return sorted(removed)
+
+
 def ruleset_load(
-    *, texts: dict[str, str] | None = None, actor: User | None = None, note: str = ""
+    *,
+    texts: dict[str, str] | None = None,
+    actor: User | None = None,
+    note: str = "",
+    remove: Iterable[str] = (),
 ) -> tuple[RuleSet, bool]:
     """Load the rule packs; a changed pack makes a new version and re-checks open visits.
 
-    Idempotent: loading the packs in force again changes nothing. A bad pack raises
+    Idempotent: loading the packs in force again changes nothing. A bad pack, a required file
+    missing, or a rule in force dropped without being named in `remove` raises
     ``engine.RulePackError`` (naming file, rule and problem) and changes nothing.
     """
     if texts is None:
         texts = engine.read_rule_pack_dir(settings.COMPLIANCE["RULEPACK_DIR"])
     packs = engine.load_rule_packs(texts)
     current = RuleSet.objects.filter(is_active=True).first()
+    removed = _removed_rules(texts=texts, packs=packs, current=current, remove=frozenset(remove))
     policy_codes = {r.code for r in packs.rules if r.policy}
     enabled = frozenset(
         c for c in (current.enabled_policies if current else []) if c in policy_codes
@@ -135,6 +176,8 @@ def ruleset_load(
                     "version": compiled.version,
                     "files": sorted(texts),
                     "rules": len(compiled.rules),
+                    "removed_rules": removed,
+                    "note": note,
                 },
             )
         _ruleset_activate(existing, actor=actor, note=note or "rule packs loaded")

@@ -249,6 +249,17 @@ COMPLIANCE = {
     # A single-visit check also takes up to this many visits filed meanwhile (compliance/checks/batching.py).
     "CHECK_BATCH_SIZE": env.int("COMPLIANCE_CHECK_BATCH_SIZE", default=50),
     "RULEPACK_DIR": BASE_DIR / "compliance" / "rulepacks",
+    # Pack files a rule set must have: one missing is refused even on a first load.
+    "REQUIRED_RULE_PACKS": (
+        "us.yaml",
+        "eu.yaml",
+        "nl.yaml",
+        "jp.yaml",
+        "kr.yaml",
+        "data_quality.yaml",
+        "reference/country_groups.yaml",
+        "reference/constants.yaml",
+    ),
 }
 
 # --- Logging ---------------------------------------------------------------------------------

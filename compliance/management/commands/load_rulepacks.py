@@ -18,6 +18,14 @@ class Command(BaseCommand):
             "--dir", default=str(settings.COMPLIANCE["RULEPACK_DIR"]), help="Rule pack folder."
         )
         parser.add_argument("--note", default="", help="Why the rules are being loaded.")
+        parser.add_argument(
+            "--remove",
+            nargs="+",
+            default=[],
+            metavar="CODE",
+            help="Rules in force that these packs deliberately drop (audited); any other rule "
+            "missing from the packs is refused.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["dir"])
@@ -25,9 +33,14 @@ class Command(BaseCommand):
             raise CommandError(f"{folder} is not a folder of rule packs.")
         try:
             texts = engine.read_rule_pack_dir(folder)
-            ruleset, changed = ruleset_load(texts=texts, note=options["note"])
+            ruleset, changed = ruleset_load(
+                texts=texts, note=options["note"], remove=options["remove"]
+            )
         except engine.RulePackError as exc:
-            raise CommandError(f"Rule packs not loaded, nothing changed: {exc}") from exc
+            problems = "\n".join(f"  - {line}" for line in exc.lines)
+            raise CommandError(
+                f"Rule packs not loaded; the rule set in force is unchanged.\n{problems}"
+            ) from exc
         rules = ruleset.rules.count()
         if changed:
             self.stdout.write(
