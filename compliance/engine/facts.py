@@ -28,6 +28,7 @@ __all__ = [
     "FACT_VOCABULARY",
     "OBJECT_ROOTS",
     "SCALAR_FACTS",
+    "UNITED_STATES",
     "Capability",
     "Window",
     "advanced_node",
@@ -45,6 +46,9 @@ NAND_MIN_LAYERS: Final = 128  # "128 layers or more"
 DRAM_HALF_PITCH_MAX_NM: Final = 18  # "18 nm half-pitch or less"
 DRAM_CELL_AREA_MAX_UM2: Final = 0.0019  # "memory cell area < 0.0019 um2" (89 FR 96790) [?]
 DRAM_CELL_AREA_FROM: Final = date(2024, 12, 2)  # either DRAM metric counts from this day
+# 15 CFR 772.1 "United States": the states, DC, Puerto Rico and every US territory and possession
+# (Guam, US Virgin Islands, American Samoa, Northern Mariana Islands, Minor Outlying Islands).
+UNITED_STATES: Final = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
 
 # Facts that are not attributes of an object: name -> (type, description).
 SCALAR_FACTS: Final[Mapping[str, tuple[str, str]]] = {
@@ -245,8 +249,11 @@ def advanced_node(facility: FacilityInfo, window: Window) -> Capability:
             reasons.append(f"DRAM {_num(pitch)} nm half-pitch")
         elif area_counts and area is not None and area < DRAM_CELL_AREA_MAX_UM2:
             reasons.append(f"DRAM cell area {_num(area)} um2")
-        # Before 2024-12-02 only half-pitch decides; a cell area alone cannot clear it.
-        if pitch is None and (area is None or not area_counts):
+        # Before 2024-12-02 only half-pitch decides; a cell area alone cannot clear it. From that
+        # day a half-pitch above 18 nm does not settle it either: without the cell area the
+        # capability is unknown (89 FR 96790; DOMAIN sec. 2).
+        pitch_settles = pitch is not None and (pitch <= DRAM_HALF_PITCH_MAX_NM or not area_counts)
+        if not pitch_settles and (area is None or not area_counts):
             known = False
     return Capability(bool(reasons), "; ".join(reasons), known)
 
@@ -267,8 +274,10 @@ def scalar_facts(
 
 def vendor_facts(vendor: VendorInfo) -> dict[str, Any]:
     basis: list[str] = []
-    if vendor.country == "US":
-        basis.append("organised_in:US")
+    if vendor.country in UNITED_STATES:
+        basis.append(
+            "organised_in:US" if vendor.country == "US" else f"organised_in:US ({vendor.country})"
+        )
     if vendor.us_branch:
         basis.append("us_branch")
     return {
@@ -362,8 +371,8 @@ def engineer_facts(
         basis.append("permanent_resident:US")
     if engineer.us_protected_individual:
         basis.append("protected_individual")
-    if location == "US":
-        basis.append("present_in:US")
+    if location in UNITED_STATES:
+        basis.append("present_in:US" if location == "US" else f"present_in:US ({location})")
 
     citizenships = [(c.country, c.since, "citizenship") for c in engineer.citizenships]
     most_recent_citizenship, _ = _most_recent(citizenships)

@@ -57,8 +57,8 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"engineers": [US], "start": "2022-10-11"}),
     ),
     "US-EAR-744.6-ADVANCED-FAB-CN-MO-2023": (
-        Case({"engineers": [US], "country": "MO", "start": "2023-01-18"}),
         Case({"engineers": [US], "country": "MO", "start": "2023-01-17"}),
+        Case({"engineers": [US], "country": "MO", "start": "2023-01-16"}),
     ),
     "US-EAR-744.6-ADVANCED-FAB": (
         Case({"engineers": [US], "country": "KH", "start": "2026-02-02"}),
@@ -69,12 +69,12 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"vendor_country": "US", "start": "2022-10-12", **PLANAR}),
     ),
     "US-EAR-744.6-US-COMPANY-CN-MO-2023": (
-        Case({"vendor_country": "US", "country": "MO", "start": "2023-01-18"}),
+        Case({"vendor_country": "US", "country": "MO", "start": "2023-01-17"}),
         Case(
             {
                 "vendor_country": "US",
                 "country": "MO",
-                "start": "2023-01-18",
+                "start": "2023-01-17",
                 "logic_node_nm": 17,
                 "non_planar": False,
             }
@@ -83,6 +83,18 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-EAR-744.6-US-COMPANY": (
         Case({"vendor_country": "IE", "us_branch": True}),
         Case({"vendor_country": "IE", "us_branch": False}),
+    ),
+    "US-EAR-744.6-TRAINING-CN-2022": (
+        Case({"engineers": [US], "activity": "training", "start": "2022-10-12"}),
+        Case({"engineers": [US], "activity": "training", "start": "2022-10-11"}),
+    ),
+    "US-EAR-744.6-TRAINING-CN-MO-2023": (
+        Case({"engineers": [US], "activity": "training", "country": "MO", "start": "2023-01-17"}),
+        Case({"engineers": [US], "activity": "training", "country": "MO", "start": "2023-01-16"}),
+    ),
+    "US-EAR-744.6-TRAINING": (
+        Case({"engineers": [US], "activity": "training", "country": "VE", "start": "2023-11-17"}),
+        Case({"engineers": [US], "activity": "training", "country": "VE", "start": "2023-11-16"}),
     ),
     "US-EAR-744.23-ADVANCED-FAB-ITEMS": (
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-17"}),

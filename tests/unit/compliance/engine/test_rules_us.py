@@ -51,9 +51,10 @@ def test_hong_kong_fires_from_2022_10_12() -> None:
     assert us_person_rule_codes(country="HK", start="2026-12-07") == {"US-EAR-744.6-ADVANCED-FAB"}
 
 
-def test_macau_before_2023_01_18_is_not_covered() -> None:
-    assert not us_person_rule_codes(country="MO", start="2023-01-17")
-    assert us_person_rule_codes(country="MO", start="2023-01-18") == {
+def test_macau_is_covered_from_2023_01_17() -> None:
+    # 88 FR 2821: published 2023-01-18, effective 2023-01-17 (DOMAIN sec. 3).
+    assert not us_person_rule_codes(country="MO", start="2023-01-16")
+    assert us_person_rule_codes(country="MO", start="2023-01-17") == {
         "US-EAR-744.6-ADVANCED-FAB-CN-MO-2023"
     }
     assert us_person_rule_codes(country="MO", start="2026-12-07") == {"US-EAR-744.6-ADVANCED-FAB"}
