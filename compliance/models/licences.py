@@ -15,6 +15,7 @@ class LicenceAuthority(models.TextChoices):
     METI = "METI", "Japan — METI"
     MOTIE = "MOTIE", "Korea — MOTIE"
     OFAC = "OFAC", "US Treasury — OFAC"
+    EU_MS = "EU-MS", "EU member state — dual-use authorisation (Reg. 2021/821)"
 
 
 class Licence(models.Model):

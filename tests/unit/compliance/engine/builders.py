@@ -60,12 +60,12 @@ def tool(
     nl: Sequence[str] | None = None,
     jp: Sequence[str] | None = None,
     kr: Sequence[str] | None = None,
+    eu: Sequence[str] | None = None,
     subject_to_ear: bool = False,
     serial: str | None = None,
 ) -> dict[str, Any]:
-    classifications = {
-        k: list(v) for k, v in (("US", us), ("NL", nl), ("JP", jp), ("KR", kr)) if v is not None
-    }
+    pairs = (("US", us), ("NL", nl), ("JP", jp), ("KR", kr), ("EU", eu))
+    classifications = {k: list(v) for k, v in pairs if v is not None}
     return {
         "model": model,
         "serial": serial,

@@ -48,6 +48,8 @@ NXT2000 = tool("TWINSCAN NXT:2000i", nl=["3B001.f.4"])
 NXT1980 = tool("TWINSCAN NXT:1980i", nl=["3B001.f.4"])
 METROLOGY = tool("YieldStar", nl=["NL-METROLOGY-2025"])
 METI = tool("Coater", jp=["METI-23:deposition"])
+EUV = tool("TWINSCAN NXE:3600D", eu=["3B001.f.1"])
+ETCH_EAR = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
 PLANAR = {"logic_node_nm": 28, "non_planar": False}
 
 # rule code -> (a case where it fires, a case at its boundary where it does not)
@@ -99,6 +101,14 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-EAR-744.23-ADVANCED-FAB-ITEMS": (
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-17"}),
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-16"}),
+    ),
+    "US-EAR-742.4-NS-3B-TOOL-CN": (
+        Case({"tools": [ETCH_EAR], "activity": "installation", **PLANAR}),
+        Case({"tools": [ETCH_EAR], "activity": "installation", "country": "TW", **PLANAR}),
+    ),
+    "US-EAR-742.4-NS-3B-ITEMS-CN": (
+        Case({"tools": [ETCH_EAR], "activity": "spare_parts", **PLANAR}),
+        Case({"tools": [ETCH_EAR], "activity": "maintenance", **PLANAR}),
     ),
     "US-EAR-744.11-ENTITY-LIST-OWNER": (
         Case({}, (hit("facility.owner", "EL"),)),
@@ -186,6 +196,18 @@ CASES: dict[str, tuple[Case, Case]] = {
     "NL-NATIONAL-METROLOGY-2025": (
         Case({**NL_VENDOR, "tools": [METROLOGY], "start": "2025-04-01"}),
         Case({**NL_VENDOR, "tools": [METROLOGY], "start": "2025-03-31"}),
+    ),
+    "EU-833-2014-RU-TECHNICAL-ASSISTANCE": (
+        Case({"vendor_country": "DE", "tools": [EUV], "country": "RU"}),
+        Case({"vendor_country": "DE", "tools": [EUV], "country": "BY"}),
+    ),
+    "EU-765-2006-BY-TECHNICAL-ASSISTANCE": (
+        Case({"engineers": [NL_ENG], "vendor_country": "US", "tools": [EUV], "country": "BY"}),
+        Case({"engineers": [US], "vendor_country": "US", "tools": [EUV], "country": "BY"}),
+    ),
+    "EU-2021-821-ANNEX-I-EXPORT": (
+        Case({**NL_VENDOR, "tools": [EUV], "country": "TW", "activity": "installation"}),
+        Case({**NL_VENDOR, "tools": [EUV], "country": "JP", "activity": "installation"}),
     ),
     "JP-FEFTA-23-TOOLS": (
         Case({"vendor_country": "JP", "tools": [METI], "start": "2023-07-23"}),

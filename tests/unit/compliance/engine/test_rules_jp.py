@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .builders import decide, document, engineer, findings, tool
+from .builders import decide, document, engineer, findings, licence, tool
 
 DEPOSITION_TOOL = tool("Coater X", jp=["METI-23:deposition"])
 
@@ -27,9 +27,15 @@ def test_the_day_before_2023_07_23_does_not_fire() -> None:
     assert not jp_findings(start="2023-07-22")
 
 
-def test_a_bulk_licence_country_does_not_fire() -> None:
-    assert not jp_findings(country="KR")
-    assert not jp_findings(country="US")
+def test_a_bulk_licence_country_fires_too_and_a_meti_licence_on_file_covers_it() -> None:
+    # A bulk licence is still a METI licence (DOMAIN sec. 8): every destination needs one on file.
+    assert jp_findings(country="KR") and jp_findings(country="US")
+    bulk = licence(authority="METI", number="BULK-2026-17", holder="Tokyo Tools K.K.")
+    doc = document(
+        vendor_country="JP", vendor_name="Tokyo Tools K.K.", tools=[DEPOSITION_TOOL], country="KR"
+    )
+    [finding] = findings(decide(doc, licences=[bulk]), "JP-FEFTA-23-TOOLS")
+    assert finding.covered_by_licence
 
 
 def test_servicing_inside_japan_is_not_an_export() -> None:

@@ -76,3 +76,55 @@ def test_a_19nm_dram_fab_without_its_cell_area_is_unknown_after_2024_12_02() -> 
     # 18 nm or less is still advanced, with or without the cell area.
     advanced = decide(document(engineers=[US_CITIZEN], dram_half_pitch_nm=18, **dram))
     assert "US-EAR-744.6-ADVANCED-FAB" in codes(advanced)
+
+
+EUV = tool("TWINSCAN NXE:3600D", eu=["3B001.f.1"])
+ASML = {"vendor_country": "NL", "vendor_name": "ASML Netherlands B.V."}
+
+
+def test_an_euv_scanner_installed_in_taiwan_by_a_dutch_vendor_needs_an_eu_authorisation() -> None:
+    decision = decide(document(**ASML, tools=[EUV], country="TW", activity="installation"))
+    [finding] = findings(decision, "EU-2021-821-ANNEX-I-EXPORT")
+    assert finding.effect == "licence_required"
+    assert finding.citation.startswith("Regulation (EU) 2021/821")
+    # EU001 covers Japan and the US; inside the EU nothing leaves it.
+    for country in ["JP", "US", "DE"]:
+        quiet = decide(document(**ASML, tools=[EUV], country=country, activity="installation"))
+        assert "EU-2021-821-ANNEX-I-EXPORT" not in codes(quiet)
+
+
+def test_technical_assistance_on_a_dual_use_tool_in_russia_by_an_eu_vendor_is_prohibited() -> None:
+    german = engineer("Anna Schmidt", citizenships=["DE"])
+    decision = decide(document(vendor_country="DE", engineers=[german], tools=[EUV], country="RU"))
+    [finding] = findings(decision, "EU-833-2014-RU-TECHNICAL-ASSISTANCE")
+    assert finding.effect == "prohibited"
+    assert finding.citation.startswith("Council Regulation (EU) No 833/2014")
+    assert decision.outcome == "prohibited"
+    # Belarus: Regulation 765/2006, for an EU national employed by a non-EU vendor too.
+    belarus = decide(document(vendor_country="US", engineers=[german], tools=[EUV], country="BY"))
+    assert findings(belarus, "EU-765-2006-BY-TECHNICAL-ASSISTANCE")[0].effect == "prohibited"
+
+
+def test_a_japanese_listed_tool_installed_in_korea_needs_a_meti_licence() -> None:
+    coater = tool("Coater", jp=["METI-23:deposition"])
+    decision = decide(
+        document(vendor_country="JP", tools=[coater], country="KR", activity="installation")
+    )
+    [finding] = findings(decision, "JP-FEFTA-23-TOOLS")
+    assert finding.effect == "licence_required"
+    assert finding.licence_authority == "METI"
+    assert "bulk licence" in finding.message
+
+
+def test_a_3b001_etch_tool_installed_at_a_28nm_china_fab_needs_a_bis_licence() -> None:
+    etcher = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
+    planar = {"logic_node_nm": 28, "non_planar": False}
+    decision = decide(document(tools=[etcher], activity="installation", **planar))
+    [finding] = findings(decision, "US-EAR-742.4-NS-3B-TOOL-CN")
+    assert finding.effect == "licence_required"
+    assert finding.licence_authority == "BIS"
+    assert "742.4" in finding.citation
+    assert decision.outcome != "clear"
+    # Spare parts for it are items of their own classification: reviewed, never cleared.
+    parts = decide(document(tools=[etcher], activity="spare_parts", **planar))
+    assert findings(parts, "US-EAR-742.4-NS-3B-ITEMS-CN")[0].effect == "review"
