@@ -111,6 +111,12 @@ def _document(
             "name": row["facility__name"],
             "owner": row["facility__customer__name"],
             "owner_aliases": list(row["facility__customer__aliases"] or []),
+            # Optional: only a customer with recorded owners adds the key (DESIGN sec. 3).
+            **(
+                {"owners": list(owners)}
+                if (owners := row.get("facility__customer__owners"))
+                else {}
+            ),
             "address": row["facility__address"] or None,
             "city": row["facility__city"],
             "country": row["facility__country"],
@@ -157,6 +163,7 @@ _VISIT_VALUES = (
     "facility__customer_id",
     "facility__customer__name",
     "facility__customer__aliases",
+    "facility__customer__owners",
     *(f"facility__{f}" for f in _FACILITY_FIELDS),
 )
 
@@ -177,6 +184,7 @@ def visit_document(visit: Visit) -> dict[str, Any]:
         "vendor__is_us_branch": visit.vendor.is_us_branch,
         "facility__customer__name": facility.customer.name,
         "facility__customer__aliases": facility.customer.aliases,
+        "facility__customer__owners": getattr(facility.customer, "owners", []),
         **{f"facility__{f}": getattr(facility, f) for f in _FACILITY_FIELDS},
     }
     tools = [
@@ -214,6 +222,10 @@ class CheckInput:
     @property
     def party_keys(self) -> dict[str, str]:
         keys = {"facility.owner": f"customer:{self.customer_id}"}
+        # An owner of the customer: "customer-owner:<customer>.<index>" (a mark is bound to its
+        # name as well, so reordering or renaming the owners lapses it).
+        for i, _ in enumerate((self.document.get("facility") or {}).get("owners") or []):
+            keys[f"facility.owners[{i}]"] = f"customer-owner:{self.customer_id}.{i}"
         for i, pk in enumerate(self.engineer_ids):
             keys[f"engineers[{i}]"] = f"engineer:{pk}"
         return keys

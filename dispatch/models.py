@@ -195,6 +195,13 @@ class Customer(models.Model):
         help_text="Other names the owner trades under.",
         validators=[validate_alias_texts],
     )
+    owners = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Who owns this company, screened like it: [{"name": "...", "share": 60, '
+        '"source": "registry extract", "as_of": "2026-06-30"}]; share in percent, null when '
+        "not known.",
+    )
     country = CountryField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -55,7 +55,9 @@ class FindingOut(serializers.Serializer):
 class ScreeningHitOut(serializers.Serializer):
     """A restricted-party list entry that matched one of the visit's parties."""
 
-    party = serializers.CharField(help_text='"facility.owner" or "engineers[i]".')
+    party = serializers.CharField(
+        help_text='"facility.owner", "facility.owners[i]" (an owner of the owner) or "engineers[i]".'
+    )
     name = serializers.CharField(help_text="The party's name as screened.")
     list = serializers.CharField(help_text="The list code, e.g. EL (Entity List).")
     entry = serializers.CharField(help_text="The list entry's name.")

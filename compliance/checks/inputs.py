@@ -114,6 +114,8 @@ def party_fingerprint(document: Mapping[str, Any], party: str, name: str) -> str
     mark and the next check flags the hit again."""
     if party == "facility.owner":
         facts: dict[str, Any] = {"country": (document.get("facility") or {}).get("country") or ""}
+    elif party.startswith("facility.owners["):
+        facts = {}  # an owner of the owner: its name is who it is
     else:
         index = int(party.removeprefix("engineers[").rstrip("]"))
         eng = (document.get("engineers") or [])[index]
@@ -154,6 +156,9 @@ def screen_parties(
     targets: list[tuple[str, str, str | None, tuple[str, ...], str | None]] = [
         ("facility.owner", n, facility.get("country"), (), None) for n in owner_names if n
     ]
+    for i, stake in enumerate(facility.get("owners") or []):
+        if stake.get("name"):
+            targets.append((f"facility.owners[{i}]", stake["name"], None, (), None))
     for i, eng in enumerate(document.get("engineers") or []):
         targets.append(
             (

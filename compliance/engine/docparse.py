@@ -16,8 +16,12 @@ from config.text import nfc, unsafe_message
 
 from .document import (
     ACTIVITIES,
+    CITIZENSHIP_FIELDS,
     CLASSIFICATION_JURISDICTIONS,
     COUNTRY_CODES,
+    DOCUMENT_FIELDS,
+    ENGINEER_FIELDS,
+    FACILITY_FIELDS,
     MAX_ENGINEERS,
     MAX_JSON_BYTES,
     MAX_LIST_ITEMS,
@@ -25,12 +29,17 @@ from .document import (
     MAX_TOOLS,
     MODES,
     PRODUCTS,
+    RESIDENCY_FIELDS,
+    TOOL_FIELDS,
+    VENDOR_FIELDS,
+    VISIT_FIELDS,
     Citizenship,
     CodeMap,
     DocumentError,
     EngineerInfo,
     FacilityInfo,
     Id,
+    OwnerStake,
     Residency,
     ToolInfo,
     VendorInfo,
@@ -207,7 +216,7 @@ class _Parser:
     # Sections.
 
     def visit(self, raw: object) -> VisitInfo | None:
-        v = self.obj(raw, "visit", _VISIT_FIELDS)
+        v = self.obj(raw, "visit", VISIT_FIELDS)
         if v is None:
             return None
         activity = self.choice(v, "activity", "visit", ACTIVITIES)
@@ -223,7 +232,7 @@ class _Parser:
         return VisitInfo(activity, mode, start, end, ident, purpose)
 
     def vendor(self, raw: object) -> VendorInfo | None:
-        v = self.obj(raw, "vendor", _VENDOR_FIELDS)
+        v = self.obj(raw, "vendor", VENDOR_FIELDS)
         if v is None:
             return None
         name = self.string(v, "name", "vendor")
@@ -235,7 +244,7 @@ class _Parser:
         return VendorInfo(name, country, us_branch, ident)
 
     def facility(self, raw: object) -> FacilityInfo | None:
-        f = self.obj(raw, "facility", _FACILITY_FIELDS)
+        f = self.obj(raw, "facility", FACILITY_FIELDS)
         if f is None:
             return None
         name = self.string(f, "name", "facility")
@@ -270,6 +279,11 @@ class _Parser:
         }
         non_planar = self.boolean(f, "non_planar", "facility")
         ident = self.ident(f, "facility")
+        owners = tuple(
+            o
+            for i, item in enumerate(self.items(f, "owners", "facility"))
+            if (o := self.stake(item, f"facility.owners[{i}]")) is not None
+        )
         if name is None or owner is None or country is None:
             return None
         layers = metrics["nand_layers"]
@@ -278,6 +292,7 @@ class _Parser:
             owner=owner,
             country=country,
             owner_aliases=aliases,
+            owners=owners,
             address=address,
             city=city,
             products=products,
@@ -289,8 +304,24 @@ class _Parser:
             id=ident,
         )
 
+    def stake(self, raw: object, path: str) -> OwnerStake | None:
+        """One owner of the facility owner: name, share in percent (0 < share <= 100, or null when
+        not known), source and as-of date."""
+        o = self.obj(raw, path, frozenset({"name", "share", "source", "as_of"}))
+        if o is None:
+            return None
+        name = self.string(o, "name", path)
+        share = self.number(o, "share", path)
+        if share is not None and not 0 < share <= 100:
+            self.errors.add(f"{path}.share", "must be a percentage above 0 and at most 100")
+        source = self.string(o, "source", path, required=False)
+        as_of = self.day(o.get("as_of"), f"{path}.as_of", required=False)
+        if name is None or (share is not None and not 0 < share <= 100):
+            return None
+        return OwnerStake(name=name, share=share, source=source, as_of=as_of)
+
     def tool(self, raw: object, path: str) -> ToolInfo | None:
-        t = self.obj(raw, path, _TOOL_FIELDS)
+        t = self.obj(raw, path, TOOL_FIELDS)
         if t is None:
             return None
         model = self.string(t, "model", path)
@@ -323,7 +354,7 @@ class _Parser:
         return ToolInfo(model, CodeMap(codes), subject, serial, ident)
 
     def engineer(self, raw: object, path: str, default: str | None) -> EngineerInfo | None:
-        e = self.obj(raw, path, _ENGINEER_FIELDS)
+        e = self.obj(raw, path, ENGINEER_FIELDS)
         if e is None:
             return None
         name = self.string(e, "name", path)
@@ -332,7 +363,7 @@ class _Parser:
             at = f"{path}.citizenships[{i}]"
             if isinstance(item, str):  # shorthand "NL"
                 item = {"country": item}
-            c = self.obj(item, at, _CITIZENSHIP_FIELDS)
+            c = self.obj(item, at, CITIZENSHIP_FIELDS)
             if c is None:
                 continue
             country = self.country(c.get("country"), f"{at}.country")
@@ -344,7 +375,7 @@ class _Parser:
             at = f"{path}.permanent_residencies[{i}]"
             if isinstance(item, str):
                 item = {"country": item}
-            r = self.obj(item, at, _RESIDENCY_FIELDS)
+            r = self.obj(item, at, RESIDENCY_FIELDS)
             if r is None:
                 continue
             country = self.country(r.get("country"), f"{at}.country")
@@ -371,7 +402,7 @@ class _Parser:
         if not isinstance(raw, Mapping):
             self.errors.add("document", "must be an object")
             return None
-        self.obj(raw, "", _DOCUMENT_FIELDS)  # top-level keys are reported by their own name
+        self.obj(raw, "", DOCUMENT_FIELDS)  # top-level keys are reported by their own name
         for section in ("visit", "vendor", "facility", "engineers"):
             if raw.get(section) is None:
                 self.errors.add(section, "is required")
@@ -421,35 +452,6 @@ class _Parser:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
-
-
-_DOCUMENT_FIELDS: Final = frozenset({"visit", "vendor", "facility", "tools", "engineers"})
-_VISIT_FIELDS: Final = frozenset({"id", "activity", "mode", "start_date", "end_date", "purpose"})
-_VENDOR_FIELDS: Final = frozenset({"id", "name", "country", "us_branch"})
-_FACILITY_FIELDS: Final = frozenset(
-    {
-        "id",
-        "name",
-        "owner",
-        "owner_aliases",
-        "address",
-        "city",
-        "country",
-        "products",
-        "logic_node_nm",
-        "non_planar",
-        "nand_layers",
-        "dram_half_pitch_nm",
-        "dram_cell_area_um2",
-    }
-)
-_TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
-# Who the engineer is and where they are; the date of birth is read by screening only.
-_ENGINEER_FIELDS: Final = frozenset(
-    {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}
-).union({"date_of_birth"})
-_CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
-_RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})
 
 
 def _raise(errors: dict[str, list[str]]) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "DocumentError",
     "EngineerInfo",
     "FacilityInfo",
+    "OwnerStake",
     "Residency",
     "ToolInfo",
     "VendorInfo",
@@ -162,11 +163,23 @@ class VendorInfo:
 
 
 @dataclass(frozen=True)
+class OwnerStake:
+    """Who owns the facility owner, and how much: a party screened like the owner itself. `share`
+    is the percentage held (None: not known), `source` where the figure comes from."""
+
+    name: str
+    share: float | None = None
+    source: str | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
 class FacilityInfo:
     name: str
     owner: str
     country: str
     owner_aliases: tuple[str, ...] = ()
+    owners: tuple[OwnerStake, ...] = ()
     address: str | None = None
     city: str | None = None
     # None: the document did not say what the building produces (capability unknown).
@@ -270,6 +283,22 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
             "nand_layers": f.nand_layers,
             "dram_half_pitch_nm": f.dram_half_pitch_nm,
             "dram_cell_area_um2": f.dram_cell_area_um2,
+            # An optional extension: written only when known, so older documents keep their form.
+            **(
+                {
+                    "owners": [
+                        {
+                            "name": o.name,
+                            "share": o.share,
+                            "source": o.source,
+                            "as_of": o.as_of.isoformat() if o.as_of else None,
+                        }
+                        for o in f.owners
+                    ]
+                }
+                if f.owners
+                else {}
+            ),
         },
         "tools": [
             {
@@ -298,3 +327,34 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
             for e in document.engineers
         ],
     }
+
+
+# The fields each section of a document may carry (docparse refuses any other).
+DOCUMENT_FIELDS: Final = frozenset({"visit", "vendor", "facility", "tools", "engineers"})
+VISIT_FIELDS: Final = frozenset({"id", "activity", "mode", "start_date", "end_date", "purpose"})
+VENDOR_FIELDS: Final = frozenset({"id", "name", "country", "us_branch"})
+FACILITY_FIELDS: Final = frozenset(
+    {
+        "id",
+        "name",
+        "owner",
+        "owner_aliases",
+        "owners",
+        "address",
+        "city",
+        "country",
+        "products",
+        "logic_node_nm",
+        "non_planar",
+        "nand_layers",
+        "dram_half_pitch_nm",
+        "dram_cell_area_um2",
+    }
+)
+TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
+# Who the engineer is and where they are; the date of birth is read by screening only.
+ENGINEER_FIELDS: Final = frozenset(
+    {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}
+).union({"date_of_birth"})
+CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
+RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})

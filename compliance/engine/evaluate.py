@@ -46,6 +46,7 @@ from .system import (
     ENGINEER_PARTY_PATH,
     OWNER_PARTY,
     SCREENING_PRACTICE,
+    STAKE_PARTY_PATH,
     SYSTEM_NO_SCREENING_LIST,
     SYSTEM_STALE_LIST,
     hit_finding,
@@ -173,14 +174,18 @@ class VisitRun:
         self.by_scope = plan.by_scope
 
         self.owner_hits: list[ScreeningHit] = []
+        self.stake_hits: dict[int, list[ScreeningHit]] = {}
         self.engineer_hits: dict[int, list[ScreeningHit]] = {}
         self.stray_hits: list[ScreeningHit] = []
         for hit in screening:
             if hit.false_positive:
                 continue
             match = ENGINEER_PARTY_PATH.fullmatch(hit.party)
+            stake = STAKE_PARTY_PATH.fullmatch(hit.party)
             if hit.party == OWNER_PARTY:
                 self.owner_hits.append(hit)
+            elif stake and int(stake.group(1)) < len(document.facility.owners):
+                self.stake_hits.setdefault(int(stake.group(1)), []).append(hit)
             elif match and int(match.group(1)) < len(document.engineers):
                 self.engineer_hits.setdefault(int(match.group(1)), []).append(hit)
             else:
@@ -193,6 +198,7 @@ class VisitRun:
             self.window,
             groups_by_country=plan.groups_by_country,
             owner_hits=(h.list_code for h in self.owner_hits),
+            stake_hits={i: [h.list_code for h in hs] for i, hs in self.stake_hits.items()},
         )
         self.tools = [tool_facts(t) for t in document.tools]
         members = plan.members
@@ -294,6 +300,9 @@ class VisitRun:
                 self.context.update(cel_tool)
                 self._run(self.by_scope["tool"], None, j, out)
         out.extend(PendingFinding(hit_finding(h, None)) for h in self.owner_hits)
+        out.extend(
+            PendingFinding(hit_finding(h, None)) for hs in self.stake_hits.values() for h in hs
+        )
         out.extend(PendingFinding(stray_hit_finding(h)) for h in self.stray_hits)
         return out
 

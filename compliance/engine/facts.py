@@ -32,6 +32,7 @@ __all__ = [
     "Capability",
     "Window",
     "advanced_node",
+    "affiliate_facts",
     "engineer_facts",
     "facility_facts",
     "fact_kind",
@@ -149,6 +150,20 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
             "list<string>",
             "list codes of screening hits on the owner (or its aliases) that are not false "
             "positives, sorted",
+        ),
+        "affiliate_lists": (
+            "list<string>",
+            "list codes (EL, MEU, SDN) of the owner's listed owners when together they hold 50 % "
+            "or more of it (the Affiliates rule); empty otherwise",
+        ),
+        "affiliate_share": (
+            "number",
+            "the combined known share (%) of owners listed on EL/MEU/SDN",
+        ),
+        "affiliate_basis": ("string", "which listed owners hold what, e.g. 'X Corp 60 % (EL)'"),
+        "listed_owner_share_unknown": (
+            "list<string>",
+            "list codes of owners listed on EL/MEU/SDN whose share is not known (Red Flag 29)",
         ),
     },
     "tool": {
@@ -295,6 +310,7 @@ def facility_facts(
     *,
     groups_by_country: Mapping[str, Sequence[str]],
     owner_hits: Iterable[str],
+    stake_hits: Mapping[int, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
     capability = advanced_node(facility, window)
     return {
@@ -313,6 +329,36 @@ def facility_facts(
         "dram_half_pitch_nm": facility.dram_half_pitch_nm,
         "dram_cell_area_um2": facility.dram_cell_area_um2,
         "owner_hits": sorted(set(owner_hits)),
+        **affiliate_facts(facility, stake_hits or {}),
+    }
+
+
+# The lists whose parties' 50 % affiliates the Affiliates rule reaches (DOMAIN sec. 6).
+AFFILIATE_LISTS: Final = frozenset({"EL", "MEU", "SDN"})
+
+
+def affiliate_facts(
+    facility: FacilityInfo, stake_hits: Mapping[int, Iterable[str]]
+) -> dict[str, Any]:
+    """Who of the owner's owners is listed, and whether together they hold 50 % or more of it.
+    `stake_hits` maps an index of `facility.owners` to the list codes of its screening hits."""
+    listed: list[tuple[str, float | None, list[str]]] = []
+    for i, stake in enumerate(facility.owners):
+        codes = sorted(AFFILIATE_LISTS.intersection(stake_hits.get(i, ())))
+        if codes:
+            listed.append((stake.name, stake.share, codes))
+    share = sum(s for _, s, _ in listed if s is not None)
+    lists = sorted({c for _, _, codes in listed for c in codes})
+    return {
+        "affiliate_lists": lists if share >= 50 else [],
+        "affiliate_share": _num(share),
+        "affiliate_basis": "; ".join(
+            f"{name} {_num(s) if s is not None else 'unknown'} % ({', '.join(codes)})"
+            for name, s, codes in listed
+        ),
+        "listed_owner_share_unknown": sorted(
+            {c for _, s, codes in listed if s is None for c in codes}
+        ),
     }
 
 

@@ -142,15 +142,19 @@ def list_snapshot_import(
 def _visits_with_changed_hits(
     *, old_index: ScreeningIndex | None, new_index: ScreeningIndex
 ) -> list[int]:
-    """Open visits whose facility owner or engineers hit differently under the new list."""
+    """Open visits whose facility owner, its owners or engineers hit differently under the new
+    list."""
 
     today = timezone.localdate()
     open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
     customers = Customer.objects.filter(facilities__visits__in=open_visits).distinct()
     changed_customers: set[int] = set()
-    for c in customers.only("pk", "name", "aliases", "country"):
-        for name in [c.name, *(c.aliases or [])]:
-            if _hit_keys(old_index, name, c.country) != _hit_keys(new_index, name, c.country):
+    for c in customers.only("pk", "name", "aliases", "owners", "country"):
+        # The owner with its country, its owners by name alone (as screen_parties screens them).
+        names = [(n, c.country) for n in [c.name, *(c.aliases or [])]]
+        names += [(o["name"], None) for o in c.owners or [] if o.get("name")]
+        for name, country in names:
+            if _hit_keys(old_index, name, country) != _hit_keys(new_index, name, country):
                 changed_customers.add(c.pk)
                 break
     changed_engineers = set()
@@ -190,7 +194,8 @@ def match_review_mark(
     and to the party as it was screened in the decision the approver saw (its name, country,
     citizenships and date of birth: ``party_fingerprint``).
 
-    ``party`` is the document party of the hit ("facility.owner" or "engineers[i]")."""
+    ``party`` is the document party of the hit ("facility.owner", "facility.owners[i]" or
+    "engineers[i]")."""
 
     if not roles.can_manage_compliance(actor):
         raise PermissionDenied("Only an approver may mark a screening hit as a false positive.")
@@ -226,8 +231,9 @@ def match_review_mark(
         )
         kind, _, pk = key.partition(":")
 
+        customer = pk.partition(".")[0]  # "customer-owner:<customer>.<index>"
         affected = open_visits_referencing(
-            customer_ids=[int(pk)] if kind == "customer" else [],
+            customer_ids=[int(customer)] if kind in ("customer", "customer-owner") else [],
             engineer_ids=[int(pk)] if kind == "engineer" else [],
         )
         visits_request_check(

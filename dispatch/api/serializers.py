@@ -52,12 +52,20 @@ class EngineerOut(serializers.ModelSerializer):
         )
 
 
+class OwnerStakeSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    share = serializers.FloatField(allow_null=True, required=False, default=None)
+    source = serializers.CharField(max_length=300, allow_null=True, required=False, default=None)
+    as_of = serializers.DateField(allow_null=True, required=False, default=None)
+
+
 class CustomerOut(serializers.ModelSerializer):
     aliases = serializers.ListField(child=serializers.CharField())
+    owners = OwnerStakeSerializer(many=True, help_text="Who owns the customer, screened like it.")
 
     class Meta:
         model = Customer
-        fields = ("id", "name", "aliases", "country")
+        fields = ("id", "name", "aliases", "owners", "country")
 
 
 class FacilityOut(serializers.ModelSerializer):
@@ -298,6 +306,13 @@ class CustomerIn(StrictSerializer):
     country = serializers.CharField(**COUNTRY)
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=300), max_length=50, default=list
+    )
+    owners = serializers.ListField(
+        child=serializers.DictField(),
+        max_length=50,
+        default=list,
+        help_text='[{"name": "...", "share": 60, "source": "...", "as_of": "2026-06-30"}]; '
+        "validated by the service, each error naming owners[i].field.",
     )
 
 

@@ -4,6 +4,7 @@ values and followed by a re-check of the open visits it touches.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,7 +87,51 @@ def vendor_update(*, vendor: Vendor, user: User | None = None, **fields: object)
     return locked
 
 
-CUSTOMER_FIELDS = ("name", "country", "aliases")
+CUSTOMER_FIELDS = ("name", "country", "aliases", "owners")
+_STAKE_KEYS = frozenset({"name", "share", "source", "as_of"})
+
+
+def _owners(value: object, errors: Errors) -> list[dict[str, Any]]:
+    """Who owns a customer, as stored: each a name (plain text), a share in percent (above 0 and
+    at most 100, or null when not known), an optional source and an optional as-of date."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or len(value) > 50:
+        errors.add("owners", "Owners must be a list of at most 50 objects.")
+        return []
+    stakes: list[dict[str, Any]] = []
+    for i, raw in enumerate(value):
+        where = f"owners[{i}]"
+        if not isinstance(raw, dict) or set(raw) - _STAKE_KEYS:
+            errors.add(where, f"An owner is an object with {', '.join(sorted(_STAKE_KEYS))}.")
+            continue
+        name, share, source, as_of = (raw.get(k) for k in ("name", "share", "source", "as_of"))
+        if not isinstance(name, str) or not name.strip() or len(name) > 300:
+            errors.add(f"{where}.name", "The owner's name is required (at most 300 characters).")
+        elif message := unsafe_message(name):
+            errors.add(f"{where}.name", message)
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 100
+        ):
+            errors.add(
+                f"{where}.share", "The share is a percentage above 0 and at most 100, or null."
+            )
+        if source is not None and (
+            not isinstance(source, str) or unsafe_message(source) or len(source) > 300
+        ):
+            errors.add(f"{where}.source", "The source is plain text of at most 300 characters.")
+        if as_of is not None:
+            try:
+                as_of = dt.date.fromisoformat(as_of).isoformat() if isinstance(as_of, str) else None
+            except ValueError:
+                as_of = None
+            if as_of is None:
+                errors.add(f"{where}.as_of", "The as-of date is a date (YYYY-MM-DD).")
+        if isinstance(name, str):
+            stakes.append(
+                {"name": nfc(name.strip()), "share": share, "source": source, "as_of": as_of}
+            )
+    return stakes
 
 
 def _aliases(value: object, errors: Errors) -> list[str]:
@@ -108,14 +153,20 @@ def _customer_facts(customer: Customer) -> dict[str, Any]:
 
 
 def customer_create(
-    *, user: User | None = None, name: str, country: str, aliases: Sequence[str] | None = ()
+    *,
+    user: User | None = None,
+    name: str,
+    country: str,
+    aliases: Sequence[str] | None = (),
+    owners: Sequence[dict[str, Any]] | None = (),
 ) -> Customer:
     require_reference_writer(user)
     errors = Errors()
     country_value(country, "country", errors)
     alias_list = _aliases(aliases, errors)
-    customer = Customer(name=name, country=country, aliases=alias_list)
-    full_clean(customer, errors, exclude=["country", "aliases"])
+    stakes = _owners(owners, errors)
+    customer = Customer(name=name, country=country, aliases=alias_list, owners=stakes)
+    full_clean(customer, errors, exclude=["country", "aliases", "owners"])
     errors.raise_if_any("The customer was not saved.")
     with transaction.atomic():
         customer.save()
@@ -129,8 +180,8 @@ def customer_create(
 
 
 def customer_update(*, customer: Customer, user: User | None = None, **fields: object) -> Customer:
-    """Change a fab owner's name, aliases or country; re-checks the open visits to its buildings
-    (the owner and its aliases are screened)."""
+    """Change a fab owner's name, aliases, owners or country; re-checks the open visits to its
+    buildings (the owner, its aliases and its owners are screened)."""
 
     require_reference_writer(user)
     errors = Errors()
@@ -139,6 +190,8 @@ def customer_update(*, customer: Customer, user: User | None = None, **fields: o
         country_value(fields["country"], "country", errors)
     if "aliases" in fields:
         fields["aliases"] = _aliases(fields["aliases"], errors)
+    if "owners" in fields:
+        fields["owners"] = _owners(fields["owners"], errors)
     errors.raise_if_any("The customer was not saved.")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -150,7 +203,7 @@ def customer_update(*, customer: Customer, user: User | None = None, **fields: o
             errors=errors,
             refused="The customer was not saved.",
             visits=lambda: open_visits_referencing(customer_ids=[locked.pk]),
-            exclude=["country", "aliases"],
+            exclude=["country", "aliases", "owners"],
         )
     copy_fields(source=locked, target=customer, fields=CUSTOMER_FIELDS)
     return locked

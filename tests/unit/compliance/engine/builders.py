@@ -113,6 +113,7 @@ def raw_document(
     dram_cell_area_um2: float | None = None,
     tools: Sequence[dict[str, Any]] | None = None,
     engineers: Sequence[dict[str, Any]] | None = None,
+    owners: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "visit": {
@@ -135,6 +136,7 @@ def raw_document(
             "nand_layers": nand_layers,
             "dram_half_pitch_nm": dram_half_pitch_nm,
             "dram_cell_area_um2": dram_cell_area_um2,
+            **({"owners": list(owners)} if owners is not None else {}),
         },
         "tools": list(tools) if tools is not None else [tool()],
         "engineers": list(engineers) if engineers is not None else [engineer()],

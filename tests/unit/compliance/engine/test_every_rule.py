@@ -50,6 +50,13 @@ METROLOGY = tool("YieldStar", nl=["NL-METROLOGY-2025"])
 METI = tool("Coater", jp=["METI-23:deposition"])
 EUV = tool("TWINSCAN NXE:3600D", eu=["3B001.f.1"])
 ETCH_EAR = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
+HOLDER_60 = {
+    "name": "Holder Corp",
+    "share": 60,
+    "source": "annual report 2025",
+    "as_of": "2025-12-31",
+}
+STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
 PLANAR = {"logic_node_nm": 28, "non_planar": False}
 
 # rule code -> (a case where it fires, a case at its boundary where it does not)
@@ -109,6 +116,18 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-EAR-742.4-NS-3B-ITEMS-CN": (
         Case({"tools": [ETCH_EAR], "activity": "spare_parts", **PLANAR}),
         Case({"tools": [ETCH_EAR], "activity": "maintenance", **PLANAR}),
+    ),
+    "US-EAR-744.11-AFFILIATES-2025": (
+        Case({"owners": [HOLDER_60], "start": "2025-11-09"}, (STAKE_EL,)),
+        Case({"owners": [HOLDER_60], "start": "2025-11-10"}, (STAKE_EL,)),
+    ),
+    "US-EAR-744.11-AFFILIATES": (
+        Case({"owners": [HOLDER_60], "start": "2026-11-10"}, (STAKE_EL,)),
+        Case({"owners": [HOLDER_60], "start": "2026-11-09"}, (STAKE_EL,)),
+    ),
+    "US-EAR-744.11-AFFILIATES-UNKNOWN-SHARE": (
+        Case({"owners": [{"name": "Holder Corp"}], "start": "2026-11-10"}, (STAKE_EL,)),
+        Case({"owners": [{"name": "Holder Corp"}], "start": "2026-11-09"}, (STAKE_EL,)),
     ),
     "US-EAR-744.11-ENTITY-LIST-OWNER": (
         Case({}, (hit("facility.owner", "EL"),)),
@@ -274,12 +293,20 @@ def reference_firings(
     window = Window(v.start_date, v.end_date)
     plan = rules.plan(v.start_date, v.end_date)
     owner = [h.list_code for h in screening if h.party == "facility.owner" and not h.false_positive]
+    stakes = {
+        i: [h.list_code for h in screening if h.party == f"facility.owners[{i}]"]
+        for i in range(len(doc.facility.owners))
+    }
     base: dict[str, Any] = {
         **scalar_facts(doc, list_missing=False, list_stale=False),
         **{c.name: list(c.values) for c in packs().constants},
         "vendor": vendor_facts(doc.vendor),
         "facility": facility_facts(
-            doc.facility, window, groups_by_country=plan.groups_by_country, owner_hits=owner
+            doc.facility,
+            window,
+            groups_by_country=plan.groups_by_country,
+            owner_hits=owner,
+            stake_hits=stakes,
         ),
     }
 

@@ -3,7 +3,9 @@ visit gets where the packs used to clear it."""
 
 from __future__ import annotations
 
-from .builders import codes, decide, document, engineer, findings, tool
+from compliance.engine import ScreeningHit
+
+from .builders import codes, decide, document, engineer, findings, hit, tool
 
 US_CITIZEN = engineer("Sam Carter", citizenships=["US"])
 JAPANESE = engineer("Kenji Sato", citizenships=["JP"])
@@ -128,3 +130,49 @@ def test_a_3b001_etch_tool_installed_at_a_28nm_china_fab_needs_a_bis_licence() -
     # Spare parts for it are items of their own classification: reviewed, never cleared.
     parts = decide(document(tools=[etcher], activity="spare_parts", **planar))
     assert findings(parts, "US-EAR-742.4-NS-3B-ITEMS-CN")[0].effect == "review"
+
+
+def _stake_hit(i: int, list_code: str, **kwargs: object) -> ScreeningHit:
+    return hit(f"facility.owners[{i}]", list_code, name=f"Holder {i}", **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_fab_owner_60_percent_owned_by_an_entity_list_party_needs_a_licence_in_dec_2026() -> None:
+    owners = [
+        {"name": "Holder 0", "share": 60, "source": "registry extract", "as_of": "2026-06-30"}
+    ]
+    decision = decide(document(owners=owners, country="VN"), screening=[_stake_hit(0, "EL")])
+    [finding] = findings(decision, "US-EAR-744.11-AFFILIATES")
+    assert finding.effect == "licence_required"
+    assert finding.confidence == "medium"
+    assert "unless its suspension was extended" in finding.message
+    assert "Holder 0 60 % (EL)" in finding.message
+    # The owner itself is screened too: its hit is a finding of its own.
+    assert "SYSTEM-SCREENING-HIT" in codes(decision)
+    # During the suspension the rule does not apply (the hit still holds the visit for review).
+    suspended = decide(
+        document(owners=owners, country="VN", start="2026-11-09"), screening=[_stake_hit(0, "EL")]
+    )
+    assert not {"US-EAR-744.11-AFFILIATES", "US-EAR-744.11-AFFILIATES-2025"} & codes(suspended)
+
+
+def test_listed_owners_count_in_aggregate_and_an_unknown_share_needs_a_licence() -> None:
+    owners = [{"name": "Holder 0", "share": 30}, {"name": "Holder 1", "share": 25}]
+    both = decide(
+        document(owners=owners, country="VN"),
+        screening=[_stake_hit(0, "EL"), _stake_hit(1, "MEU")],
+    )
+    [finding] = findings(both, "US-EAR-744.11-AFFILIATES")
+    assert "55 %" in finding.message and "(EL, MEU)" in finding.message
+    one = decide(document(owners=owners, country="VN"), screening=[_stake_hit(0, "EL")])
+    assert "US-EAR-744.11-AFFILIATES" not in codes(one)  # 30 % alone
+    unknown = decide(
+        document(owners=[{"name": "Holder 0"}], country="VN"), screening=[_stake_hit(0, "EL")]
+    )
+    [red_flag] = findings(unknown, "US-EAR-744.11-AFFILIATES-UNKNOWN-SHARE")
+    assert red_flag.effect == "licence_required"
+    # A hit marked as a false positive is no listed owner.
+    cleared = decide(
+        document(owners=[owners[0], {"name": "Holder 1", "share": 40}], country="VN"),
+        screening=[_stake_hit(0, "EL", false_positive=True), _stake_hit(1, "EL")],
+    )
+    assert "US-EAR-744.11-AFFILIATES" not in codes(cleared)
