@@ -32,7 +32,8 @@ def apply_service_errors(form: forms.Form, exc: ApplicationError) -> None:
         name = field.split("[")[0].split(".")[0]
         for message in messages:
             if name in form.fields:
-                form.add_error(name, message)
+                # "owners[0].share": beside the owners field, saying which owner and what.
+                form.add_error(name, message if field == name else f"{field}: {message}")
             elif name in ("non_field_errors", "__all__"):
                 unplaced.append(message)
             else:

@@ -151,3 +151,19 @@ def test_an_owner_hit_can_be_marked_a_false_positive_and_the_mark_is_bound_to_it
     visit.refresh_from_db()
     marked = [h for h in visit.current_decision.screening_input if h["entry_id"] == mark.entry_id]
     assert marked and all(h["false_positive"] for h in marked if h["party"] == "facility.owners[0]")
+
+
+def test_owners_in_the_admin_are_validated_beside_the_field(people, client):
+    owner = CustomerFactory(name="Admin Holdings Ltd.", country="VN")
+    client.force_login(make_user("root", superuser=True))
+    url = f"/admin/dispatch/customer/{owner.pk}/change/"
+    form = {"name": owner.name, "country": "VN", "aliases": "[]"}
+    bad = client.post(url, {**form, "owners": '[{"name": "Huawei", "share": 150}]'})
+    assert bad.status_code == 200
+    assert (
+        "owners[0].share: The share is a percentage above 0 and at most 100" in bad.content.decode()
+    )
+    assert Customer.objects.get(pk=owner.pk).owners == []
+    good = client.post(url, {**form, "owners": f'[{{"name": "{HUAWEI}", "share": 60}}]'})
+    assert good.status_code == 302
+    assert Customer.objects.get(pk=owner.pk).owners[0]["share"] == 60

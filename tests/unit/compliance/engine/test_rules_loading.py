@@ -386,3 +386,22 @@ def test_the_rulepack_readme_names_every_group_and_the_known_gaps() -> None:
         assert group.code in readme, group.code
     assert "Known gaps" in readme
     assert "Crimea" in readme and "METI" in readme
+
+
+def test_the_rulepack_readme_lists_every_rule_as_the_packs_have_it() -> None:
+    """The README's table of every rule (file, effect, confidence, dates) is the packs' own."""
+    readme = RULEPACK_README.read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`"): [c.strip() for c in line.split("|")[2:6]]
+        for line in readme.splitlines()
+        if line.startswith("| `") and line.count("|") == 7
+    }
+    expected = {}
+    for r in packs().rules:
+        start = (
+            "—" if r.effective_from.isoformat() == "2000-01-01" else r.effective_from.isoformat()
+        )
+        end = r.effective_to.isoformat() if r.effective_to else "open"
+        effect = r.effect + (" (policy)" if r.policy else "")
+        expected[r.code] = [f"`{r.source_file}`", effect, r.confidence, f"{start} → {end}"]
+    assert rows == expected
