@@ -43,7 +43,9 @@ def paginated(
 ) -> Response:
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(
+        serializer_class(page, many=True, context={"request": request}).data
+    )
 
 
 # --- Documented errors -------------------------------------------------------------------------

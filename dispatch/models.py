@@ -28,6 +28,18 @@ def validate_alias_texts(value: object) -> None:
                 raise ValidationError(f"Alias {i + 1}: {message}", code="unsafe_character")
 
 
+def validate_owner_stakes(value: object) -> None:
+    """Owners of a customer, however written: a list of objects, each with a plain-text name
+    (the service layer checks the rest and names each field)."""
+    if not isinstance(value, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) and o["name"].strip() for o in value
+    ):
+        raise ValidationError("Owners are a list of objects, each with a name.", code="invalid")
+    for i, owner in enumerate(value):
+        if message := unsafe_message(owner["name"]):
+            raise ValidationError(f"Owner {i + 1}: {message}", code="unsafe_character")
+
+
 class NameField(models.CharField):
     """A name, address or identifier as typed: stored in Unicode NFC, refused when it carries
     a direction control, an invisible or a control character (``config.text``)."""
@@ -201,6 +213,7 @@ class Customer(models.Model):
         help_text='Who owns this company, screened like it: [{"name": "...", "share": 60, '
         '"source": "registry extract", "as_of": "2026-06-30"}]; share in percent, null when '
         "not known.",
+        validators=[validate_owner_stakes],
     )
     country = CountryField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -157,7 +157,7 @@ def screen_parties(
         ("facility.owner", n, facility.get("country"), (), None) for n in owner_names if n
     ]
     for i, stake in enumerate(facility.get("owners") or []):
-        if stake.get("name"):
+        if isinstance(stake, dict) and stake.get("name"):
             targets.append((f"facility.owners[{i}]", stake["name"], None, (), None))
     for i, eng in enumerate(document.get("engineers") or []):
         targets.append(

@@ -33,6 +33,8 @@ from .coverage import PendingFinding, PrefixSet, apply_licences
 from .decision import Decision, FactValue, Finding, LicenceSpec, ScreeningHit
 from .document import EngineerInfo, ToolInfo, VisitDocument
 from .facts import (
+    JUST_US,
+    US_GROUP,
     Window,
     engineer_facts,
     facility_facts,
@@ -192,7 +194,8 @@ class VisitRun:
                 self.stray_hits.append(hit)
 
         self.scalars = scalar_facts(document, list_missing=list_missing, list_stale=list_stale)
-        self.vendor = vendor_facts(document.vendor)
+        self.united_states = JUST_US | frozenset(plan.groups.get(US_GROUP, ()))
+        self.vendor = vendor_facts(document.vendor, united_states=self.united_states)
         self.facility = facility_facts(
             document.facility,
             self.window,
@@ -319,6 +322,7 @@ class VisitRun:
             facility_country=document.facility.country,
             vendor_country=document.vendor.country,
             screening_hits=(h.list_code for h in live_hits),
+            united_states=self.united_states,
         )
         out: list[PendingFinding] = []
         engineer_rules = self.by_scope["engineer"]

@@ -26,9 +26,10 @@ from .document import (
 __all__ = [
     "DRAM_CELL_AREA_FROM",
     "FACT_VOCABULARY",
+    "JUST_US",
     "OBJECT_ROOTS",
     "SCALAR_FACTS",
-    "UNITED_STATES",
+    "US_GROUP",
     "Capability",
     "Window",
     "advanced_node",
@@ -47,9 +48,11 @@ NAND_MIN_LAYERS: Final = 128  # "128 layers or more"
 DRAM_HALF_PITCH_MAX_NM: Final = 18  # "18 nm half-pitch or less"
 DRAM_CELL_AREA_MAX_UM2: Final = 0.0019  # "memory cell area < 0.0019 um2" (89 FR 96790) [?]
 DRAM_CELL_AREA_FROM: Final = date(2024, 12, 2)  # either DRAM metric counts from this day
-# 15 CFR 772.1 "United States": the states, DC, Puerto Rico and every US territory and possession
-# (Guam, US Virgin Islands, American Samoa, Northern Mariana Islands, Minor Outlying Islands).
-UNITED_STATES: Final = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
+# 15 CFR 772.1 "United States" is the reference group US_GROUP (the states, DC, Puerto Rico and every
+# US territory and possession); a rule set without the group (stored before it existed) reads "US"
+# alone, so its decisions replay as they were made.
+US_GROUP: Final = "US:US"
+JUST_US: Final = frozenset({"US"})
 
 # Facts that are not attributes of an object: name -> (type, description).
 SCALAR_FACTS: Final[Mapping[str, tuple[str, str]]] = {
@@ -264,11 +267,10 @@ def advanced_node(facility: FacilityInfo, window: Window) -> Capability:
             reasons.append(f"DRAM {_num(pitch)} nm half-pitch")
         elif area_counts and area is not None and area < DRAM_CELL_AREA_MAX_UM2:
             reasons.append(f"DRAM cell area {_num(area)} um2")
-        # Before 2024-12-02 only half-pitch decides; a cell area alone cannot clear it. From that
-        # day a half-pitch above 18 nm does not settle it either: without the cell area the
-        # capability is unknown (89 FR 96790; DOMAIN sec. 2).
-        pitch_settles = pitch is not None and (pitch <= DRAM_HALF_PITCH_MAX_NM or not area_counts)
-        if not pitch_settles and (area is None or not area_counts):
+        # Before 2024-12-02 only half-pitch decides; a cell area alone cannot clear it. (From that
+        # day a half-pitch above 18 nm alone does not settle it either: the rule pack's
+        # DQ-DRAM-CELL-AREA-MISSING says so, as data, so that older decisions replay unchanged.)
+        if pitch is None and (area is None or not area_counts):
             known = False
     return Capability(bool(reasons), "; ".join(reasons), known)
 
@@ -287,9 +289,9 @@ def scalar_facts(
     }
 
 
-def vendor_facts(vendor: VendorInfo) -> dict[str, Any]:
+def vendor_facts(vendor: VendorInfo, *, united_states: frozenset[str] = JUST_US) -> dict[str, Any]:
     basis: list[str] = []
-    if vendor.country in UNITED_STATES:
+    if vendor.country in united_states:
         basis.append(
             "organised_in:US" if vendor.country == "US" else f"organised_in:US ({vendor.country})"
         )
@@ -347,11 +349,12 @@ def affiliate_facts(
         codes = sorted(AFFILIATE_LISTS.intersection(stake_hits.get(i, ())))
         if codes:
             listed.append((stake.name, stake.share, codes))
-    share = sum(s for _, s, _ in listed if s is not None)
+    # Rounded so that shares typed as decimals (2.65 + 47.35) reach 50 exactly.
+    share = round(sum(s for _, s, _ in listed if s is not None), 6)
     lists = sorted({c for _, _, codes in listed for c in codes})
     return {
         "affiliate_lists": lists if share >= 50 else [],
-        "affiliate_share": _num(share),
+        "affiliate_share": share,
         "affiliate_basis": "; ".join(
             f"{name} {_num(s) if s is not None else 'unknown'} % ({', '.join(codes)})"
             for name, s, codes in listed
@@ -401,6 +404,7 @@ def engineer_facts(
     facility_country: str,
     vendor_country: str,
     screening_hits: Iterable[str],
+    united_states: frozenset[str] = JUST_US,
 ) -> dict[str, Any]:
     location = engineer.location or default_location(mode, facility_country, vendor_country)
     residencies_held = [
@@ -417,7 +421,7 @@ def engineer_facts(
         basis.append("permanent_resident:US")
     if engineer.us_protected_individual:
         basis.append("protected_individual")
-    if location in UNITED_STATES:
+    if location in united_states:
         basis.append("present_in:US" if location == "US" else f"present_in:US ({location})")
 
     citizenships = [(c.country, c.since, "citizenship") for c in engineer.citizenships]

@@ -126,10 +126,8 @@ def load_rule_packs(texts: Mapping[str, str]) -> RulePacks:
     for name, data in parsed.items():
         if name.startswith(REFERENCE_DIR):
             continue
-        if data is None or data == []:
-            # An emptied file would load as a smaller rule set and clear what it used to hold.
-            errors.add(name, None, "the pack has no rules (delete the file and --remove its rules)")
-            continue
+        if data is None:
+            data = []
         if not isinstance(data, list):
             errors.add(name, None, "a rule pack is a YAML list of rules")
             continue

@@ -110,6 +110,14 @@ def _removed_rules(
         for name in settings.COMPLIANCE["REQUIRED_RULE_PACKS"]
         if name not in texts
     ]
+    # An emptied file would load as a smaller rule set and clear what it used to hold. (Checked
+    # here, not in the engine: a stored rule set with an empty file must still replay.)
+    emptied = {r.source_file for r in packs.rules}
+    problems += [
+        (name, None, "the pack has no rules (delete the file and --remove its rules)")
+        for name in sorted(texts)
+        if not name.startswith("reference/") and name not in emptied
+    ]
     in_force = dict(current.rules.values_list("code", "pack")) if current else {}
     kept = {r.code for r in packs.rules}
     removed = set(in_force) - kept

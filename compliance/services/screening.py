@@ -152,7 +152,8 @@ def _visits_with_changed_hits(
     for c in customers.only("pk", "name", "aliases", "owners", "country"):
         # The owner with its country, its owners by name alone (as screen_parties screens them).
         names = [(n, c.country) for n in [c.name, *(c.aliases or [])]]
-        names += [(o["name"], None) for o in c.owners or [] if o.get("name")]
+        stakes = c.owners if isinstance(c.owners, list) else []
+        names += [(o["name"], None) for o in stakes if isinstance(o, dict) and o.get("name")]
         for name, country in names:
             if _hit_keys(old_index, name, country) != _hit_keys(new_index, name, country):
                 changed_customers.add(c.pk)

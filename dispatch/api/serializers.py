@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from compliance.api.serializers import VisitDecisionOut
 from config.api_base import StrictSerializer, id_field
+from dispatch import roles
 from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
 
 
@@ -66,6 +67,15 @@ class CustomerOut(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ("id", "name", "aliases", "owners", "country")
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # Who owns a customer, and how much, is for the compliance side (approvers, auditors):
+        # a vendor's manager sees the shared customer without it.
+        if request is None or not roles.sees_all_vendors(request.user):
+            data.pop("owners", None)
+        return data
 
 
 class FacilityOut(serializers.ModelSerializer):

@@ -50,7 +50,9 @@ class _ReferenceApi(APIView):
         _deny_read_only(request.user)
         data = _validated(self.input, request.data)
         obj = type(self).create(user=request.user, **data)
-        return Response(self.output(obj).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.output(obj, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class _ReferenceDetailApi(APIView):
@@ -63,7 +65,7 @@ class _ReferenceDetailApi(APIView):
         obj = self.queryset(request).filter(pk=pk).first()
         if obj is None:
             raise NotFound("Not found.")
-        return Response(self.output(obj).data)
+        return Response(self.output(obj, context={"request": request}).data)
 
 
 class VendorListApi(_ReferenceApi):

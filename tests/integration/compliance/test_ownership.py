@@ -68,7 +68,7 @@ def test_a_fab_owned_60_percent_by_an_entity_list_party_is_held_citing_the_affil
     findings = {f["rule"]: f for f in visit.current_decision.result["findings"]}
     affiliates = findings["US-EAR-744.11-AFFILIATES"]
     assert affiliates["effect"] == "licence_required"
-    assert affiliates["citation"].startswith("15 CFR 744.11")
+    assert affiliates["citation"].startswith("BIS Affiliates rule")
     assert f"{HUAWEI} 60 % (EL)" in affiliates["message"]
     assert visit.current_decision.document["facility"]["owners"][0]["share"] == 60
     assert any(h["party"] == "facility.owners[0]" for h in visit.current_decision.screening_input)
@@ -167,3 +167,14 @@ def test_owners_in_the_admin_are_validated_beside_the_field(people, client):
     good = client.post(url, {**form, "owners": f'[{{"name": "{HUAWEI}", "share": 60}}]'})
     assert good.status_code == 302
     assert Customer.objects.get(pk=owner.pk).owners[0]["share"] == 60
+
+
+def test_a_vendor_manager_sees_the_shared_customer_without_its_owners(people):
+    owner = CustomerFactory(name="Private Holdings Ltd.", owners=[{"name": HUAWEI, "share": 60}])
+    client = APIClient()
+    client.force_authenticate(people["manager"])
+    seen = client.get(f"/api/v1/customers/{owner.pk}/")
+    assert seen.status_code == 200
+    assert "owners" not in seen.json()
+    client.force_authenticate(people["approver"])
+    assert client.get(f"/api/v1/customers/{owner.pk}/").json()["owners"][0]["share"] == 60

@@ -105,3 +105,11 @@ def test_a_dropped_rule_is_refused_unless_named_and_its_removal_is_audited(rules
     event = AuditEvent.objects.filter(event_type=AuditEventType.RULESET_LOADED).latest("pk")
     assert event.new["removed_rules"] == [dropped]
     assert event.new["note"] == "superseded by the 2026 rule"
+
+
+def test_a_stored_rule_set_with_an_empty_file_still_compiles_for_replay():
+    # Refusing empty files is the loader's job; the engine must still read an older set that had
+    # one, or its decisions could not be replayed.
+    texts = engine.read_rule_pack_dir(settings.COMPLIANCE["RULEPACK_DIR"])
+    packs = engine.load_rule_packs({**texts, "policy.yaml": "# no company policy yet\n"})
+    assert not [r for r in packs.rules if r.source_file == "policy.yaml"]

@@ -57,6 +57,7 @@ HOLDER_60 = {
     "as_of": "2025-12-31",
 }
 STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
+STAKE_SDN = hit("facility.owners[0]", "SDN", name="Holder Corp")
 PLANAR = {"logic_node_nm": 28, "non_planar": False}
 
 # rule code -> (a case where it fires, a case at its boundary where it does not)
@@ -105,15 +106,31 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"engineers": [US], "activity": "training", "country": "VE", "start": "2023-11-17"}),
         Case({"engineers": [US], "activity": "training", "country": "VE", "start": "2023-11-16"}),
     ),
+    "US-EAR-744.6-TRAINING-US-COMPANY-CN-2022": (
+        Case({"vendor_country": "US", "activity": "training", "start": "2022-10-12"}),
+        Case({"vendor_country": "US", "activity": "training", "start": "2022-10-11"}),
+    ),
+    "US-EAR-744.6-TRAINING-US-COMPANY-CN-MO-2023": (
+        Case(
+            {"vendor_country": "US", "activity": "training", "country": "MO", "start": "2023-01-17"}
+        ),
+        Case(
+            {"vendor_country": "US", "activity": "training", "country": "MO", "start": "2023-01-16"}
+        ),
+    ),
+    "US-EAR-744.6-TRAINING-US-COMPANY": (
+        Case({"vendor_country": "US", "activity": "training"}),
+        Case({"vendor_country": "US", "activity": "training", **PLANAR}),
+    ),
     "US-EAR-744.23-ADVANCED-FAB-ITEMS": (
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-17"}),
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-16"}),
     ),
-    "US-EAR-742.4-NS-3B-TOOL-CN": (
+    "US-EAR-738-NS-3B-TOOL-CN": (
         Case({"tools": [ETCH_EAR], "activity": "installation", **PLANAR}),
         Case({"tools": [ETCH_EAR], "activity": "installation", "country": "TW", **PLANAR}),
     ),
-    "US-EAR-742.4-NS-3B-ITEMS-CN": (
+    "US-EAR-738-NS-3B-ITEMS-CN": (
         Case({"tools": [ETCH_EAR], "activity": "spare_parts", **PLANAR}),
         Case({"tools": [ETCH_EAR], "activity": "maintenance", **PLANAR}),
     ),
@@ -128,6 +145,18 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-EAR-744.11-AFFILIATES-UNKNOWN-SHARE": (
         Case({"owners": [{"name": "Holder Corp"}], "start": "2026-11-10"}, (STAKE_EL,)),
         Case({"owners": [{"name": "Holder Corp"}], "start": "2026-11-09"}, (STAKE_EL,)),
+    ),
+    "US-EAR-744.11-AFFILIATES-UNKNOWN-SHARE-2025": (
+        Case({"owners": [{"name": "Holder Corp"}], "start": "2025-11-09"}, (STAKE_EL,)),
+        Case({"owners": [{"name": "Holder Corp"}], "start": "2025-11-10"}, (STAKE_EL,)),
+    ),
+    "US-EAR-744.11-AFFILIATES-SDN-2025": (
+        Case({"owners": [HOLDER_60], "start": "2025-09-29"}, (STAKE_SDN,)),
+        Case({"owners": [HOLDER_60], "start": "2025-09-28"}, (STAKE_SDN,)),
+    ),
+    "US-EAR-744.11-AFFILIATES-SDN": (
+        Case({"owners": [HOLDER_60], "start": "2026-11-10"}, (STAKE_SDN,)),
+        Case({"owners": [HOLDER_60], "start": "2026-11-10"}, (STAKE_EL,)),
     ),
     "US-EAR-744.11-ENTITY-LIST-OWNER": (
         Case({}, (hit("facility.owner", "EL"),)),
@@ -250,6 +279,17 @@ CASES: dict[str, tuple[Case, Case]] = {
         ),
     ),
     "DQ-CAPABILITY-UNKNOWN": (Case({"products": None}), Case({"products": None, "country": "TW"})),
+    "DQ-DRAM-CELL-AREA-MISSING": (
+        Case({"products": ["dram"], "logic_node_nm": None, "dram_half_pitch_nm": 19}),
+        Case(
+            {
+                "products": ["dram"],
+                "logic_node_nm": None,
+                "dram_half_pitch_nm": 19,
+                "start": "2024-12-01",
+            }
+        ),
+    ),
     "DQ-TOOL-NOT-CLASSIFIED": (Case({"tools": [tool(us=None)]}), Case({"tools": [tool(us=[])]})),
     "POLICY-ALLIED-NATIONALS-ADVANCED-CHINA": (
         Case({"engineers": [engineer(citizenships=["KR"])]}),
@@ -293,14 +333,19 @@ def reference_firings(
     window = Window(v.start_date, v.end_date)
     plan = rules.plan(v.start_date, v.end_date)
     owner = [h.list_code for h in screening if h.party == "facility.owner" and not h.false_positive]
+    united_states = frozenset({"US"}) | plan.groups.get("US:US", frozenset())
     stakes = {
-        i: [h.list_code for h in screening if h.party == f"facility.owners[{i}]"]
+        i: [
+            h.list_code
+            for h in screening
+            if h.party == f"facility.owners[{i}]" and not h.false_positive
+        ]
         for i in range(len(doc.facility.owners))
     }
     base: dict[str, Any] = {
         **scalar_facts(doc, list_missing=False, list_stale=False),
         **{c.name: list(c.values) for c in packs().constants},
-        "vendor": vendor_facts(doc.vendor),
+        "vendor": vendor_facts(doc.vendor, united_states=united_states),
         "facility": facility_facts(
             doc.facility,
             window,
@@ -332,6 +377,7 @@ def reference_firings(
                 for h in screening
                 if h.party == f"engineers[{i}]" and not h.false_positive
             ],
+            united_states=united_states,
         )
         for i, e in enumerate(doc.engineers)
     ]

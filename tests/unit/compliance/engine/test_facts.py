@@ -205,11 +205,7 @@ def test_two_countries_acquired_the_same_day_are_ambiguous() -> None:
         ({"products": ["nand"], "nand_layers": 128}, True, "NAND 128 layers"),
         ({"products": ["nand"], "nand_layers": 127}, False, ""),
         ({"products": ["dram"], "dram_half_pitch_nm": 18}, True, "DRAM 18 nm half-pitch"),
-        (
-            {"products": ["dram"], "dram_half_pitch_nm": 19, "dram_cell_area_um2": 0.0025},
-            False,
-            "",
-        ),
+        ({"products": ["dram"], "dram_half_pitch_nm": 19}, False, ""),
         ({"products": ["other"]}, False, ""),
     ],
 )

@@ -59,22 +59,22 @@ def test_a_us_citizen_training_staff_at_a_7nm_china_fab_is_reviewed() -> None:
     assert "US-EAR-744.6-TRAINING" not in codes(decide(planar))
 
 
-def test_a_19nm_dram_fab_without_its_cell_area_is_unknown_after_2024_12_02() -> None:
+def test_a_19nm_dram_fab_without_its_cell_area_is_reviewed_after_2024_12_02() -> None:
     dram = {"products": ["dram"], "logic_node_nm": None, "non_planar": False}
     late = decide(document(engineers=[US_CITIZEN], dram_half_pitch_nm=19, **dram))
-    [finding] = findings(late, "DQ-CAPABILITY-UNKNOWN")
+    [finding] = findings(late, "DQ-DRAM-CELL-AREA-MISSING")
     assert finding.effect == "review"
     assert late.outcome != "clear"
     # Before 2024-12-02 the half-pitch alone settled it: 19 nm was not advanced.
     early = decide(
         document(engineers=[US_CITIZEN], dram_half_pitch_nm=19, start="2024-12-01", **dram)
     )
-    assert "DQ-CAPABILITY-UNKNOWN" not in codes(early)
+    assert "DQ-DRAM-CELL-AREA-MISSING" not in codes(early)
     # With the cell area known, the building is decided on it.
     known = decide(
         document(engineers=[US_CITIZEN], dram_half_pitch_nm=19, dram_cell_area_um2=0.0025, **dram)
     )
-    assert "DQ-CAPABILITY-UNKNOWN" not in codes(known)
+    assert "DQ-DRAM-CELL-AREA-MISSING" not in codes(known)
     # 18 nm or less is still advanced, with or without the cell area.
     advanced = decide(document(engineers=[US_CITIZEN], dram_half_pitch_nm=18, **dram))
     assert "US-EAR-744.6-ADVANCED-FAB" in codes(advanced)
@@ -122,14 +122,14 @@ def test_a_3b001_etch_tool_installed_at_a_28nm_china_fab_needs_a_bis_licence() -
     etcher = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
     planar = {"logic_node_nm": 28, "non_planar": False}
     decision = decide(document(tools=[etcher], activity="installation", **planar))
-    [finding] = findings(decision, "US-EAR-742.4-NS-3B-TOOL-CN")
+    [finding] = findings(decision, "US-EAR-738-NS-3B-TOOL-CN")
     assert finding.effect == "licence_required"
     assert finding.licence_authority == "BIS"
-    assert "742.4" in finding.citation
+    assert "738 Supplement No. 1" in finding.citation
     assert decision.outcome != "clear"
     # Spare parts for it are items of their own classification: reviewed, never cleared.
     parts = decide(document(tools=[etcher], activity="spare_parts", **planar))
-    assert findings(parts, "US-EAR-742.4-NS-3B-ITEMS-CN")[0].effect == "review"
+    assert findings(parts, "US-EAR-738-NS-3B-ITEMS-CN")[0].effect == "review"
 
 
 def _stake_hit(i: int, list_code: str, **kwargs: object) -> ScreeningHit:
@@ -176,3 +176,52 @@ def test_listed_owners_count_in_aggregate_and_an_unknown_share_needs_a_licence()
         screening=[_stake_hit(0, "EL", false_positive=True), _stake_hit(1, "EL")],
     )
     assert "US-EAR-744.11-AFFILIATES" not in codes(cleared)
+
+
+def test_an_sdn_owned_owner_is_prohibited_and_decimal_shares_reach_50() -> None:
+    owners = [{"name": "Holder 0", "share": 2.65}, {"name": "Holder 1", "share": 47.35}]
+    decision = decide(
+        document(owners=owners, country="VN"),
+        screening=[_stake_hit(0, "EL"), _stake_hit(1, "SDN")],
+    )
+    assert decision.outcome == "prohibited"
+    assert findings(decision, "US-EAR-744.11-AFFILIATES-SDN")[0].effect == "prohibited"
+    # 2.65 + 3.86 + 39.8 + 3.69 is 50 on paper and 49.999… in floating point.
+    split = [{"name": f"Holder {i}", "share": s} for i, s in enumerate([2.65, 3.86, 39.8, 3.69])]
+    hits = [_stake_hit(i, "EL") for i in range(4)]
+    assert findings(
+        decide(document(owners=split, country="VN"), screening=hits), "US-EAR-744.11-AFFILIATES"
+    )
+
+
+def test_an_unknown_listed_share_needs_a_licence_in_the_first_period_too() -> None:
+    doc = document(owners=[{"name": "Holder 0"}], country="VN", start="2025-10-15")
+    decision = decide(doc, screening=[_stake_hit(0, "EL")])
+    assert findings(decision, "US-EAR-744.11-AFFILIATES-UNKNOWN-SHARE-2025")[0].effect == (
+        "licence_required"
+    )
+
+
+def test_a_us_company_training_staff_at_a_7nm_china_fab_is_reviewed_whoever_it_sends() -> None:
+    german = engineer("Anna Schmidt", citizenships=["DE"])
+    decision = decide(document(vendor_country="US", engineers=[german], activity="training"))
+    assert findings(decision, "US-EAR-744.6-TRAINING-US-COMPANY")[0].effect == "review"
+    assert decision.outcome != "clear"
+
+
+def test_a_rule_set_stored_before_the_us_group_replays_as_it_was_decided() -> None:
+    from compliance.engine import compile_ruleset, load_rule_packs
+
+    from .builders import pack_texts
+
+    texts = dict(pack_texts())
+    groups = texts["reference/country_groups.yaml"]
+    start = groups.index('  - code: "US:US"')
+    texts["reference/country_groups.yaml"] = (
+        groups[:start] + groups[groups.index('  - code: "US:D1"') :]
+    )
+    older = compile_ruleset(load_rule_packs(texts), enabled_policies=frozenset())
+    remote = engineer("Kenji Sato", citizenships=["JP"], location="PR")
+    doc = document(engineers=[remote], activity="remote_support", mode="remote")
+    assert "US-EAR-744.6-ADVANCED-FAB" not in codes(decide(doc, rules=older))
+    assert "US-EAR-744.6-ADVANCED-FAB" in codes(decide(doc))
