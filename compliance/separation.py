@@ -7,7 +7,10 @@ Nobody releases a visit they requested or edited (DESIGN sec. 11). The paths:
   for a visit its author requested or edited. The check passes such a hit on as live and such a
   licence as withheld; the engine then holds the visit with a SYSTEM-SEPARATION-OF-DUTIES finding
   naming whose basis does not count (``mark_basis``, ``withhold_licence``);
-- an edit of the visit: the editor joins the visit's involved users (``Visit.editor_ids``).
+- an edit of the visit: the editor joins the visit's involved users (``Visit.editor_ids``);
+- a change of the reference data an open visit is decided on (its facility, the customer and its
+  owners, its engineers, tools or vendor): the person who changed it joins that visit's involved
+  users too (``dispatch.services.validation.reference_changed``).
 
 A person may hold several roles (small teams), never on the same visit.
 """

@@ -148,6 +148,14 @@ def reference_changed(
     changed = [k for k in new if new[k] != old.get(k)]
     if not changed:
         return False
+    # Who changed the facts a visit is decided on (a fab's capability, the owner's owners) has
+    # edited that visit: they may not release it (separation of duties, DESIGN sec. 11).
+    user_id = getattr(user, "pk", None)
+    if user_id is not None:
+        locked = Visit.objects.filter(pk__in=visits.values("pk")).select_for_update()
+        for visit in locked.order_by("pk").only("pk", "requested_by_id", "editor_ids"):
+            if user_id != visit.requested_by_id and user_id not in (visit.editor_ids or []):
+                Visit.objects.filter(pk=visit.pk).update(editor_ids=[*visit.editor_ids, user_id])
     # Visits before the audit chain head, the order every transaction takes them in.
     visits_request_check(visits=visits, trigger=Trigger.EDIT)
     audit_record(

@@ -178,3 +178,22 @@ def test_a_vendor_manager_sees_the_shared_customer_without_its_owners(people):
     assert "owners" not in seen.json()
     client.force_authenticate(people["approver"])
     assert client.get(f"/api/v1/customers/{owner.pk}/").json()["owners"][0]["share"] == 60
+
+
+def test_an_approver_who_changed_the_owners_may_not_release_the_visits_they_decide(
+    people, committed
+):
+    from compliance.services import visit_approve
+    from config.errors import PermissionDenied
+
+    owner = CustomerFactory(name="Edited Holdings JSC", country="VN")
+    visit = _file(committed, people, FacilityFactory(customer=owner, country="VN"))
+    with committed():
+        services.customer_update(
+            customer=owner, user=people["approver"], owners=[{"name": HUAWEI, "share": 60}]
+        )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    assert people["approver"].pk in visit.editor_ids
+    with pytest.raises(PermissionDenied, match="edited"):
+        visit_approve(visit=visit, user=people["approver"], justification="Owners checked.")
