@@ -168,8 +168,10 @@ def build_week_of_activity(committed: Committed) -> Activity:
 
         clock.set(local("2026-11-05", "11:00"))
         with committed():
+            # The fab's capability comes from the reference-data import (no person): whoever
+            # changes it joins the visits it decides and could not record their licence below.
             dispatch_services.facility_update(
-                facility=reassessed, user=users["approver"], logic_node_nm=14, non_planar=True
+                facility=reassessed, user=None, logic_node_nm=14, non_planar=True
             )
         clock.set(local("2026-11-05", "15:00"))
         with committed():
