@@ -106,6 +106,17 @@ def engineer_countries(citizenships: Iterable[Any]) -> tuple[str, ...]:
 PARTY_HASH_VERSION = "party-v1"
 
 
+def stake_names(owners: object) -> list[tuple[int, str]]:
+    """(index, name) of each named owner of a customer, as stored or in a document: the owners
+    screened, by their place in the list (``facility.owners[i]``)."""
+    stakes = owners if isinstance(owners, list) else []
+    return [
+        (i, o["name"])
+        for i, o in enumerate(stakes)
+        if isinstance(o, dict) and isinstance(o.get("name"), str) and o["name"]
+    ]
+
+
 def party_fingerprint(document: Mapping[str, Any], party: str, name: str) -> str:
     """sha256 (hex) of who a document party is, as screened: the name that was screened and, for
     the facility owner, its country; for an engineer, the countries of citizenship and the date of
@@ -156,9 +167,8 @@ def screen_parties(
     targets: list[tuple[str, str, str | None, tuple[str, ...], str | None]] = [
         ("facility.owner", n, facility.get("country"), (), None) for n in owner_names if n
     ]
-    for i, stake in enumerate(facility.get("owners") or []):
-        if isinstance(stake, dict) and stake.get("name"):
-            targets.append((f"facility.owners[{i}]", stake["name"], None, (), None))
+    for i, name in stake_names(facility.get("owners")):
+        targets.append((f"facility.owners[{i}]", name, None, (), None))
     for i, eng in enumerate(document.get("engineers") or []):
         targets.append(
             (

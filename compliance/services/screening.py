@@ -18,6 +18,7 @@ from compliance.checks.inputs import (
     engineer_countries,
     party_fingerprint,
     screen_name,
+    stake_names,
 )
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
@@ -152,8 +153,7 @@ def _visits_with_changed_hits(
     for c in customers.only("pk", "name", "aliases", "owners", "country"):
         # The owner with its country, its owners by name alone (as screen_parties screens them).
         names = [(n, c.country) for n in [c.name, *(c.aliases or [])]]
-        stakes = c.owners if isinstance(c.owners, list) else []
-        names += [(o["name"], None) for o in stakes if isinstance(o, dict) and o.get("name")]
+        names += [(name, None) for _, name in stake_names(c.owners)]
         for name, country in names:
             if _hit_keys(old_index, name, country) != _hit_keys(new_index, name, country):
                 changed_customers.add(c.pk)

@@ -153,9 +153,14 @@ def reference_changed(
     user_id = getattr(user, "pk", None)
     if user_id is not None:
         locked = Visit.objects.filter(pk__in=visits.values("pk")).select_for_update()
-        for visit in locked.order_by("pk").only("pk", "requested_by_id", "editor_ids"):
-            if user_id != visit.requested_by_id and user_id not in (visit.editor_ids or []):
-                Visit.objects.filter(pk=visit.pk).update(editor_ids=[*visit.editor_ids, user_id])
+        joined = [
+            v
+            for v in locked.order_by("pk").only("pk", "requested_by_id", "editor_ids")
+            if user_id != v.requested_by_id and user_id not in (v.editor_ids or [])
+        ]
+        for visit in joined:
+            visit.editor_ids = [*(visit.editor_ids or []), user_id]
+        Visit.objects.bulk_update(joined, ["editor_ids"])
     # Visits before the audit chain head, the order every transaction takes them in.
     visits_request_check(visits=visits, trigger=Trigger.EDIT)
     audit_record(
