@@ -78,14 +78,29 @@ def engineer_location(engineer: Engineer, *, mode: str, facility_country: str) -
     )
 
 
+# The tool columns "subject to the EAR" is decided on, in the order `_tool_doc` takes them.
+TOOL_EAR_FIELDS = ("subject_to_ear", "origin", "us_content_percent", "made_with_us_technology")
+
+
 def _tool_doc(
-    model: str, serial: str, classifications: dict[str, Any] | None, ear: bool
+    model: str, serial: str, classifications: dict[str, Any] | None, ear: tuple[Any, ...]
 ) -> dict[str, Any]:
+    """A recorded determination is sent only when there is one; the inputs always, so that a
+    tool without either is derived as undetermined rather than read as "not subject"."""
+    recorded, origin, share, technology = ear
+    inputs = {
+        "origin": origin or None,
+        "us_content_percent": share,
+        "made_with_us_technology": technology,
+    }
     return {
         "model": model,
         "serial": serial or None,
         "classifications": {k: list(v) for k, v in sorted((classifications or {}).items())},
-        "subject_to_ear": ear,
+        # The document's canonical form: a determination when recorded, the inputs when they
+        # say something or nothing is recorded (compliance/engine/document.py).
+        **({"subject_to_ear": recorded} if recorded is not None else {}),
+        **(inputs if recorded is None or any(v is not None for v in inputs.values()) else {}),
     }
 
 
@@ -126,6 +141,8 @@ def _document(
             "nand_layers": row["facility__nand_layers"],
             "dram_half_pitch_nm": _num(row["facility__dram_half_pitch_nm"]),
             "dram_cell_area_um2": _num(row["facility__dram_cell_area_um2"]),
+            # Optional: only a facility with a recorded region adds the key.
+            **({"region": region} if (region := row["facility__region"]) else {}),
         },
         "tools": tools,
         "engineers": engineers,
@@ -134,6 +151,7 @@ def _document(
 
 _FACILITY_FIELDS = (
     "name",
+    "region",
     "address",
     "city",
     "country",
@@ -188,7 +206,12 @@ def visit_document(visit: Visit) -> dict[str, Any]:
         **{f"facility__{f}": getattr(facility, f) for f in _FACILITY_FIELDS},
     }
     tools = [
-        _tool_doc(t.model, t.serial_number, t.classifications, t.subject_to_ear)
+        _tool_doc(
+            t.model,
+            t.serial_number,
+            t.classifications,
+            tuple(getattr(t, f) for f in TOOL_EAR_FIELDS),
+        )
         for t in sorted(visit.tools.all(), key=lambda t: (t.model, t.serial_number, t.pk))
     ]
     engineers = [
@@ -239,7 +262,7 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
     if not rows:
         return []
     tools: dict[int, list[tuple[Any, ...]]] = {}
-    for visit_id, pk, model, serial, codes, ear in Visit.tools.through.objects.filter(
+    for visit_id, pk, model, serial, codes, *ear in Visit.tools.through.objects.filter(
         visit_id__in=ids
     ).values_list(
         "visit_id",
@@ -247,9 +270,9 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
         "tool__model",
         "tool__serial_number",
         "tool__classifications",
-        "tool__subject_to_ear",
+        *(f"tool__{f}" for f in TOOL_EAR_FIELDS),
     ):
-        tools.setdefault(visit_id, []).append((model, serial, pk, codes, ear))
+        tools.setdefault(visit_id, []).append((model, serial, pk, codes, tuple(ear)))
     engineers: dict[int, list[tuple[Any, ...]]] = {}
     for visit_id, pk, name, home, protected, born in (
         Visit.engineers.through.objects.filter(visit_id__in=ids)

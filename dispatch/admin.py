@@ -187,6 +187,7 @@ class ToolAdmin(ServiceModelAdmin):
     list_filter = (
         ("oem", admin.RelatedOnlyFieldListFilter),
         "subject_to_ear",
+        "origin",
         "facility__country",
     )
     search_fields = ("model", "serial_number", "facility__name")

@@ -31,6 +31,20 @@ def validate_country_code(value: str) -> None:
         )
 
 
+@cache
+def _subdivisions() -> frozenset[str]:
+    return frozenset(s.code for s in pycountry.subdivisions)
+
+
+def region_error(region: str, country: str) -> str:
+    """Why ``region`` is not an ISO 3166-2 subdivision of ``country``; "" when it is."""
+    if region not in _subdivisions():
+        return f"{region} is not an ISO 3166-2 subdivision code (e.g. UA-43)."
+    if not region.startswith(f"{country}-"):
+        return f"{region} is not a subdivision of {country}."
+    return ""
+
+
 def validate_country_list(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError("Expected a list of country codes.", code="invalid")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from config.text import nfc, unsafe_message
-from dispatch.countries import validate_country_code
+from dispatch.countries import region_error, validate_country_code
 
 
 def validate_plain_text(value: object) -> None:
@@ -235,6 +236,13 @@ class Facility(models.Model):
     address = NameField(max_length=300, blank=True)
     city = NameField(max_length=100)
     country = CountryField()
+    region = models.CharField(
+        "region (ISO 3166-2)",
+        max_length=6,
+        blank=True,
+        help_text="Subdivision of the country, e.g. UA-43 (Crimea); needed where a region is "
+        "sanctioned.",
+    )
     products = models.JSONField(
         default=list,
         blank=True,
@@ -277,6 +285,8 @@ class Facility(models.Model):
             )
         if len(set(products)) != len(products):
             raise ValidationError({"products": "A product is listed twice."})
+        if self.region and (problem := region_error(self.region, self.country)):
+            raise ValidationError({"region": problem})
 
 
 class Tool(models.Model):
@@ -293,7 +303,38 @@ class Tool(models.Model):
         blank=True,
         help_text='Control codes per jurisdiction, e.g. {"US": ["3B001.f"], "NL": ["3B001.f.4"]}.',
     )
-    subject_to_ear = models.BooleanField("subject to the EAR", default=False)
+    # What "subject to the EAR" is derived from (compliance/engine/ear.py, DOMAIN sec. 7).
+    origin = models.CharField(
+        "country of origin",
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text="Where the tool was made (ISO 3166-1 alpha-2); blank when not known.",
+    )
+    us_content_percent = models.FloatField(
+        "US-controlled content (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Share of US-controlled content by value (de minimis, 15 CFR 734.4).",
+    )
+    made_with_us_technology = models.BooleanField(
+        "made with US technology or software",
+        null=True,
+        blank=True,
+        help_text="For the foreign direct product rules (15 CFR 734.9); blank when not known.",
+    )
+    # A recorded determination overrides the derivation; it needs a justification.
+    subject_to_ear = models.BooleanField(
+        "recorded determination: subject to the EAR",
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Leave blank to derive it from origin, US content and US technology.",
+    )
+    ear_justification = models.TextField(
+        "justification of the recorded determination", blank=True, max_length=2000
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -315,14 +356,20 @@ class Tool(models.Model):
             and all(isinstance(c, str) and c.strip() for c in v)
             for k, v in value.items()
         )
+        errors: dict[str, str] = {}
         if not ok:
-            raise ValidationError(
-                {
-                    "classifications": "Expected a map of jurisdiction ("
-                    + ", ".join(CLASSIFICATION_JURISDICTIONS)
-                    + ") to a list of codes."
-                }
+            errors["classifications"] = (
+                "Expected a map of jurisdiction ("
+                + ", ".join(CLASSIFICATION_JURISDICTIONS)
+                + ") to a list of codes."
             )
+        if self.subject_to_ear is not None and not (self.ear_justification or "").strip():
+            errors["ear_justification"] = (
+                "A recorded determination overrides the one derived from origin, US content "
+                "and US technology: say why it holds."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 CLASSIFICATION_JURISDICTIONS = ("US", "NL", "JP", "KR", "EU")

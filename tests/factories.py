@@ -81,7 +81,10 @@ class ToolFactory(factory.django.DjangoModelFactory):
     model = "TWINSCAN NXT:1980i"
     serial_number = factory.Sequence(lambda n: f"SN-{n:06d}")
     classifications = {"US": ["3B001.f"], "NL": ["3B001.f.4"]}
+    # A recorded determination, as the tests of the person and item rules assume; the tests of
+    # the derivation pass subject_to_ear=None and the inputs.
     subject_to_ear = False
+    ear_justification = "Determination on file (test data)."
 
 
 def make_user(

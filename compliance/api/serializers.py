@@ -316,6 +316,7 @@ class LicenceOut(serializers.ModelSerializer):
     engineers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     activities = serializers.ListField(child=serializers.CharField())
     classifications = serializers.ListField(child=serializers.CharField())
+    countries = serializers.ListField(child=serializers.CharField())
 
     class Meta:
         model = Licence
@@ -332,6 +333,7 @@ class LicenceOut(serializers.ModelSerializer):
             "activities",
             "classifications",
             "engineers",
+            "countries",
             "conditions",
             "revoked_at",
             "revocation_reason",
@@ -354,6 +356,10 @@ class LicenceIn(StrictSerializer):
         child=serializers.CharField(max_length=50), max_length=50, default=list
     )
     engineers = serializers.ListField(child=id_field(), max_length=200, default=list)
+    # Bulk licences only: the destination countries they cover.
+    countries = serializers.ListField(
+        child=serializers.CharField(max_length=2), max_length=250, default=list
+    )
     conditions = serializers.CharField(
         max_length=5000, required=False, allow_blank=True, default=""
     )

@@ -243,6 +243,9 @@ def licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
         classifications=tuple(sorted(licence.classifications or [])),
         engineers=tuple(sorted(e.name for e in licence.engineers.all())),
         revoked=licence.revoked_at is not None,
+        countries=tuple(sorted(licence.countries or []))
+        if licence.kind == Licence.Kind.BULK
+        else (),
         recorded_by=tuple(username for _, username in separation.recorded_by(licence.recorded_by)),
     )
 
@@ -256,7 +259,11 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
     customer_ids = {v.customer_id for v in visits}
     licences = list(
         Licence.objects.filter(Q(holder_id__in=vendor_ids) | Q(holder__isnull=True))
-        .filter(Q(facilities__in=facility_ids) | Q(owners__in=customer_ids))
+        .filter(
+            Q(facilities__in=facility_ids)
+            | Q(owners__in=customer_ids)
+            | Q(kind=Licence.Kind.BULK, revoked_at__isnull=True)
+        )
         .distinct()
         .select_related("holder")
         .prefetch_related("facilities", "owners", "engineers")
@@ -276,7 +283,9 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
         for lic, facility_ids, owner_ids in places:
             if lic.holder_id not in (None, visit.vendor_id):
                 continue
-            if visit.facility_id in facility_ids or visit.customer_id in owner_ids:
+            country = (visit.document.get("facility") or {}).get("country")
+            in_scope = lic.kind == Licence.Kind.BULK and country in (lic.countries or [])
+            if visit.facility_id in facility_ids or visit.customer_id in owner_ids or in_scope:
                 key = (lic.pk, visit.vendor_name)
                 if key not in specs_by:
                     specs_by[key] = licence_spec(lic, visit.vendor_name)
@@ -306,6 +315,13 @@ def licence_from_dict(d: dict[str, Any]) -> engine.LicenceSpec:
     data = dict(d)
     data["valid_from"] = dt.date.fromisoformat(data["valid_from"])
     data["valid_until"] = dt.date.fromisoformat(data["valid_until"])
-    for key in ("facilities", "activities", "classifications", "engineers", "recorded_by"):
+    for key in (
+        "facilities",
+        "activities",
+        "classifications",
+        "engineers",
+        "recorded_by",
+        "countries",
+    ):
         data[key] = tuple(data.get(key) or ())
     return engine.LicenceSpec(**data)

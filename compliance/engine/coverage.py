@@ -6,7 +6,8 @@ finding stays uncovered and the visit stays on hold:
 
 - the licence is not revoked, and its authority equals the rule's `licence_authority`;
 - its holder is the vendor (case-insensitive);
-- it names the facility or the facility owner (a licence naming no facility covers nothing);
+- it names the facility or the facility owner (a licence naming no facility covers nothing),
+  or, for a bulk licence, the facility's country is among the countries it lists;
 - the visit activity is among its activities (empty = any activity);
 - for a finding about a tool: *every* code the tool carries in the rule's jurisdiction falls
   under one of its classification prefixes (empty = any). Requiring every code, not just one,
@@ -87,7 +88,10 @@ def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: Visi
     if _fold(licence.holder) != _fold(document.vendor.name):
         return False
     places = {_fold(f) for f in licence.facilities}
-    if _fold(document.facility.name) not in places and _fold(document.facility.owner) not in places:
+    place_named = (
+        _fold(document.facility.name) in places or _fold(document.facility.owner) in places
+    )
+    if not place_named and document.facility.country not in licence.countries:
         return False
     if licence.activities and visit.activity not in licence.activities:
         return False

@@ -151,6 +151,9 @@ class LicenceSpec:
     classifications: tuple[str, ...] = ()
     engineers: tuple[str, ...] = ()
     revoked: bool = False
+    # A bulk licence covers the destination countries it lists instead of named facilities
+    # (e.g. METI's simplified bulk licences, DOMAIN sec. 8); empty for any other licence.
+    countries: tuple[str, ...] = ()
     # Who recorded or changed the licence; `withheld_by` names one of them who requested or edited
     # the visit being decided, so the licence does not count for it (separation of duties).
     recorded_by: tuple[str, ...] = ()

@@ -14,10 +14,10 @@ from typing import Any, Final
 
 from config.text import nfc, unsafe_message
 
+from .docparse_tool import parse_tool
 from .document import (
     ACTIVITIES,
     CITIZENSHIP_FIELDS,
-    CLASSIFICATION_JURISDICTIONS,
     COUNTRY_CODES,
     DOCUMENT_FIELDS,
     ENGINEER_FIELDS,
@@ -30,11 +30,10 @@ from .document import (
     MODES,
     PRODUCTS,
     RESIDENCY_FIELDS,
-    TOOL_FIELDS,
+    SUBDIVISION_CODES,
     VENDOR_FIELDS,
     VISIT_FIELDS,
     Citizenship,
-    CodeMap,
     DocumentError,
     EngineerInfo,
     FacilityInfo,
@@ -284,6 +283,7 @@ class _Parser:
             for i, item in enumerate(self.items(f, "owners", "facility"))
             if (o := self.stake(item, f"facility.owners[{i}]")) is not None
         )
+        region = self.region(f.get("region"), country)
         if name is None or owner is None or country is None:
             return None
         layers = metrics["nand_layers"]
@@ -302,7 +302,21 @@ class _Parser:
             dram_half_pitch_nm=metrics["dram_half_pitch_nm"],
             dram_cell_area_um2=metrics["dram_cell_area_um2"],
             id=ident,
+            region=region,
         )
+
+    def region(self, value: object, country: str | None) -> str | None:
+        """An ISO 3166-2 subdivision of the facility country, or None."""
+        if value is None:
+            return None
+        where = "facility.region"
+        if not isinstance(value, str) or value not in SUBDIVISION_CODES:
+            self.errors.add(where, f"{str(value)[:20]!r} is not an ISO 3166-2 code (e.g. UA-43)")
+            return None
+        if country is not None and not value.startswith(f"{country}-"):
+            self.errors.add(where, f"{value} is not a subdivision of facility.country {country}")
+            return None
+        return value
 
     def stake(self, raw: object, path: str) -> OwnerStake | None:
         """One owner of the facility owner: name, share in percent (0 < share <= 100, or null when
@@ -321,37 +335,7 @@ class _Parser:
         return OwnerStake(name=name, share=share, source=source, as_of=as_of)
 
     def tool(self, raw: object, path: str) -> ToolInfo | None:
-        t = self.obj(raw, path, TOOL_FIELDS)
-        if t is None:
-            return None
-        model = self.string(t, "model", path)
-        serial = self.string(t, "serial", path, required=False)
-        subject = self.boolean(t, "subject_to_ear", path)
-        ident = self.ident(t, path)
-        codes: dict[str, tuple[str, ...]] = {}
-        raw_codes = t.get("classifications")
-        where = _join(path, "classifications")
-        if raw_codes is not None:
-            if not isinstance(raw_codes, Mapping):
-                self.errors.add(where, "must be an object mapping jurisdiction to a list of codes")
-            else:
-                for jurisdiction, values in raw_codes.items():
-                    at = f"{where}.{jurisdiction}"
-                    if jurisdiction not in CLASSIFICATION_JURISDICTIONS:
-                        self.errors.add(
-                            at, "unknown jurisdiction; expected an ISO 3166-1 alpha-2 code or EU"
-                        )
-                        continue
-                    if values is None:
-                        values = []
-                    if not isinstance(values, list | tuple) or len(values) > MAX_LIST_ITEMS:
-                        self.errors.add(at, f"must be a list of at most {MAX_LIST_ITEMS} codes")
-                        continue
-                    parsed = [self.text(v, f"{at}[{i}]") for i, v in enumerate(values)]
-                    codes[jurisdiction] = tuple(c.strip() for c in parsed if c is not None)
-        if model is None:
-            return None
-        return ToolInfo(model, CodeMap(codes), subject, serial, ident)
+        return parse_tool(self, raw, path)
 
     def engineer(self, raw: object, path: str, default: str | None) -> EngineerInfo | None:
         e = self.obj(raw, path, ENGINEER_FIELDS)

@@ -16,8 +16,12 @@ Choices the contract leaves open, made here:
   Every object may carry an `id`; `visit.purpose` is accepted because the visit API has it.
 - Engineer names must be unique within a visit: findings and licences identify engineers by name.
 - `products: []` is kept as given but, like an absent list, means "capability unknown".
-- Booleans that are absent default to false (`us_branch`, `subject_to_ear`,
-  `us_protected_individual`, `non_planar`); the Django side always sends them.
+- Booleans that are absent default to false (`us_branch`, `us_protected_individual`,
+  `non_planar`); the Django side always sends them.
+- `tools[].subject_to_ear` is a recorded determination. A tool that gives none of the inputs it
+  is derived from (`origin`, `us_content_percent`, `made_with_us_technology`) means what it meant
+  before those existed: absent is false. A tool that gives any of them and no `subject_to_ear`
+  has its status derived (`ear.py`), and `ToolInfo.subject_to_ear` is None.
 - Limits against hostile input: at most 200 engineers, 200 tools and 200 items in any list;
   strings at most 500 characters; JSON text at most 2 MB.
 """
@@ -76,6 +80,8 @@ MAX_JSON_BYTES: Final = 2_000_000
 COUNTRY_CODES: Final = frozenset(c.alpha_2 for c in pycountry.countries)
 # Classification jurisdictions are countries, plus the EU for the Annex I dual-use list.
 CLASSIFICATION_JURISDICTIONS: Final = COUNTRY_CODES | {"EU"}
+# ISO 3166-2 subdivision codes (facility.region), e.g. "UA-43".
+SUBDIVISION_CODES: Final = frozenset(s.code for s in pycountry.subdivisions)
 
 
 Id = str | int | None
@@ -190,15 +196,29 @@ class FacilityInfo:
     dram_half_pitch_nm: int | float | None = None
     dram_cell_area_um2: int | float | None = None
     id: Id = None
+    # ISO 3166-2 subdivision of the facility country (e.g. UA-43, Crimea); None when not given.
+    region: str | None = None
 
 
 @dataclass(frozen=True)
 class ToolInfo:
     model: str
     classifications: CodeMap = field(default_factory=CodeMap)
-    subject_to_ear: bool = False
+    # The recorded determination; None when the status is to be derived from the inputs below.
+    subject_to_ear: bool | None = False
     serial: str | None = None
     id: Id = None
+    origin: str | None = None
+    us_content_percent: int | float | None = None
+    made_with_us_technology: bool | None = None
+
+    @property
+    def ear_inputs_given(self) -> bool:
+        """Whether the canonical form carries the inputs (see the module docstring)."""
+        return self.subject_to_ear is None or any(
+            v is not None
+            for v in (self.origin, self.us_content_percent, self.made_with_us_technology)
+        )
 
 
 @dataclass(frozen=True)
@@ -283,6 +303,7 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
             "nand_layers": f.nand_layers,
             "dram_half_pitch_nm": f.dram_half_pitch_nm,
             "dram_cell_area_um2": f.dram_cell_area_um2,
+            **({"region": f.region} if f.region is not None else {}),
             # An optional extension: written only when known, so older documents keep their form.
             **(
                 {
@@ -306,7 +327,16 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
                 "model": t.model,
                 "serial": t.serial,
                 "classifications": {k: list(codes) for k, codes in t.classifications.items()},
-                "subject_to_ear": t.subject_to_ear,
+                **({"subject_to_ear": t.subject_to_ear} if t.subject_to_ear is not None else {}),
+                **(
+                    {
+                        "origin": t.origin,
+                        "us_content_percent": t.us_content_percent,
+                        "made_with_us_technology": t.made_with_us_technology,
+                    }
+                    if t.ear_inputs_given
+                    else {}
+                ),
             }
             for t in document.tools
         ],
@@ -340,6 +370,7 @@ FACILITY_FIELDS: Final = frozenset(
         "owner",
         "owner_aliases",
         "owners",
+        "region",
         "address",
         "city",
         "country",
@@ -351,7 +382,11 @@ FACILITY_FIELDS: Final = frozenset(
         "dram_cell_area_um2",
     }
 )
-TOOL_FIELDS: Final = frozenset({"id", "model", "serial", "classifications", "subject_to_ear"})
+# What "subject to the EAR" is derived from (ear.py); optional, absent in older documents.
+EAR_INPUT_FIELDS: Final = frozenset({"origin", "us_content_percent", "made_with_us_technology"})
+TOOL_FIELDS: Final = frozenset(
+    {"id", "model", "serial", "classifications", "subject_to_ear"}
+).union(EAR_INPUT_FIELDS)
 # Who the engineer is and where they are; the date of birth is read by screening only.
 ENGINEER_FIELDS: Final = frozenset(
     {"id", "name", "citizenships", "permanent_residencies", "us_protected_individual", "location"}

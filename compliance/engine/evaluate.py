@@ -203,7 +203,7 @@ class VisitRun:
             owner_hits=(h.list_code for h in self.owner_hits),
             stake_hits={i: [h.list_code for h in hs] for i, hs in self.stake_hits.items()},
         )
-        self.tools = [tool_facts(t) for t in document.tools]
+        self.tools = [tool_facts(t, united_states=self.united_states) for t in document.tools]
         members = plan.members
         self.cel_tools: list[dict[str, Any]] = []
         self.cel_pair_tools: list[dict[str, Any]] = []

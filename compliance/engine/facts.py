@@ -22,6 +22,7 @@ from .document import (
     VisitDocument,
     default_location,
 )
+from .ear import ear_facts
 
 __all__ = [
     "DRAM_CELL_AREA_FROM",
@@ -127,6 +128,7 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
         "owner": ("string", "facility.owner"),
         "country": ("string", "facility.country"),
         "city": ("string|null", "facility.city"),
+        "region": ("string|null", "ISO 3166-2 subdivision of the facility country (UA-43: Crimea)"),
         "groups": (
             "list<string>",
             "country-group codes the facility country belongs to on any day of the window, sorted",
@@ -178,7 +180,22 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
             "classifications has an entry for at least one jurisdiction (an empty list for a "
             "jurisdiction means: classified there, not listed)",
         ),
-        "subject_to_ear": ("bool", "the tool is an item subject to the EAR"),
+        "subject_to_ear": (
+            "bool",
+            "the tool is an item subject to the EAR: as recorded, else as derived (ear_status)",
+        ),
+        "origin": ("string|null", "country where the tool was made (ISO 3166-1 alpha-2)"),
+        "ear_recorded": ("bool", "the document records a determination (subject_to_ear given)"),
+        "ear_status": (
+            "string",
+            '"subject", "not_subject" or "undetermined": the recorded determination, else derived',
+        ),
+        "ear_derived": (
+            "string",
+            '"subject", "not_subject", "undetermined" or "not_derived" (no origin): from origin, '
+            "US content and US technology alone, whatever is recorded",
+        ),
+        "ear_basis": ("string", "the reasoning behind ear_status, in words"),
     },
 }
 
@@ -320,6 +337,7 @@ def facility_facts(
         "owner": facility.owner,
         "country": facility.country,
         "city": facility.city,
+        "region": facility.region,
         "groups": list(groups_by_country.get(facility.country, ())),
         "products": list(facility.products or ()),
         "advanced_node": capability.advanced_node,
@@ -365,13 +383,13 @@ def affiliate_facts(
     }
 
 
-def tool_facts(tool: ToolInfo) -> dict[str, Any]:
+def tool_facts(tool: ToolInfo, *, united_states: frozenset[str] = JUST_US) -> dict[str, Any]:
     return {
         "model": tool.model,
         "serial": tool.serial,
         "classifications": {k: list(v) for k, v in tool.classifications.items()},
         "classified": len(tool.classifications) > 0,
-        "subject_to_ear": tool.subject_to_ear,
+        **ear_facts(tool, united_states=united_states),
     }
 
 

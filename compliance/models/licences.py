@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Final
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from dispatch.countries import is_country_code
 from dispatch.models import Activity, Customer, Engineer, Facility, Vendor
 
 
@@ -24,6 +28,7 @@ class Licence(models.Model):
     class Kind(models.TextChoices):
         LICENCE = "licence", "Licence"
         VEU = "veu", "Validated end-user authorisation"
+        BULK = "bulk", "Bulk licence (covers the countries it lists)"
 
     authority = models.CharField(max_length=20, choices=LicenceAuthority.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LICENCE)
@@ -55,6 +60,11 @@ class Licence(models.Model):
         related_name="licences",
         help_text="Empty = any engineer of the holder.",
     )
+    countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Bulk licences only: the destination countries covered, e.g. ["KR", "TW"].',
+    )
     conditions = models.TextField(blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
@@ -82,6 +92,30 @@ class Licence(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def clean(self) -> None:
+        if problem := countries_problem(self.kind, self.authority, self.countries):
+            raise ValidationError({"countries": problem})
+
+
+# METI's simplified bulk licences do not cover China, Hong Kong or Macau (DOMAIN sec. 8 [H]).
+METI_BULK_EXCLUDED: Final = ("CN", "HK", "MO")
+
+
+def countries_problem(kind: str, authority: str, countries: object) -> str:
+    """Why ``countries`` does not fit a licence of this kind and authority; "" when it does."""
+    if kind != Licence.Kind.BULK:
+        return "Only a bulk licence lists countries." if countries else ""
+    if not isinstance(countries, list) or not countries:
+        return "A bulk licence must list the destination countries it covers."
+    bad = [c for c in countries if not is_country_code(c)]
+    if bad:
+        return f"Not ISO 3166-1 alpha-2 country codes: {', '.join(map(str, bad[:5]))}."
+    if authority == LicenceAuthority.METI and (
+        excluded := sorted(set(countries) & set(METI_BULK_EXCLUDED))
+    ):
+        return f"A METI bulk licence cannot cover {', '.join(excluded)}."
+    return ""
 
 
 ACTIVITY_VALUES = Activity.values

@@ -21,9 +21,10 @@ from compliance.models import (
     LicenceAuthority,
     Trigger,
 )
+from compliance.models.licences import countries_problem
 from config.errors import ApplicationError, Conflict, PermissionDenied
 from dispatch import roles
-from dispatch.models import Activity, Customer, Engineer, Facility, Vendor, Visit
+from dispatch.models import OPEN_STATUSES, Activity, Customer, Engineer, Facility, Vendor, Visit
 from dispatch.roles import User
 from dispatch.selectors import open_visits_referencing
 
@@ -44,6 +45,7 @@ def _licence_facts(licence: Licence) -> dict[str, Any]:
             "engineers": sorted(licence.engineers.values_list("pk", flat=True)),
             "activities": licence.activities,
             "classifications": licence.classifications,
+            "countries": licence.countries,
             "conditions": licence.conditions,
         }
     )
@@ -95,6 +97,12 @@ def licence_changed(*, licence: Licence, actor: User | None = None, created: boo
             facility_ids=list(licence.facilities.values_list("pk", flat=True)),
             customer_ids=list(licence.owners.values_list("pk", flat=True)),
         )
+        # A bulk licence reaches every open visit to a country it covers, and covered before.
+        countries = set(licence.countries or []) | set((old or {}).get("countries") or [])
+        if countries:
+            visits = visits | Visit.objects.filter(
+                status__in=OPEN_STATUSES, facility__country__in=countries
+            )
         if licence.holder_id:
             visits = visits.filter(vendor_id=licence.holder_id)
         # Visits before the audit chain head, the order every transaction takes them in.
@@ -128,6 +136,7 @@ def licence_create(
     activities: Sequence[str] = (),
     classifications: Sequence[str] = (),
     engineers: Sequence[int] = (),
+    countries: Sequence[str] = (),
     conditions: str = "",
 ) -> Licence:
 
@@ -155,7 +164,9 @@ def licence_create(
     owner_objs = list(Customer.objects.filter(pk__in=owners))
     if len(owner_objs) != len(set(owners)):
         add("owners", "No such customer among the ids given.")
-    if not facility_objs and not owner_objs:
+    if problem := countries_problem(kind, authority, list(countries)):
+        add("countries", problem)
+    if not facility_objs and not owner_objs and kind != Licence.Kind.BULK:
         add("facilities", "A licence must name the facilities or owners it covers.")
     engineer_objs = list(Engineer.objects.filter(pk__in=engineers))
     if len(engineer_objs) != len(set(engineers)):
@@ -177,6 +188,7 @@ def licence_create(
             valid_until=valid_until,
             activities=list(activities),
             classifications=list(classifications),
+            countries=sorted(set(countries)),
             conditions=conditions,
         )
         licence.facilities.set(facility_objs)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from compliance.api.serializers import VisitDecisionOut
 from config.api_base import StrictSerializer, id_field
 from dispatch import roles
+from dispatch.countries import validate_country_code
 from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
 
 
@@ -93,6 +94,7 @@ class FacilityOut(serializers.ModelSerializer):
             "address",
             "city",
             "country",
+            "region",
             "products",
             "logic_node_nm",
             "non_planar",
@@ -118,7 +120,11 @@ class ToolOut(serializers.ModelSerializer):
             "model",
             "serial_number",
             "classifications",
+            "origin",
+            "us_content_percent",
+            "made_with_us_technology",
             "subject_to_ear",
+            "ear_justification",
         )
 
 
@@ -333,6 +339,7 @@ class FacilityIn(StrictSerializer):
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     country = serializers.CharField(**COUNTRY)
+    region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
     products = serializers.ListField(
         child=serializers.CharField(max_length=10), max_length=4, default=list
     )
@@ -364,7 +371,16 @@ class ToolIn(StrictSerializer):
         child=serializers.ListField(child=serializers.CharField(max_length=50), max_length=20),
         default=dict,
     )
-    subject_to_ear = serializers.BooleanField(default=False)
+    origin = serializers.CharField(
+        max_length=2, allow_blank=True, default="", validators=[validate_country_code]
+    )
+    us_content_percent = serializers.FloatField(
+        allow_null=True, default=None, min_value=0, max_value=100
+    )
+    made_with_us_technology = serializers.BooleanField(allow_null=True, default=None)
+    # A recorded determination overrides the derived one and needs ear_justification.
+    subject_to_ear = serializers.BooleanField(allow_null=True, default=None)
+    ear_justification = serializers.CharField(allow_blank=True, default="", max_length=2000)
 
 
 class VisitIn(StrictSerializer):

@@ -314,7 +314,17 @@ def _tool(
         "model": model,
         "serial_number": serial,
         "classifications": classifications,
-        "subject_to_ear": ear,
+        # The US-made tools have their status derived from their origin; for the others the
+        # demo records the determination, as an export-control office would, with its reason.
+        **(
+            {"origin": "US"}
+            if ear
+            else {
+                "subject_to_ear": False,
+                "ear_justification": "Demo: determination on file with the vendor's "
+                "export-control office.",
+            }
+        ),
     }
 
 

@@ -213,6 +213,7 @@ FACILITY_FIELDS = (
     "name",
     "building",
     "address",
+    "region",
     "city",
     "country",
     "products",
@@ -305,7 +306,16 @@ def _require_tool_writer(user: User | None, oem_id: object) -> None:
         require_reference_writer(user)
 
 
-TOOL_FIELDS = ("model", "serial_number", "classifications", "subject_to_ear")
+TOOL_FIELDS = (
+    "model",
+    "serial_number",
+    "classifications",
+    "origin",
+    "us_content_percent",
+    "made_with_us_technology",
+    "subject_to_ear",
+    "ear_justification",
+)
 
 
 def _tool_facts(tool: Tool) -> dict[str, Any]:
@@ -320,7 +330,11 @@ def tool_create(
     model: str,
     serial_number: str,
     classifications: dict[str, list[str]] | None = None,
-    subject_to_ear: bool = False,
+    origin: str = "",
+    us_content_percent: float | None = None,
+    made_with_us_technology: bool | None = None,
+    subject_to_ear: bool | None = None,
+    ear_justification: str = "",
 ) -> Tool:
     _require_tool_writer(user, pk_of(oem))
     errors = Errors()
@@ -336,7 +350,11 @@ def tool_create(
         model=model,
         serial_number=serial_number,
         classifications=classifications or {},
+        origin=origin,
+        us_content_percent=us_content_percent,
+        made_with_us_technology=made_with_us_technology,
         subject_to_ear=subject_to_ear,
+        ear_justification=ear_justification,
     )
     full_clean(tool, errors, exclude=["facility", "oem"])
     if (
@@ -353,11 +371,7 @@ def tool_create(
             event_type=AuditEventType.REFERENCE_CHANGED,
             obj=tool,
             actor=user,
-            new={
-                "model": model,
-                "serial_number": serial_number,
-                "classifications": tool.classifications,
-            },
+            new=_tool_facts(tool),
         )
     return tool
 

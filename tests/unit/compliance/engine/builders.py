@@ -114,6 +114,7 @@ def raw_document(
     tools: Sequence[dict[str, Any]] | None = None,
     engineers: Sequence[dict[str, Any]] | None = None,
     owners: Sequence[dict[str, Any]] | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
     return {
         "visit": {
@@ -137,6 +138,7 @@ def raw_document(
             "dram_half_pitch_nm": dram_half_pitch_nm,
             "dram_cell_area_um2": dram_cell_area_um2,
             **({"owners": list(owners)} if owners is not None else {}),
+            **({"region": region} if region is not None else {}),
         },
         "tools": list(tools) if tools is not None else [tool()],
         "engineers": list(engineers) if engineers is not None else [engineer()],

@@ -310,9 +310,22 @@ def raw_documents(draw: st.DrawFn) -> dict[str, Any]:
                     ),
                 )
             ),
-            "subject_to_ear": draw(st.booleans()),
             "serial": draw(st.one_of(st.none(), _names)),
             "id": draw(st.one_of(st.none(), st.integers(0, 10**6), _names)),
+            # The determination and its inputs are each optional (ear.py).
+            **draw(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "subject_to_ear": st.booleans(),
+                        "origin": st.one_of(st.none(), st.sampled_from(["US", "PR", "KR", "JP"])),
+                        "us_content_percent": st.one_of(
+                            st.none(), st.sampled_from([0, 10, 25, 25.5, 100])
+                        ),
+                        "made_with_us_technology": st.one_of(st.none(), st.booleans()),
+                    },
+                )
+            ),
         }
         for _ in range(draw(st.integers(0, 3)))
     ]

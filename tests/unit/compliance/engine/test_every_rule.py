@@ -57,6 +57,9 @@ HOLDER_60 = {
     "as_of": "2025-12-31",
 }
 STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
+# Made in Korea, nothing else known: the status cannot be derived.
+KR_ETCH = {**tool("Etch KR", us=["3B001.c"]), "origin": "KR"}
+KR_ETCH_OPEN = {k: v for k, v in KR_ETCH.items() if k != "subject_to_ear"}
 STAKE_SDN = hit("facility.owners[0]", "SDN", name="Holder Corp")
 PLANAR = {"logic_node_nm": 28, "non_planar": False}
 
@@ -133,6 +136,26 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-EAR-738-NS-3B-ITEMS-CN": (
         Case({"tools": [ETCH_EAR], "activity": "spare_parts", **PLANAR}),
         Case({"tools": [ETCH_EAR], "activity": "maintenance", **PLANAR}),
+    ),
+    "US-EAR-734-SUBJECT-UNDETERMINED": (
+        Case({"tools": [KR_ETCH_OPEN], **PLANAR}),
+        Case({"tools": [KR_ETCH_OPEN], "country": "TW", **PLANAR}),
+    ),
+    "US-EAR-734-RECORDED-UNSUPPORTED": (
+        Case({"tools": [KR_ETCH]}),
+        Case({"tools": [{**KR_ETCH, "us_content_percent": 0, "made_with_us_technology": False}]}),
+    ),
+    "US-EMBARGO-REGION-FACILITY": (
+        Case({"country": "UA", "region": "UA-43", **PLANAR}),
+        Case({"country": "UA", "region": "UA-14", **PLANAR}),
+    ),
+    "US-EMBARGO-REGION-OBLAST": (
+        Case({"country": "UA", "region": "UA-09", **PLANAR}),
+        Case({"country": "UA", "region": "UA-30", **PLANAR}),
+    ),
+    "EU-UA-OCCUPIED-REGIONS": (
+        Case({"country": "UA", "region": "UA-40", **NL_VENDOR, "engineers": [NL_ENG]}),
+        Case({"country": "UA", "region": "UA-40", "vendor_country": "US", "engineers": [US]}),
     ),
     "US-EAR-744.11-AFFILIATES-2025": (
         Case({"owners": [HOLDER_60], "start": "2025-11-09"}, (STAKE_EL,)),
@@ -381,7 +404,7 @@ def reference_firings(
         )
         for i, e in enumerate(doc.engineers)
     ]
-    tools = [tool_facts(t) for t in doc.tools]
+    tools = [tool_facts(t, united_states=united_states) for t in doc.tools]
     result: set[tuple[str, str | None, str | None]] = set()
     for rule in rules.enabled_rules:
         if not rule.in_force(v.start_date, v.end_date):

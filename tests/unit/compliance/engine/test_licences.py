@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from compliance.engine import LicenceSpec
+
 from .builders import decide, document, engineer, findings, hit, licence, tool
 
 US = engineer("Sam Carter", citizenships=["US"])
@@ -143,3 +145,27 @@ def test_when_several_licences_cover_the_lowest_number_is_recorded() -> None:
         licences=[licence(number="B-2", id=2), licence(number="A-1", id=1)],
     )
     assert findings(decision, RULE_744_6)[0].covered_by_licence == "A-1"
+
+
+def test_a_meti_bulk_licence_covers_the_countries_it_lists_and_no_other() -> None:
+    # DOMAIN sec. 8: a bulk licence is still a METI licence; it covers by destination country.
+    coater = tool("Coater", jp=["METI-23:deposition"])
+    bulk = licence(
+        authority="METI", number="BULK-1", facilities=(), countries=("KR", "TW"), holder="Tokyo Co"
+    )
+
+    def fefta(country: str, *licences: LicenceSpec):
+        doc = document(vendor_name="Tokyo Co", vendor_country="JP", tools=[coater], country=country)
+        [finding] = findings(decide(doc, licences=licences), "JP-FEFTA-23-TOOLS")
+        return finding
+
+    assert fefta("KR", bulk).covered_by_licence == "BULK-1"
+    assert fefta("TW", bulk).covered_by_licence == "BULK-1"
+    assert fefta("SG", bulk).covered_by_licence is None
+    # Without the licence the finding holds the visit; a BIS bulk entry would not match METI.
+    assert fefta("KR").covered_by_licence is None
+    assert fefta("KR", licence(**{**_fields(bulk), "authority": "BIS"})).covered_by_licence is None
+
+
+def _fields(spec: LicenceSpec) -> dict[str, Any]:
+    return {f: getattr(spec, f) for f in spec.__dataclass_fields__}

@@ -1,0 +1,88 @@
+"""Reading one `tools[i]` entry of a visit document (docparse's tool section).
+
+Kept apart from docparse.py so each stays small; it uses the parser's primitive readers, which
+record every error under the path of the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .document import (
+    CLASSIFICATION_JURISDICTIONS,
+    EAR_INPUT_FIELDS,
+    MAX_LIST_ITEMS,
+    TOOL_FIELDS,
+    CodeMap,
+    ToolInfo,
+)
+
+if TYPE_CHECKING:
+    from .docparse import _Parser
+
+__all__ = ["parse_tool"]
+
+
+def _classifications(p: _Parser, t: Mapping[str, Any], path: str) -> dict[str, tuple[str, ...]]:
+    codes: dict[str, tuple[str, ...]] = {}
+    raw_codes = t.get("classifications")
+    where = f"{path}.classifications"
+    if raw_codes is None:
+        return codes
+    if not isinstance(raw_codes, Mapping):
+        p.errors.add(where, "must be an object mapping jurisdiction to a list of codes")
+        return codes
+    for jurisdiction, values in raw_codes.items():
+        at = f"{where}.{jurisdiction}"
+        if jurisdiction not in CLASSIFICATION_JURISDICTIONS:
+            p.errors.add(at, "unknown jurisdiction; expected an ISO 3166-1 alpha-2 code or EU")
+            continue
+        if values is None:
+            values = []
+        if not isinstance(values, list | tuple) or len(values) > MAX_LIST_ITEMS:
+            p.errors.add(at, f"must be a list of at most {MAX_LIST_ITEMS} codes")
+            continue
+        parsed = [p.text(v, f"{at}[{i}]") for i, v in enumerate(values)]
+        codes[jurisdiction] = tuple(c.strip() for c in parsed if c is not None)
+    return codes
+
+
+def _optional_boolean(p: _Parser, t: Mapping[str, Any], key: str, path: str) -> bool | None:
+    value = t.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    p.errors.add(f"{path}.{key}", "must be true, false or null")
+    return None
+
+
+def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
+    t = p.obj(raw, path, TOOL_FIELDS)
+    if t is None:
+        return None
+    model = p.string(t, "model", path)
+    serial = p.string(t, "serial", path, required=False)
+    ident = p.ident(t, path)
+    codes = _classifications(p, t, path)
+    # Without any input to derive it from, an absent determination means false, as it always
+    # did; with inputs and no determination, the status is derived (ear.py).
+    derive = t.get("subject_to_ear") is None and any(k in t for k in EAR_INPUT_FIELDS)
+    subject = None if derive else p.boolean(t, "subject_to_ear", path)
+    origin = p.country(t.get("origin"), f"{path}.origin", required=False)
+    share = p.number(t, "us_content_percent", path)
+    if share is not None and share > 100:
+        p.errors.add(f"{path}.us_content_percent", "must be a percentage of at most 100")
+        share = None
+    technology = _optional_boolean(p, t, "made_with_us_technology", path)
+    if model is None:
+        return None
+    return ToolInfo(
+        model,
+        CodeMap(codes),
+        subject,
+        serial,
+        ident,
+        origin=origin,
+        us_content_percent=share,
+        made_with_us_technology=technology,
+    )
