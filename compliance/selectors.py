@@ -143,6 +143,8 @@ def _document(
             "dram_cell_area_um2": _num(row["facility__dram_cell_area_um2"]),
             # Optional: only a facility with a recorded region adds the key.
             **({"region": region} if (region := row["facility__region"]) else {}),
+            # Optional: the visit's purchaser, consignee, end user or operator.
+            **({"parties": list(parties)} if (parties := row.get("parties")) else {}),
         },
         "tools": tools,
         "engineers": engineers,
@@ -175,6 +177,7 @@ _VISIT_VALUES = (
     "check_trigger",
     "requested_by_id",
     "editor_ids",
+    "parties",
     "vendor__name",
     "vendor__country",
     "vendor__is_us_branch",
@@ -203,6 +206,7 @@ def visit_document(visit: Visit) -> dict[str, Any]:
         "facility__customer__name": facility.customer.name,
         "facility__customer__aliases": facility.customer.aliases,
         "facility__customer__owners": getattr(facility.customer, "owners", []),
+        "parties": getattr(visit, "parties", []),
         **{f"facility__{f}": getattr(facility, f) for f in _FACILITY_FIELDS},
     }
     tools = [
@@ -249,6 +253,9 @@ class CheckInput:
         # name as well, so reordering or renaming the owners lapses it).
         for i, _ in enumerate((self.document.get("facility") or {}).get("owners") or []):
             keys[f"facility.owners[{i}]"] = f"customer-owner:{self.customer_id}.{i}"
+        # A purchaser, consignee, end user or operator of this visit: "visit-party:<visit>.<i>".
+        for i, _ in enumerate((self.document.get("facility") or {}).get("parties") or []):
+            keys[f"facility.parties[{i}]"] = f"visit-party:{self.pk}.{i}"
         for i, pk in enumerate(self.engineer_ids):
             keys[f"engineers[{i}]"] = f"engineer:{pk}"
         return keys

@@ -228,6 +228,7 @@ class VisitAdminForm(forms.ModelForm):
             "start_date",
             "end_date",
             "purpose",
+            "parties",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -258,6 +259,7 @@ class VisitAdminForm(forms.ModelForm):
                     start_date=data["start_date"],
                     end_date=data["end_date"],
                     purpose=data.get("purpose") or "",
+                    parties=data.get("parties") or [],
                 )
             else:
                 self.saved = services.visit_create(
@@ -271,6 +273,7 @@ class VisitAdminForm(forms.ModelForm):
                     start_date=data["start_date"],
                     end_date=data["end_date"],
                     purpose=data.get("purpose") or "",
+                    parties=data.get("parties") or [],
                 )
         except ApplicationError as exc:
             apply_service_errors(self, exc)

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from config.text import nfc, unsafe_message
-from dispatch.countries import region_error, validate_country_code
+from dispatch.countries import is_country_code, region_error, validate_country_code
 
 
 def validate_plain_text(value: object) -> None:
@@ -39,6 +39,45 @@ def validate_owner_stakes(value: object) -> None:
     for i, owner in enumerate(value):
         if message := unsafe_message(owner["name"]):
             raise ValidationError(f"Owner {i + 1}: {message}", code="unsafe_character")
+
+
+# Who else the law names on a visit (DOMAIN sec. 6): listed when they differ from the owner.
+PARTY_ROLES = ("purchaser", "consignee", "end_user", "operator")
+MAX_VISIT_PARTIES = 10
+
+
+def visit_parties_problems(value: object) -> dict[str, str]:
+    """What is wrong with a visit's parties, by field ("parties[1].role"); empty when nothing."""
+    if not isinstance(value, list):
+        return {"parties": "Expected a list of parties."}
+    if len(value) > MAX_VISIT_PARTIES:
+        return {"parties": f"At most {MAX_VISIT_PARTIES} parties."}
+    problems: dict[str, str] = {}
+    for i, party in enumerate(value):
+        at = f"parties[{i}]"
+        if not isinstance(party, dict):
+            problems[at] = 'Expected an object: {"role", "name", "country"}.'
+            continue
+        for key in sorted(set(party) - {"role", "name", "country"}):
+            problems[f"{at}.{key}"] = "Unknown field."
+        if party.get("role") not in PARTY_ROLES:
+            problems[f"{at}.role"] = f"Choose one of: {', '.join(PARTY_ROLES)}."
+        name = party.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems[f"{at}.name"] = "A name is required."
+        elif len(name) > 300:
+            problems[f"{at}.name"] = "At most 300 characters."
+        elif message := unsafe_message(name):
+            problems[f"{at}.name"] = message
+        country = party.get("country")
+        if country not in (None, "") and not is_country_code(country):
+            problems[f"{at}.country"] = f"{country!r} is not an ISO 3166-1 alpha-2 country code."
+    return problems
+
+
+def validate_visit_parties(value: object) -> None:
+    if problems := visit_parties_problems(value):
+        raise ValidationError("; ".join(f"{k}: {v}" for k, v in problems.items()), code="invalid")
 
 
 class NameField(models.CharField):
@@ -407,6 +446,13 @@ class Visit(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     purpose = models.TextField(blank=True)
+    parties = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_visit_parties],
+        help_text="Purchaser, consignee, end user or operator where they differ from the owner, "
+        'screened like it: [{"role": "purchaser", "name": "...", "country": "HK"}].',
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_visits"
     )

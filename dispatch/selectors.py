@@ -76,6 +76,7 @@ VISIT_ROW_FIELDS = (
     "start_date",
     "end_date",
     "purpose",
+    "parties",
     "status",
     "requested_by__username",
     "created_at",

@@ -56,7 +56,8 @@ class ScreeningHitOut(serializers.Serializer):
     """A restricted-party list entry that matched one of the visit's parties."""
 
     party = serializers.CharField(
-        help_text='"facility.owner", "facility.owners[i]" (an owner of the owner) or "engineers[i]".'
+        help_text='"facility.owner", "facility.owners[i]" (an owner of the owner), '
+        '"facility.parties[i]" (purchaser, consignee, end user, operator) or "engineers[i]".'
     )
     name = serializers.CharField(help_text="The party's name as screened.")
     list = serializers.CharField(help_text="The list code, e.g. EL (Entity List).")

@@ -127,6 +127,10 @@ def party_fingerprint(document: Mapping[str, Any], party: str, name: str) -> str
         facts: dict[str, Any] = {"country": (document.get("facility") or {}).get("country") or ""}
     elif party.startswith("facility.owners["):
         facts = {}  # an owner of the owner: its name is who it is
+    elif party.startswith("facility.parties["):
+        index = int(party.removeprefix("facility.parties[").rstrip("]"))
+        named = ((document.get("facility") or {}).get("parties") or [])[index]
+        facts = {"role": named.get("role") or "", "country": named.get("country") or ""}
     else:
         index = int(party.removeprefix("engineers[").rstrip("]"))
         eng = (document.get("engineers") or [])[index]
@@ -169,6 +173,11 @@ def screen_parties(
     ]
     for i, name in stake_names(facility.get("owners")):
         targets.append((f"facility.owners[{i}]", name, None, (), None))
+    for i, named in enumerate(facility.get("parties") or []):
+        if isinstance(named, Mapping) and isinstance(named.get("name"), str) and named["name"]:
+            targets.append(
+                (f"facility.parties[{i}]", named["name"], named.get("country"), (), None)
+            )
     for i, eng in enumerate(document.get("engineers") or []):
         targets.append(
             (
@@ -201,6 +210,7 @@ def screen_parties(
                     score=round(float(match.score), 4),
                     explanation=match.explanation,
                     entry_hash=match.entry_hash,
+                    licence_policy=match.licence_policy,
                     false_positive=bool(marked_by),
                     false_positive_by=marked_by,
                     withheld_by=withheld_by,

@@ -108,6 +108,8 @@ class ScreeningHit:
     false_positive: bool = False
     false_positive_by: str = ""
     withheld_by: str = ""
+    # The entry's licence review policy as the list states it (Entity List), or "".
+    licence_policy: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -128,6 +130,8 @@ class ScreeningHit:
             out["false_positive_by"] = self.false_positive_by
         if self.withheld_by:
             out["withheld_by"] = self.withheld_by
+        if self.licence_policy:
+            out["licence_policy"] = self.licence_policy
         return out
 
 

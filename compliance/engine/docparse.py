@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from config.text import nfc, unsafe_message
 
-from .docparse_tool import parse_tool
+from .docparse_items import parse_party, parse_tool
 from .document import (
     ACTIVITIES,
     CITIZENSHIP_FIELDS,
@@ -283,6 +283,11 @@ class _Parser:
             for i, item in enumerate(self.items(f, "owners", "facility"))
             if (o := self.stake(item, f"facility.owners[{i}]")) is not None
         )
+        parties = tuple(
+            party
+            for i, item in enumerate(self.items(f, "parties", "facility"))
+            if (party := parse_party(self, item, f"facility.parties[{i}]")) is not None
+        )
         region = self.region(f.get("region"), country)
         if name is None or owner is None or country is None:
             return None
@@ -303,6 +308,7 @@ class _Parser:
             dram_cell_area_um2=metrics["dram_cell_area_um2"],
             id=ident,
             region=region,
+            parties=parties,
         )
 
     def region(self, value: object, country: str | None) -> str | None:

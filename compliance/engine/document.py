@@ -45,6 +45,7 @@ __all__ = [
     "EngineerInfo",
     "FacilityInfo",
     "OwnerStake",
+    "PartyInfo",
     "Residency",
     "ToolInfo",
     "VendorInfo",
@@ -179,6 +180,20 @@ class OwnerStake:
     as_of: date | None = None
 
 
+# The parties of a visit the law names besides the owner (DESIGN sec. 3, DOMAIN sec. 6).
+PARTY_ROLES: Final = ("purchaser", "consignee", "end_user", "operator")
+
+
+@dataclass(frozen=True)
+class PartyInfo:
+    """A purchaser, consignee, end user or operator that differs from the facility owner,
+    screened like the owner."""
+
+    role: str
+    name: str
+    country: str | None = None
+
+
 @dataclass(frozen=True)
 class FacilityInfo:
     name: str
@@ -186,6 +201,7 @@ class FacilityInfo:
     country: str
     owner_aliases: tuple[str, ...] = ()
     owners: tuple[OwnerStake, ...] = ()
+    parties: tuple[PartyInfo, ...] = ()
     address: str | None = None
     city: str | None = None
     # None: the document did not say what the building produces (capability unknown).
@@ -320,6 +336,15 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
                 if f.owners
                 else {}
             ),
+            **(
+                {
+                    "parties": [
+                        {"role": p.role, "name": p.name, "country": p.country} for p in f.parties
+                    ]
+                }
+                if f.parties
+                else {}
+            ),
         },
         "tools": [
             {
@@ -370,6 +395,7 @@ FACILITY_FIELDS: Final = frozenset(
         "owner",
         "owner_aliases",
         "owners",
+        "parties",
         "region",
         "address",
         "city",
@@ -393,3 +419,4 @@ ENGINEER_FIELDS: Final = frozenset(
 ).union({"date_of_birth"})
 CITIZENSHIP_FIELDS: Final = frozenset({"country", "since"})
 RESIDENCY_FIELDS: Final = frozenset({"country", "since", "until"})
+PARTY_FIELDS: Final = frozenset({"role", "name", "country"})

@@ -36,6 +36,7 @@ from .facts import (
     JUST_US,
     US_GROUP,
     Window,
+    el_policy,
     engineer_facts,
     facility_facts,
     scalar_facts,
@@ -51,6 +52,7 @@ from .system import (
     STAKE_PARTY_PATH,
     SYSTEM_NO_SCREENING_LIST,
     SYSTEM_STALE_LIST,
+    VISIT_PARTY_PATH,
     hit_finding,
     rule_error_finding,
     separation_findings,
@@ -177,6 +179,7 @@ class VisitRun:
 
         self.owner_hits: list[ScreeningHit] = []
         self.stake_hits: dict[int, list[ScreeningHit]] = {}
+        self.party_hits: dict[int, list[ScreeningHit]] = {}
         self.engineer_hits: dict[int, list[ScreeningHit]] = {}
         self.stray_hits: list[ScreeningHit] = []
         for hit in screening:
@@ -184,10 +187,13 @@ class VisitRun:
                 continue
             match = ENGINEER_PARTY_PATH.fullmatch(hit.party)
             stake = STAKE_PARTY_PATH.fullmatch(hit.party)
+            named = VISIT_PARTY_PATH.fullmatch(hit.party)
             if hit.party == OWNER_PARTY:
                 self.owner_hits.append(hit)
             elif stake and int(stake.group(1)) < len(document.facility.owners):
                 self.stake_hits.setdefault(int(stake.group(1)), []).append(hit)
+            elif named and int(named.group(1)) < len(document.facility.parties):
+                self.party_hits.setdefault(int(named.group(1)), []).append(hit)
             elif match and int(match.group(1)) < len(document.engineers):
                 self.engineer_hits.setdefault(int(match.group(1)), []).append(hit)
             else:
@@ -201,6 +207,8 @@ class VisitRun:
             self.window,
             groups_by_country=plan.groups_by_country,
             owner_hits=(h.list_code for h in self.owner_hits),
+            owner_el_policy=el_policy(self.owner_hits),
+            party_hits=self.party_hits,
             stake_hits={i: [h.list_code for h in hs] for i, hs in self.stake_hits.items()},
         )
         self.tools = [tool_facts(t, united_states=self.united_states) for t in document.tools]
@@ -304,7 +312,10 @@ class VisitRun:
                 self._run(self.by_scope["tool"], None, j, out)
         out.extend(PendingFinding(hit_finding(h, None)) for h in self.owner_hits)
         out.extend(
-            PendingFinding(hit_finding(h, None)) for hs in self.stake_hits.values() for h in hs
+            PendingFinding(hit_finding(h, None))
+            for by_index in (self.stake_hits, self.party_hits)
+            for hs in by_index.values()
+            for h in hs
         )
         out.extend(PendingFinding(stray_hit_finding(h)) for h in self.stray_hits)
         return out
@@ -323,6 +334,7 @@ class VisitRun:
             vendor_country=document.vendor.country,
             screening_hits=(h.list_code for h in live_hits),
             united_states=self.united_states,
+            el_policy=el_policy(live_hits),
         )
         out: list[PendingFinding] = []
         engineer_rules = self.by_scope["engineer"]

@@ -54,6 +54,13 @@ DRAM_CELL_AREA_FROM: Final = date(2024, 12, 2)  # either DRAM metric counts from
 # alone, so its decisions replay as they were made.
 US_GROUP: Final = "US:US"
 JUST_US: Final = frozenset({"US"})
+NO_POLICY: Final = "not stated in the list"
+
+
+def el_policy(hits: Iterable[Any]) -> str:
+    """The licence review policies of the live Entity List hits, as the list states them."""
+    return "; ".join(sorted({h.licence_policy for h in hits if h.list_code == "EL"} - {""}))
+
 
 # Facts that are not attributes of an object: name -> (type, description).
 SCALAR_FACTS: Final[Mapping[str, tuple[str, str]]] = {
@@ -110,6 +117,11 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
             "individual (presence in the US does not change it)",
         ),
         "location": ("string", "where the engineer physically is during the activity"),
+        "el_policy": (
+            "string",
+            "licence review policy of the Entity List entries the engineer matches, as the list "
+            'states it; "not stated in the list" when it does not',
+        ),
         "screening_hits": (
             "list<string>",
             "list codes (EL, DPL, SDN, UVL, MEU, ...) of screening hits on this engineer that are not "
@@ -155,6 +167,25 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
             "list<string>",
             "list codes of screening hits on the owner (or its aliases) that are not false "
             "positives, sorted",
+        ),
+        "party_hits": (
+            "list<string>",
+            "list codes of live screening hits on the purchaser, consignee, end user or operator "
+            "(facility.parties), sorted",
+        ),
+        "party_basis": (
+            "string",
+            'who of facility.parties matched which lists, e.g. "purchaser Acme Ltd (EL)"',
+        ),
+        "party_el_policy": (
+            "string",
+            "licence review policy of the Entity List entries the parties match, as the list "
+            'states it; "not stated in the list" when it does not',
+        ),
+        "owner_el_policy": (
+            "string",
+            "licence review policy of the Entity List entries the owner matches, as the list "
+            'states it; "not stated in the list" when it does not',
         ),
         "affiliate_lists": (
             "list<string>",
@@ -330,6 +361,8 @@ def facility_facts(
     groups_by_country: Mapping[str, Sequence[str]],
     owner_hits: Iterable[str],
     stake_hits: Mapping[int, Iterable[str]] | None = None,
+    owner_el_policy: str = "",
+    party_hits: Mapping[int, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     capability = advanced_node(facility, window)
     return {
@@ -349,7 +382,26 @@ def facility_facts(
         "dram_half_pitch_nm": facility.dram_half_pitch_nm,
         "dram_cell_area_um2": facility.dram_cell_area_um2,
         "owner_hits": sorted(set(owner_hits)),
+        "owner_el_policy": owner_el_policy or NO_POLICY,
+        **party_facts(facility, party_hits or {}),
         **affiliate_facts(facility, stake_hits or {}),
+    }
+
+
+def party_facts(facility: FacilityInfo, hits: Mapping[int, Sequence[Any]]) -> dict[str, Any]:
+    """Facts about the purchaser, consignee, end user and operator: the lists they match."""
+    live = {i: [h for h in hs if not h.false_positive] for i, hs in hits.items()}
+    named = [
+        f"{facility.parties[i].role.replace('_', ' ')} {facility.parties[i].name} "
+        f"({', '.join(sorted({h.list_code for h in hs}))})"
+        for i, hs in sorted(live.items())
+        if hs and i < len(facility.parties)
+    ]
+    every = [h for hs in live.values() for h in hs]
+    return {
+        "party_hits": sorted({h.list_code for h in every}),
+        "party_basis": "; ".join(named) or "none",
+        "party_el_policy": el_policy(every) or NO_POLICY,
     }
 
 
@@ -423,6 +475,7 @@ def engineer_facts(
     vendor_country: str,
     screening_hits: Iterable[str],
     united_states: frozenset[str] = JUST_US,
+    el_policy: str = "",
 ) -> dict[str, Any]:
     location = engineer.location or default_location(mode, facility_country, vendor_country)
     residencies_held = [
@@ -467,4 +520,5 @@ def engineer_facts(
         "foreign_person": not (us_citizen or us_resident or engineer.us_protected_individual),
         "location": location,
         "screening_hits": sorted(set(screening_hits)),
+        "el_policy": el_policy or NO_POLICY,
     }

@@ -25,7 +25,7 @@ _GROUP_FIELDS: Final = frozenset(
 )
 _MEMBER_FIELDS: Final = frozenset({"country", "from", "to", "citation", "confidence", "notes"})
 _CONSTANT_FIELDS: Final = frozenset({"name", "description", "citation", "values"})
-_GROUP_CODE = re.compile(r"[A-Z][A-Z0-9]*(?::[A-Z0-9]+)?")
+_GROUP_CODE = re.compile(r"[A-Z][A-Z0-9]*(?::[A-Z0-9]+(?:-[A-Z0-9]+)*)?")
 _CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
@@ -50,7 +50,7 @@ def load_groups(file: str, raw: object, errors: Collector) -> list[CountryGroup]
         label = f"country group {code}" if isinstance(code, str) else f"country_groups[{i}]"
         problems: list[str] = [f"unknown field {k!r}" for k in unknown_fields(item, _GROUP_FIELDS)]
         if not isinstance(code, str) or not _GROUP_CODE.fullmatch(code):
-            problems.append("code must look like US:D5, JP:BULK42 or EU")
+            problems.append("code must look like US:D5, US:D1-UNVERIFIED, JP:BULK42 or EU")
         for key in ("title", "citation", "source_url"):
             if nonblank(item.get(key)) is None:
                 problems.append(f"missing {key}")

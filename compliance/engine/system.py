@@ -33,6 +33,8 @@ OWNER_PARTY: Final = "facility.owner"
 ENGINEER_PARTY_PATH: Final = re.compile(r"engineers\[(0|[1-9][0-9]*)\]")
 # An owner of the facility owner (facility.owners[i]), screened like the owner.
 STAKE_PARTY_PATH: Final = re.compile(r"facility\.owners\[(0|[1-9][0-9]*)\]")
+# A purchaser, consignee, end user or operator (facility.parties[i]), screened like the owner.
+VISIT_PARTY_PATH: Final = re.compile(r"facility\.parties\[(0|[1-9][0-9]*)\]")
 
 SYSTEM_RULE_ERROR: Final = "SYSTEM-RULE-ERROR"
 SYSTEM_NO_SCREENING_LIST: Final = "SYSTEM-NO-SCREENING-LIST"
@@ -167,6 +169,8 @@ def hit_finding(hit: ScreeningHit, engineer: str | None) -> Finding:
     who = f"Engineer {engineer}" if engineer is not None else "The facility owner"
     if STAKE_PARTY_PATH.fullmatch(hit.party):
         who = "An owner of the facility owner"
+    elif VISIT_PARTY_PATH.fullmatch(hit.party):
+        who = "A party of the visit"
     return system_finding(
         SYSTEM_SCREENING_HIT,
         "Possible restricted-party match",

@@ -111,6 +111,8 @@ class Match:
     matched_tokens: tuple[str, ...]
     explanation: str
     entry_hash: str
+    # The entry's licence review policy as the list states it (Entity List entries), or "".
+    licence_policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -445,6 +447,7 @@ class ScreeningIndex:
             name_tokens[j] for _, j, _ in sorted(found.alignment.pairs, key=lambda p: p[1])
         )
         return Match(
+            licence_policy=entry.license_policy,
             entry_id=entry.entry_id,
             list_code=entry.list_code,
             entry_name=entry.name,

@@ -195,8 +195,8 @@ def match_review_mark(
     and to the party as it was screened in the decision the approver saw (its name, country,
     citizenships and date of birth: ``party_fingerprint``).
 
-    ``party`` is the document party of the hit ("facility.owner", "facility.owners[i]" or
-    "engineers[i]")."""
+    ``party`` is the document party of the hit ("facility.owner", "facility.owners[i]",
+    "facility.parties[i]" or "engineers[i]")."""
 
     if not roles.can_manage_compliance(actor):
         raise PermissionDenied("Only an approver may mark a screening hit as a false positive.")
@@ -232,11 +232,14 @@ def match_review_mark(
         )
         kind, _, pk = key.partition(":")
 
-        customer = pk.partition(".")[0]  # "customer-owner:<customer>.<index>"
+        # "customer-owner:<customer>.<index>", "visit-party:<visit>.<index>"
+        first = pk.partition(".")[0]
         affected = open_visits_referencing(
-            customer_ids=[int(customer)] if kind in ("customer", "customer-owner") else [],
+            customer_ids=[int(first)] if kind in ("customer", "customer-owner") else [],
             engineer_ids=[int(pk)] if kind == "engineer" else [],
         )
+        if kind == "visit-party":
+            affected = Visit.objects.filter(pk=int(first), status__in=OPEN_STATUSES)
         visits_request_check(
             visits=Visit.objects.filter(pk__in=affected.values("pk")),
             trigger=Trigger.FALSE_POSITIVE,

@@ -13,7 +13,17 @@ from compliance.api.serializers import VisitDecisionOut
 from config.api_base import StrictSerializer, id_field
 from dispatch import roles
 from dispatch.countries import validate_country_code
-from dispatch.models import Activity, Customer, Engineer, Facility, Mode, Tool, Vendor, Visit
+from dispatch.models import (
+    MAX_VISIT_PARTIES,
+    Activity,
+    Customer,
+    Engineer,
+    Facility,
+    Mode,
+    Tool,
+    Vendor,
+    Visit,
+)
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -147,6 +157,7 @@ class VisitOut(serializers.ModelSerializer):
             "start_date",
             "end_date",
             "purpose",
+            "parties",
             "status",
             "requested_by",
             "created_at",
@@ -204,6 +215,7 @@ def _visit_fields_out(
         "start_date": row["start_date"].isoformat(),
         "end_date": row["end_date"].isoformat(),
         "purpose": row["purpose"],
+        "parties": row["parties"],
         "status": row["status"],
         "requested_by": row["requested_by__username"],
         "created_at": _datetime_out(row["created_at"], tz),
@@ -393,6 +405,11 @@ class VisitIn(StrictSerializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     purpose = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    # Purchaser, consignee, end user or operator where they differ from the owner; the service
+    # checks each entry and names the field ("parties[0].role").
+    parties = serializers.ListField(
+        child=serializers.DictField(), max_length=MAX_VISIT_PARTIES, default=list
+    )
 
 
 class VisitFilterIn(StrictSerializer):

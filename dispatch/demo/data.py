@@ -610,6 +610,25 @@ VISITS = [
         "purpose": "Kiyo PM at mature-node building (demo).",
     },
     {
+        # The parts travel through a Hong Kong consignee that is on the sample list's Entity
+        # List: the visit is held although the fab and its owner are not listed.
+        "vendor": LAM,
+        "facility": "Hua Hong Fab 7 building A",
+        "engineers": ["US-4002"],
+        "tools": ["LAM-KIYO-5103"],
+        "activity": "spare_parts",
+        "starts_in_days": 18,
+        "requested_by": "lam.manager",
+        "purpose": "Kiyo spare parts via a Hong Kong consignee (demo).",
+        "parties": [
+            {
+                "role": "consignee",
+                "name": "SMIC Hong Kong International Company Limited",
+                "country": "HK",
+            }
+        ],
+    },
+    {
         "vendor": TEL,
         "facility": "Hua Hong Fab 7 building B",
         "engineers": ["JP-3001"],

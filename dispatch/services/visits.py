@@ -18,6 +18,7 @@ from compliance.audit import audit_record
 from compliance.checks.requests import visit_request_check
 from compliance.models import AuditEventType, Trigger
 from config.errors import ApplicationError, Conflict, PermissionDenied
+from config.text import nfc
 from dispatch import roles, selectors
 from dispatch.models import (
     Activity,
@@ -28,6 +29,7 @@ from dispatch.models import (
     Vendor,
     Visit,
     VisitStatus,
+    visit_parties_problems,
 )
 from dispatch.roles import User
 from dispatch.services.validation import (
@@ -52,6 +54,7 @@ def _visit_validate(
     start_date: object,
     end_date: object,
     purpose: object,
+    parties: object = (),
 ) -> dict[str, Any]:
     errors = Errors()
     vendor_obj = Vendor.objects.filter(pk=pk_of(vendor)).first() if vendor is not None else None
@@ -122,6 +125,9 @@ def _visit_validate(
         errors.add("purpose", "Expected text.")
     elif purpose and len(purpose) > 5000:
         errors.add("purpose", "At most 5000 characters.")
+    parties = list(parties) if isinstance(parties, list | tuple) else parties
+    for field, message in visit_parties_problems(parties).items():
+        errors.add(field, message)
     errors.raise_if_any("The visit was not saved.")
     return {
         "vendor": vendor_obj,
@@ -133,7 +139,16 @@ def _visit_validate(
         "start_date": start,
         "end_date": end,
         "purpose": purpose or "",
+        "parties": _clean_parties(parties),
     }
+
+
+def _clean_parties(parties: Any) -> list[dict[str, Any]]:
+    """Validated parties in their stored form: names in NFC and trimmed, no country as null."""
+    return [
+        {"role": p["role"], "name": nfc(p["name"]).strip(), "country": p.get("country") or None}
+        for p in parties
+    ]
 
 
 def _visit_snapshot(
@@ -157,6 +172,8 @@ def _visit_snapshot(
         "start_date": visit.start_date,
         "end_date": visit.end_date,
         "purpose": visit.purpose,
+        # Only when there are any, so events of visits without parties keep their form.
+        **({"parties": visit.parties} if visit.parties else {}),
         "status": visit.status,
     }
 
@@ -173,9 +190,11 @@ def visit_create(
     start_date: DateInput,
     end_date: DateInput,
     purpose: str = "",
+    parties: Sequence[dict[str, Any]] = (),
 ) -> Visit:
     """File a visit: stored as ``pending`` and queued for a compliance check on commit."""
     return visit_create_once(
+        parties=parties,
         requested_by=requested_by,
         idempotency_key=None,
         vendor=vendor,
@@ -215,6 +234,7 @@ def visit_create_once(
     start_date: DateInput,
     end_date: DateInput,
     purpose: str = "",
+    parties: Sequence[dict[str, Any]] = (),
 ) -> VisitFiled:
     """``visit_create`` at most once per (user, idempotency key).
 
@@ -232,6 +252,8 @@ def visit_create_once(
         "start_date": start_date,
         "end_date": end_date,
         "purpose": purpose,
+        # Only when given, so the fingerprints of requests without parties stay as they were.
+        **({"parties": list(parties)} if parties else {}),
     }
     if idempotency_key is None:
         return _visit_insert(requested_by=requested_by, idempotency_key=None, fields=fields)
@@ -293,6 +315,7 @@ def _visit_insert(
             start_date=data["start_date"],
             end_date=data["end_date"],
             purpose=data["purpose"],
+            parties=data["parties"],
             requested_by=requested_by,
             status=VisitStatus.PENDING,
             idempotency_key=idempotency_key or "",
@@ -340,6 +363,7 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
                 "purpose",
             )
         }
+        merged["parties"] = current.get("parties", [])
         unknown = set(changes) - set(merged)
         if unknown:
             raise ApplicationError(
@@ -355,7 +379,15 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
         data = _visit_validate(user=user, **merged)
         fields: dict[str, Any] = {
             field: data[field]
-            for field in ("facility", "activity", "mode", "start_date", "end_date", "purpose")
+            for field in (
+                "facility",
+                "activity",
+                "mode",
+                "start_date",
+                "end_date",
+                "purpose",
+                "parties",
+            )
         }
         fields["approval"] = None  # an approval covers the visit as it was, not as it is now
         # The editor may no longer release this visit (separation of duties).

@@ -186,6 +186,7 @@ class Command(BaseCommand):
                 start_date=start,
                 end_date=start + dt.timedelta(days=v.get("days", 3) - 1),
                 purpose=purpose,
+                parties=v.get("parties", []),
             )
             n += 1
         return n

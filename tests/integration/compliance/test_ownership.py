@@ -197,3 +197,15 @@ def test_an_approver_who_changed_the_owners_may_not_release_the_visits_they_deci
     assert people["approver"].pk in visit.editor_ids
     with pytest.raises(PermissionDenied, match="edited"):
         visit_approve(visit=visit, user=people["approver"], justification="Owners checked.")
+
+
+def test_an_entity_list_owner_finding_carries_the_policy_the_list_states(people, committed):
+    fab = FacilityFactory(customer=CustomerFactory(name=HUAWEI, country="CN"), country="CN")
+    visit = _file(committed, people, fab)
+    visit.refresh_from_db()
+    findings = {f["rule"]: f for f in visit.current_decision.result["findings"]}
+    assert (
+        "policy: Presumption of denial." in findings["US-EAR-744.11-ENTITY-LIST-OWNER"]["message"]
+    )
+    stored = [h for h in visit.current_decision.screening_input if h["list_code"] == "EL"]
+    assert stored and all(h["licence_policy"] == "Presumption of denial" for h in stored)

@@ -115,6 +115,7 @@ def raw_document(
     engineers: Sequence[dict[str, Any]] | None = None,
     owners: Sequence[dict[str, Any]] | None = None,
     region: str | None = None,
+    parties: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "visit": {
@@ -139,6 +140,7 @@ def raw_document(
             "dram_cell_area_um2": dram_cell_area_um2,
             **({"owners": list(owners)} if owners is not None else {}),
             **({"region": region} if region is not None else {}),
+            **({"parties": list(parties)} if parties is not None else {}),
         },
         "tools": list(tools) if tools is not None else [tool()],
         "engineers": list(engineers) if engineers is not None else [engineer()],

@@ -356,6 +356,26 @@ def raw_documents(draw: st.DrawFn) -> dict[str, Any]:
             "nand_layers": draw(st.one_of(st.none(), st.integers(0, 400))),
             "dram_half_pitch_nm": draw(_metric),
             "dram_cell_area_um2": draw(st.one_of(st.none(), st.floats(0, 1, allow_nan=False))),
+            # Optional extensions: the purchaser, consignee, end user or operator.
+            **draw(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "parties": st.lists(
+                            st.fixed_dictionaries(
+                                {
+                                    "role": st.sampled_from(
+                                        ["purchaser", "consignee", "end_user", "operator"]
+                                    ),
+                                    "name": _names,
+                                    "country": st.one_of(st.none(), _countries),
+                                }
+                            ),
+                            max_size=3,
+                        )
+                    },
+                )
+            ),
         },
         "tools": tools,
         "engineers": engineers,

@@ -57,6 +57,16 @@ HOLDER_60 = {
     "as_of": "2025-12-31",
 }
 STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
+PURCHASER = {"role": "purchaser", "name": "Acme Trading Ltd", "country": "HK"}
+
+
+def _party_cases(list_code: str) -> tuple[Case, Case]:
+    """A hit on the purchaser fires; the same hit marked a false positive does not."""
+    on = hit("facility.parties[0]", list_code, name="Acme Trading Ltd")
+    off = hit("facility.parties[0]", list_code, name="Acme Trading Ltd", false_positive=True)
+    return Case({"parties": [PURCHASER]}, (on,)), Case({"parties": [PURCHASER]}, (off,))
+
+
 # Made in Korea, nothing else known: the status cannot be derived.
 KR_ETCH = {**tool("Etch KR", us=["3B001.c"]), "origin": "KR"}
 KR_ETCH_OPEN = {k: v for k, v in KR_ETCH.items() if k != "subject_to_ear"}
@@ -129,6 +139,10 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-17"}),
         Case({"tools": [tool(subject_to_ear=True)], "start": "2023-11-16"}),
     ),
+    "US-EAR-744.23-ADVANCED-FAB-ITEMS-CN-2022": (
+        Case({"tools": [tool(subject_to_ear=True)], "start": "2022-10-07"}),
+        Case({"tools": [tool(subject_to_ear=True)], "start": "2022-10-06"}),
+    ),
     "US-EAR-738-NS-3B-TOOL-CN": (
         Case({"tools": [ETCH_EAR], "activity": "installation", **PLANAR}),
         Case({"tools": [ETCH_EAR], "activity": "installation", "country": "TW", **PLANAR}),
@@ -145,6 +159,23 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"tools": [KR_ETCH]}),
         Case({"tools": [{**KR_ETCH, "us_content_percent": 0, "made_with_us_technology": False}]}),
     ),
+    "US-EAR-734.13-DEEMED-EXPORT-D1-UNVERIFIED": (
+        Case(
+            {
+                "engineers": [engineer("Aziz Karimov", citizenships=["UZ"])],
+                "tools": [ETCH_EAR],
+                "country": "DE",
+            }
+        ),
+        Case(
+            {
+                "engineers": [engineer("Aziz Karimov", citizenships=["UZ"])],
+                "tools": [ETCH_EAR],
+                "country": "DE",
+                "activity": "decommissioning",
+            }
+        ),
+    ),
     "US-EMBARGO-REGION-FACILITY": (
         Case({"country": "UA", "region": "UA-43", **PLANAR}),
         Case({"country": "UA", "region": "UA-14", **PLANAR}),
@@ -157,6 +188,11 @@ CASES: dict[str, tuple[Case, Case]] = {
         Case({"country": "UA", "region": "UA-40", **NL_VENDOR, "engineers": [NL_ENG]}),
         Case({"country": "UA", "region": "UA-40", "vendor_country": "US", "engineers": [US]}),
     ),
+    "US-EAR-744.11-ENTITY-LIST-PARTY": _party_cases("EL"),
+    "US-EAR-DPL-PARTY": _party_cases("DPL"),
+    "US-OFAC-SDN-PARTY": _party_cases("SDN"),
+    "US-EAR-744.15-UVL-PARTY": _party_cases("UVL"),
+    "US-EAR-744.21-MEU-PARTY": _party_cases("MEU"),
     "US-EAR-744.11-AFFILIATES-2025": (
         Case({"owners": [HOLDER_60], "start": "2025-11-09"}, (STAKE_EL,)),
         Case({"owners": [HOLDER_60], "start": "2025-11-10"}, (STAKE_EL,)),
@@ -365,6 +401,10 @@ def reference_firings(
         ]
         for i in range(len(doc.facility.owners))
     }
+    parties = {
+        i: [h for h in screening if h.party == f"facility.parties[{i}]"]
+        for i in range(len(doc.facility.parties))
+    }
     base: dict[str, Any] = {
         **scalar_facts(doc, list_missing=False, list_stale=False),
         **{c.name: list(c.values) for c in packs().constants},
@@ -375,6 +415,7 @@ def reference_firings(
             groups_by_country=plan.groups_by_country,
             owner_hits=owner,
             stake_hits=stakes,
+            party_hits=parties,
         ),
     }
 

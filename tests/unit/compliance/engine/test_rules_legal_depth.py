@@ -3,9 +3,13 @@ visit gets where the packs used to clear it."""
 
 from __future__ import annotations
 
-from compliance.engine import ScreeningHit
+import dataclasses
 
-from .builders import codes, decide, document, engineer, findings, hit, tool
+import pytest
+
+from compliance.engine import DocumentError, ScreeningHit, parse_document
+
+from .builders import codes, decide, document, engineer, findings, hit, raw_document, tool
 
 US_CITIZEN = engineer("Sam Carter", citizenships=["US"])
 JAPANESE = engineer("Kenji Sato", citizenships=["JP"])
@@ -225,3 +229,87 @@ def test_a_rule_set_stored_before_the_us_group_replays_as_it_was_decided() -> No
     doc = document(engineers=[remote], activity="remote_support", mode="remote")
     assert "US-EAR-744.6-ADVANCED-FAB" not in codes(decide(doc, rules=older))
     assert "US-EAR-744.6-ADVANCED-FAB" in codes(decide(doc))
+
+
+def test_an_entity_list_finding_states_the_entrys_licence_review_policy() -> None:
+    # DOMAIN sec. 6: the review policy is per entry ("presumption of denial", "case-by-case").
+    listed = dataclasses.replace(
+        hit("facility.owner", "EL"), licence_policy="Presumption of denial"
+    )
+    [finding] = findings(decide(document(), screening=[listed]), "US-EAR-744.11-ENTITY-LIST-OWNER")
+    assert "licence review policy: Presumption of denial." in finding.message
+    assert finding.facts["owner_el_policy"] == "Presumption of denial"
+    # An entry that states none says so, rather than leaving the sentence empty.
+    [bare] = findings(
+        decide(document(), screening=[hit("facility.owner", "EL")]),
+        "US-EAR-744.11-ENTITY-LIST-OWNER",
+    )
+    assert "policy: not stated in the list." in bare.message
+    # The same for an engineer who matches an entry.
+    person = dataclasses.replace(hit("engineers[0]", "EL"), licence_policy="Case-by-case review")
+    [mine] = findings(decide(document(), screening=[person]), "US-EAR-744.11-ENTITY-LIST-ENGINEER")
+    assert "Case-by-case review" in mine.message
+
+
+def test_a_listed_purchaser_other_than_the_owner_needs_a_licence() -> None:
+    # DOMAIN sec. 6: the Entity List requirement applies when a listed party is purchaser,
+    # consignee or end user, not only when it owns the fab.
+    purchaser = {"role": "purchaser", "name": "Acme Trading Ltd", "country": "HK"}
+    listed = dataclasses.replace(
+        hit("facility.parties[0]", "EL", name="Acme Trading Ltd"),
+        licence_policy="Presumption of denial",
+    )
+    decision = decide(document(parties=[purchaser], country="TW"), screening=[listed])
+    [finding] = findings(decision, "US-EAR-744.11-ENTITY-LIST-PARTY")
+    assert finding.effect == "licence_required" and finding.licence_authority == "BIS"
+    assert "purchaser Acme Trading Ltd (EL)" in finding.message
+    assert "Presumption of denial" in finding.message
+    assert "SYSTEM-SCREENING-HIT" in codes(decision)
+    # A hit on a party index the document does not have is held as a stray hit, never dropped.
+    stray = dataclasses.replace(listed, party="facility.parties[3]")
+    assert "SYSTEM-SCREENING-PARTY" in codes(
+        decide(document(parties=[purchaser]), screening=[stray])
+    )
+
+
+def test_a_party_needs_a_known_role_and_a_name() -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_document(raw_document(parties=[{"role": "buyer", "name": ""}]))
+    assert "facility.parties[0].role" in caught.value.errors
+    assert "facility.parties[0].name" in caught.value.errors
+
+
+def test_the_2022_text_of_744_23_reviews_until_the_2023_text_takes_over() -> None:
+    etcher = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
+    code_2022, code_2023 = (
+        "US-EAR-744.23-ADVANCED-FAB-ITEMS-CN-2022",
+        "US-EAR-744.23-ADVANCED-FAB-ITEMS",
+    )
+    last_day = decide(document(tools=[etcher], start="2023-11-16"))
+    [finding] = findings(last_day, code_2022)
+    assert finding.effect == "review" and "87 FR 62186" in finding.citation
+    assert code_2023 not in codes(last_day)
+    first_day = decide(document(tools=[etcher], start="2023-11-17"))
+    assert code_2022 not in codes(first_day) and code_2023 in codes(first_day)
+    # Outside China (Macau was not in the 2022 text) nothing of 2022 applies.
+    assert code_2022 not in codes(
+        decide(document(tools=[etcher], start="2023-06-01", country="MO"))
+    )
+
+
+def test_a_national_of_a_country_domain_does_not_confirm_in_d1_is_reviewed_not_cleared() -> None:
+    # Uzbekistan: in D:1 as the project reads the Supplement, not in DOMAIN (US:D1-UNVERIFIED).
+    uzbek = engineer("Aziz Karimov", citizenships=["UZ"])
+    etcher = tool("Etch 3B001", us=["3B001.c"])
+    decision = decide(
+        document(engineers=[uzbek], tools=[etcher], activity="training", country="DE")
+    )
+    [finding] = findings(decision, "US-EAR-734.13-DEEMED-EXPORT-D1-UNVERIFIED")
+    assert finding.effect == "review" and "check the current Supplement" in finding.message
+    assert "US-EAR-734.13-DEEMED-EXPORT" not in codes(decision)
+    # A confirmed D:1 national gets the licence requirement and not the unverified review.
+    vietnamese = decide(
+        document(engineers=[VIETNAMESE], tools=[etcher], activity="training", country="DE")
+    )
+    assert "US-EAR-734.13-DEEMED-EXPORT" in codes(vietnamese)
+    assert "US-EAR-734.13-DEEMED-EXPORT-D1-UNVERIFIED" not in codes(vietnamese)

@@ -194,7 +194,10 @@ def test_a_match_carries_the_entry_and_a_plain_explanation(
         '"Semiconductor Manufacturing International Corporation (SMIC)" — tokens: smic — score 1.00. '
         "A list hit is a screening aid: confirm it against the official list.",
         entry_hash=entry.content_hash,
+        # The entry's review policy travels with the hit, for the Entity List finding to state.
+        licence_policy=entry.license_policy,
     )
+    assert match.licence_policy.startswith("Presumption of denial")
 
 
 def test_the_explanation_names_typos_extra_words_and_the_country_boost(

@@ -1,4 +1,4 @@
-"""Reading one `tools[i]` entry of a visit document (docparse's tool section).
+"""Reading the list entries of a visit document: `tools[i]` and `facility.parties[i]`.
 
 Kept apart from docparse.py so each stays small; it uses the parser's primitive readers, which
 record every error under the path of the field.
@@ -13,15 +13,18 @@ from .document import (
     CLASSIFICATION_JURISDICTIONS,
     EAR_INPUT_FIELDS,
     MAX_LIST_ITEMS,
+    PARTY_FIELDS,
+    PARTY_ROLES,
     TOOL_FIELDS,
     CodeMap,
+    PartyInfo,
     ToolInfo,
 )
 
 if TYPE_CHECKING:
     from .docparse import _Parser
 
-__all__ = ["parse_tool"]
+__all__ = ["parse_party", "parse_tool"]
 
 
 def _classifications(p: _Parser, t: Mapping[str, Any], path: str) -> dict[str, tuple[str, ...]]:
@@ -86,3 +89,18 @@ def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
         us_content_percent=share,
         made_with_us_technology=technology,
     )
+
+
+def parse_party(p: _Parser, raw: object, path: str) -> PartyInfo | None:
+    """A purchaser, consignee, end user or operator: its role, name and (optional) country."""
+    o = p.obj(raw, path, PARTY_FIELDS)
+    if o is None:
+        return None
+    role = o.get("role")
+    if role not in PARTY_ROLES:
+        p.errors.add(f"{path}.role", f"must be one of {', '.join(PARTY_ROLES)}")
+    name = p.string(o, "name", path)
+    country = p.country(o.get("country"), f"{path}.country", required=False)
+    if name is None or role not in PARTY_ROLES:
+        return None
+    return PartyInfo(role=str(role), name=name, country=country)
