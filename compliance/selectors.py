@@ -104,6 +104,27 @@ def _tool_doc(
     }
 
 
+def _items_doc(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The engine's visit.items: the stored items without their justification, a recorded
+    determination only where there is one."""
+    return [
+        {
+            "kind": i["kind"],
+            "description": i["description"],
+            "classifications": i.get("classifications") or {},
+            **(
+                {"subject_to_ear": i["subject_to_ear"]}
+                if i.get("subject_to_ear") is not None
+                else {}
+            ),
+            "origin": i.get("origin") or None,
+            "us_content_percent": i.get("us_content_percent"),
+            "made_with_us_technology": i.get("made_with_us_technology"),
+        }
+        for i in items
+    ]
+
+
 def _document(
     row: dict[str, Any], tools: list[dict[str, Any]], engineers: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -116,6 +137,8 @@ def _document(
             "mode": row["mode"],
             "start_date": row["start_date"].isoformat(),
             "end_date": row["end_date"].isoformat(),
+            # Optional: only a visit that lists what it ships adds the key.
+            **({"items": _items_doc(items)} if (items := row.get("items")) is not None else {}),
         },
         "vendor": {
             "name": row["vendor__name"],
@@ -178,6 +201,7 @@ _VISIT_VALUES = (
     "requested_by_id",
     "editor_ids",
     "parties",
+    "items",
     "vendor__name",
     "vendor__country",
     "vendor__is_us_branch",
@@ -207,6 +231,7 @@ def visit_document(visit: Visit) -> dict[str, Any]:
         "facility__customer__aliases": facility.customer.aliases,
         "facility__customer__owners": getattr(facility.customer, "owners", []),
         "parties": getattr(visit, "parties", []),
+        "items": getattr(visit, "items", None),
         **{f"facility__{f}": getattr(facility, f) for f in _FACILITY_FIELDS},
     }
     tools = [

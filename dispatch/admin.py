@@ -229,6 +229,7 @@ class VisitAdminForm(forms.ModelForm):
             "end_date",
             "purpose",
             "parties",
+            "items",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -260,6 +261,7 @@ class VisitAdminForm(forms.ModelForm):
                     end_date=data["end_date"],
                     purpose=data.get("purpose") or "",
                     parties=data.get("parties") or [],
+                    items=data.get("items"),
                 )
             else:
                 self.saved = services.visit_create(
@@ -274,6 +276,7 @@ class VisitAdminForm(forms.ModelForm):
                     end_date=data["end_date"],
                     purpose=data.get("purpose") or "",
                     parties=data.get("parties") or [],
+                    items=data.get("items"),
                 )
         except ApplicationError as exc:
             apply_service_errors(self, exc)

@@ -11,73 +11,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from config.text import nfc, unsafe_message
-from dispatch.countries import is_country_code, region_error, validate_country_code
-
-
-def validate_plain_text(value: object) -> None:
-    """Refuse direction controls, invisible and control characters (``config.text``)."""
-    if isinstance(value, str) and (message := unsafe_message(value)):
-        raise ValidationError(message, code="unsafe_character")
-
-
-def validate_alias_texts(value: object) -> None:
-    """Every alias of a list is plain text (as :func:`validate_plain_text`)."""
-    if isinstance(value, list):
-        for i, alias in enumerate(value):
-            if isinstance(alias, str) and (message := unsafe_message(alias)):
-                raise ValidationError(f"Alias {i + 1}: {message}", code="unsafe_character")
-
-
-def validate_owner_stakes(value: object) -> None:
-    """Owners of a customer, however written: a list of objects, each with a plain-text name
-    (the service layer checks the rest and names each field)."""
-    if not isinstance(value, list) or not all(
-        isinstance(o, dict) and isinstance(o.get("name"), str) and o["name"].strip() for o in value
-    ):
-        raise ValidationError("Owners are a list of objects, each with a name.", code="invalid")
-    for i, owner in enumerate(value):
-        if message := unsafe_message(owner["name"]):
-            raise ValidationError(f"Owner {i + 1}: {message}", code="unsafe_character")
-
-
-# Who else the law names on a visit (DOMAIN sec. 6): listed when they differ from the owner.
-PARTY_ROLES = ("purchaser", "consignee", "end_user", "operator")
-MAX_VISIT_PARTIES = 10
-
-
-def visit_parties_problems(value: object) -> dict[str, str]:
-    """What is wrong with a visit's parties, by field ("parties[1].role"); empty when nothing."""
-    if not isinstance(value, list):
-        return {"parties": "Expected a list of parties."}
-    if len(value) > MAX_VISIT_PARTIES:
-        return {"parties": f"At most {MAX_VISIT_PARTIES} parties."}
-    problems: dict[str, str] = {}
-    for i, party in enumerate(value):
-        at = f"parties[{i}]"
-        if not isinstance(party, dict):
-            problems[at] = 'Expected an object: {"role", "name", "country"}.'
-            continue
-        for key in sorted(set(party) - {"role", "name", "country"}):
-            problems[f"{at}.{key}"] = "Unknown field."
-        if party.get("role") not in PARTY_ROLES:
-            problems[f"{at}.role"] = f"Choose one of: {', '.join(PARTY_ROLES)}."
-        name = party.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems[f"{at}.name"] = "A name is required."
-        elif len(name) > 300:
-            problems[f"{at}.name"] = "At most 300 characters."
-        elif message := unsafe_message(name):
-            problems[f"{at}.name"] = message
-        country = party.get("country")
-        if country not in (None, "") and not is_country_code(country):
-            problems[f"{at}.country"] = f"{country!r} is not an ISO 3166-1 alpha-2 country code."
-    return problems
-
-
-def validate_visit_parties(value: object) -> None:
-    if problems := visit_parties_problems(value):
-        raise ValidationError("; ".join(f"{k}: {v}" for k, v in problems.items()), code="invalid")
+from config.text import nfc
+from dispatch.countries import region_error, validate_country_code
+from dispatch.validators import (
+    classifications_problem,
+    validate_alias_texts,
+    validate_owner_stakes,
+    validate_plain_text,
+    validate_visit_items,
+    validate_visit_parties,
+)
 
 
 class NameField(models.CharField):
@@ -387,21 +330,9 @@ class Tool(models.Model):
         return f"{self.model} #{self.serial_number}"
 
     def clean(self) -> None:
-        value = self.classifications
-        ok = isinstance(value, dict) and all(
-            isinstance(k, str)
-            and k in CLASSIFICATION_JURISDICTIONS
-            and isinstance(v, list)
-            and all(isinstance(c, str) and c.strip() for c in v)
-            for k, v in value.items()
-        )
         errors: dict[str, str] = {}
-        if not ok:
-            errors["classifications"] = (
-                "Expected a map of jurisdiction ("
-                + ", ".join(CLASSIFICATION_JURISDICTIONS)
-                + ") to a list of codes."
-            )
+        if problem := classifications_problem(self.classifications):
+            errors["classifications"] = problem
         if self.subject_to_ear is not None and not (self.ear_justification or "").strip():
             errors["ear_justification"] = (
                 "A recorded determination overrides the one derived from origin, US content "
@@ -409,9 +340,6 @@ class Tool(models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-
-CLASSIFICATION_JURISDICTIONS = ("US", "NL", "JP", "KR", "EU")
 
 
 class VisitStatus(models.TextChoices):
@@ -446,6 +374,15 @@ class Visit(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     purpose = models.TextField(blank=True)
+    items = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        validators=[validate_visit_items],
+        help_text="What the visit ships, hands over or transfers, each with its classifications "
+        'and origin: [{"kind": "part", "description": "...", "classifications": {"US": '
+        '["3B001.h"]}, "origin": "US"}]. Blank: not listed (an installation ships its tools).',
+    )
     parties = models.JSONField(
         default=list,
         blank=True,

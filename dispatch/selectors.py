@@ -77,6 +77,7 @@ VISIT_ROW_FIELDS = (
     "end_date",
     "purpose",
     "parties",
+    "items",
     "status",
     "requested_by__username",
     "created_at",

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .decision import Finding, LicenceSpec
-from .document import VisitDocument
+from .document import CodeMap, VisitDocument
 
 __all__ = ["PendingFinding", "PrefixSet", "apply_licences", "code_matches", "licence_covers"]
 
@@ -36,6 +36,8 @@ class PendingFinding:
 
     finding: Finding
     tool_index: int | None = None
+    # The classifications of the shipped item a finding is about (item rules), if any.
+    item_codes: CodeMap | None = None
 
 
 def code_matches(code: str, prefix: str) -> bool:
@@ -95,9 +97,15 @@ def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: Visi
         return False
     if licence.activities and visit.activity not in licence.activities:
         return False
-    if licence.classifications and pending.tool_index is not None:
-        tool = document.tools[pending.tool_index]
-        codes = tool.classifications.get(finding.jurisdiction, ())
+    subject_codes = (
+        pending.item_codes
+        if pending.item_codes is not None
+        else document.tools[pending.tool_index].classifications
+        if pending.tool_index is not None
+        else None
+    )
+    if licence.classifications and subject_codes is not None:
+        codes = subject_codes.get(finding.jurisdiction, ())
         if not codes or not all(
             any(code_matches(c, p) for p in licence.classifications) for c in codes
         ):

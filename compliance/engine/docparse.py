@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from config.text import nfc, unsafe_message
 
-from .docparse_items import parse_party, parse_tool
+from .docparse_items import parse_item, parse_party, parse_tool
 from .document import (
     ACTIVITIES,
     CITIZENSHIP_FIELDS,
@@ -226,9 +226,18 @@ class _Parser:
             self.errors.add("visit.end_date", "must not be before visit.start_date")
         purpose = self.string(v, "purpose", "visit", required=False)
         ident = self.ident(v, "visit")
+        items = (
+            tuple(
+                item
+                for i, raw_item in enumerate(self.items(v, "items", "visit", limit=MAX_TOOLS))
+                if (item := parse_item(self, raw_item, f"visit.items[{i}]")) is not None
+            )
+            if v.get("items") is not None
+            else None
+        )
         if start is None or end is None:
             return None
-        return VisitInfo(activity, mode, start, end, ident, purpose)
+        return VisitInfo(activity, mode, start, end, ident, purpose, items)
 
     def vendor(self, raw: object) -> VendorInfo | None:
         v = self.obj(raw, "vendor", VENDOR_FIELDS)

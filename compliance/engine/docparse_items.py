@@ -1,4 +1,5 @@
-"""Reading the list entries of a visit document: `tools[i]` and `facility.parties[i]`.
+"""Reading the list entries of a visit document: `tools[i]`, `visit.items[i]` and
+`facility.parties[i]`.
 
 Kept apart from docparse.py so each stays small; it uses the parser's primitive readers, which
 record every error under the path of the field.
@@ -12,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 from .document import (
     CLASSIFICATION_JURISDICTIONS,
     EAR_INPUT_FIELDS,
+    ITEM_FIELDS,
+    ITEM_KINDS,
     MAX_LIST_ITEMS,
     PARTY_FIELDS,
     PARTY_ROLES,
     TOOL_FIELDS,
     CodeMap,
+    ItemInfo,
     PartyInfo,
     ToolInfo,
 )
@@ -24,7 +28,7 @@ from .document import (
 if TYPE_CHECKING:
     from .docparse import _Parser
 
-__all__ = ["parse_party", "parse_tool"]
+__all__ = ["parse_item", "parse_party", "parse_tool"]
 
 
 def _classifications(p: _Parser, t: Mapping[str, Any], path: str) -> dict[str, tuple[str, ...]]:
@@ -59,6 +63,43 @@ def _optional_boolean(p: _Parser, t: Mapping[str, Any], key: str, path: str) -> 
     return None
 
 
+def _ear_inputs(
+    p: _Parser, t: Mapping[str, Any], path: str
+) -> tuple[str | None, int | float | None, bool | None]:
+    origin = p.country(t.get("origin"), f"{path}.origin", required=False)
+    share = p.number(t, "us_content_percent", path)
+    if share is not None and share > 100:
+        p.errors.add(f"{path}.us_content_percent", "must be a percentage of at most 100")
+        share = None
+    return origin, share, _optional_boolean(p, t, "made_with_us_technology", path)
+
+
+def parse_item(p: _Parser, raw: object, path: str) -> ItemInfo | None:
+    """One item shipped, handed over or transferred: kind, description, classifications and the
+    inputs of "subject to the EAR" (a recorded `subject_to_ear` wins, as for a tool)."""
+    t = p.obj(raw, path, ITEM_FIELDS)
+    if t is None:
+        return None
+    kind = t.get("kind")
+    if kind not in ITEM_KINDS:
+        p.errors.add(f"{path}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
+    description = p.string(t, "description", path)
+    codes = _classifications(p, t, path)
+    subject = None if t.get("subject_to_ear") is None else p.boolean(t, "subject_to_ear", path)
+    origin, share, technology = _ear_inputs(p, t, path)
+    if description is None or kind not in ITEM_KINDS:
+        return None
+    return ItemInfo(
+        kind=str(kind),
+        description=description,
+        classifications=CodeMap(codes),
+        subject_to_ear=subject,
+        origin=origin,
+        us_content_percent=share,
+        made_with_us_technology=technology,
+    )
+
+
 def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
     t = p.obj(raw, path, TOOL_FIELDS)
     if t is None:
@@ -71,12 +112,7 @@ def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
     # did; with inputs and no determination, the status is derived (ear.py).
     derive = t.get("subject_to_ear") is None and any(k in t for k in EAR_INPUT_FIELDS)
     subject = None if derive else p.boolean(t, "subject_to_ear", path)
-    origin = p.country(t.get("origin"), f"{path}.origin", required=False)
-    share = p.number(t, "us_content_percent", path)
-    if share is not None and share > 100:
-        p.errors.add(f"{path}.us_content_percent", "must be a percentage of at most 100")
-        share = None
-    technology = _optional_boolean(p, t, "made_with_us_technology", path)
+    origin, share, technology = _ear_inputs(p, t, path)
     if model is None:
         return None
     return ToolInfo(

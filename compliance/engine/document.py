@@ -37,6 +37,7 @@ import pycountry
 
 __all__ = [
     "ACTIVITIES",
+    "ITEM_KINDS",
     "MODES",
     "PRODUCTS",
     "Citizenship",
@@ -44,6 +45,7 @@ __all__ = [
     "DocumentError",
     "EngineerInfo",
     "FacilityInfo",
+    "ItemInfo",
     "OwnerStake",
     "PartyInfo",
     "Residency",
@@ -159,6 +161,9 @@ class VisitInfo:
     end_date: date
     id: Id = None
     purpose: str | None = None
+    # What is shipped, handed over or transferred; None when the document does not say (then
+    # an installation ships the listed tools and nothing else is assumed: `shipped_items`).
+    items: tuple[ItemInfo, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,40 @@ class ToolInfo:
         )
 
 
+# What a visit ships, hands over or transfers (DESIGN sec. 3, visit.items).
+ITEM_KINDS: Final = ("tool", "part", "software", "technology")
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """An item of the visit with its own classifications and the inputs of "subject to the EAR".
+    Item rules see it as `tool` (its description as the model), so the same facts and the same
+    has_code() apply to a tool and to a part shipped for it."""
+
+    kind: str
+    description: str
+    classifications: CodeMap = field(default_factory=CodeMap)
+    subject_to_ear: bool | None = None
+    origin: str | None = None
+    us_content_percent: int | float | None = None
+    made_with_us_technology: bool | None = None
+
+    def as_tool(self) -> ToolInfo:
+        return ToolInfo(
+            self.description,
+            self.classifications,
+            self.subject_to_ear,
+            origin=self.origin,
+            us_content_percent=self.us_content_percent,
+            made_with_us_technology=self.made_with_us_technology,
+        )
+
+    @property
+    def label(self) -> str:
+        """How a finding names it: the description, with the kind unless it is a tool."""
+        return self.description if self.kind == "tool" else f"{self.kind}: {self.description}"
+
+
 @dataclass(frozen=True)
 class Citizenship:
     country: str
@@ -283,6 +322,18 @@ def default_location(mode: str, facility_country: str, vendor_country: str) -> s
 # --- canonical form ------------------------------------------------------------------------
 
 
+def _item_dict(item: ItemInfo) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "description": item.description,
+        "classifications": {k: list(codes) for k, codes in item.classifications.items()},
+        **({"subject_to_ear": item.subject_to_ear} if item.subject_to_ear is not None else {}),
+        "origin": item.origin,
+        "us_content_percent": item.us_content_percent,
+        "made_with_us_technology": item.made_with_us_technology,
+    }
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -298,6 +349,7 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
             "start_date": v.start_date.isoformat(),
             "end_date": v.end_date.isoformat(),
             "purpose": v.purpose,
+            **({"items": [_item_dict(i) for i in v.items]} if v.items is not None else {}),
         },
         "vendor": {
             "id": ven.id,
@@ -386,7 +438,14 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
 
 # The fields each section of a document may carry (docparse refuses any other).
 DOCUMENT_FIELDS: Final = frozenset({"visit", "vendor", "facility", "tools", "engineers"})
-VISIT_FIELDS: Final = frozenset({"id", "activity", "mode", "start_date", "end_date", "purpose"})
+# What "subject to the EAR" is derived from (ear.py); optional, absent in older documents.
+EAR_INPUT_FIELDS: Final = frozenset({"origin", "us_content_percent", "made_with_us_technology"})
+VISIT_FIELDS: Final = frozenset(
+    {"id", "activity", "mode", "start_date", "end_date", "purpose", "items"}
+)
+ITEM_FIELDS: Final = frozenset({"kind", "description", "classifications", "subject_to_ear"}).union(
+    EAR_INPUT_FIELDS
+)
 VENDOR_FIELDS: Final = frozenset({"id", "name", "country", "us_branch"})
 FACILITY_FIELDS: Final = frozenset(
     {
@@ -408,8 +467,6 @@ FACILITY_FIELDS: Final = frozenset(
         "dram_cell_area_um2",
     }
 )
-# What "subject to the EAR" is derived from (ear.py); optional, absent in older documents.
-EAR_INPUT_FIELDS: Final = frozenset({"origin", "us_content_percent", "made_with_us_technology"})
 TOOL_FIELDS: Final = frozenset(
     {"id", "model", "serial", "classifications", "subject_to_ear"}
 ).union(EAR_INPUT_FIELDS)

@@ -31,7 +31,7 @@ import cel
 from .celtools import code_test_name, flat_name, membership_name
 from .coverage import PendingFinding, PrefixSet, apply_licences
 from .decision import Decision, FactValue, Finding, LicenceSpec, ScreeningHit
-from .document import EngineerInfo, ToolInfo, VisitDocument
+from .document import CodeMap, EngineerInfo, ToolInfo, VisitDocument
 from .facts import (
     JUST_US,
     US_GROUP,
@@ -43,6 +43,7 @@ from .facts import (
     tool_facts,
     vendor_facts,
 )
+from .items import shipped_items
 from .ruleset import CompiledRule, CompiledRuleSet
 from .system import (
     CSL_URL,
@@ -225,6 +226,25 @@ class VisitRun:
             self.cel_pair_tools.append(
                 _tool_variables(facts, members["pair_tool"], plan.code_tests["pair_tool"], tests)
             )
+        # What the visit ships, each seen by item rules as `tool` (items.py).
+        self.items = shipped_items(document)
+        self.item_facts = [
+            {
+                **tool_facts(item.as_tool(), united_states=self.united_states),
+                "model": item.label,
+                "kind": item.kind,
+            }
+            for item in self.items
+        ]
+        self.cel_items = [
+            _tool_variables(
+                facts,
+                members["item"],
+                plan.code_tests["item"],
+                _code_tests(item.as_tool(), plan.code_tests["item"], ruleset.code_tests),
+            )
+            for item, facts in zip(self.items, self.item_facts, strict=True)
+        ]
         self.engineer_members = members["engineer"]
 
         variables: dict[str, Any] = {name: self.scalars[name] for name in plan.scalars}
@@ -242,9 +262,11 @@ class VisitRun:
         engineer: Mapping[str, Any] | None,
         tool_index: int | None,
         out: list[PendingFinding],
+        item_index: int | None = None,
     ) -> None:
         """Evaluate `rules` on the current context, appending findings to `out`."""
         context = self.context
+        subject = self._subject(tool_index, item_index)
         for compiled in rules:
             try:
                 result = compiled.program.execute(context)
@@ -254,7 +276,7 @@ class VisitRun:
                     raise TypeError(
                         f"condition returned {type(result).__name__} {result!r}, not a bool"
                     )
-                out.append(self._finding(compiled, engineer, tool_index))
+                out.append(self._finding(compiled, engineer, tool_index, item_index))
             except Exception as exc:  # fail closed: never read an error as "rule does not apply"
                 rule = compiled.rule
                 out.append(
@@ -264,17 +286,31 @@ class VisitRun:
                             rule.title,
                             exc,
                             engineer["name"] if engineer is not None else None,
-                            self.tools[tool_index]["model"] if tool_index is not None else None,
+                            subject["model"] if subject is not None else None,
                         ),
                         tool_index,
+                        self._item_codes(item_index),
                     )
                 )
 
+    def _subject(self, tool_index: int | None, item_index: int | None) -> Mapping[str, Any] | None:
+        """The facts of the tool or item a rule is evaluated for (None: visit or engineer)."""
+        if item_index is not None:
+            return self.item_facts[item_index]
+        return self.tools[tool_index] if tool_index is not None else None
+
+    def _item_codes(self, item_index: int | None) -> CodeMap | None:
+        return self.items[item_index].classifications if item_index is not None else None
+
     def _finding(
-        self, compiled: CompiledRule, engineer: Mapping[str, Any] | None, tool_index: int | None
+        self,
+        compiled: CompiledRule,
+        engineer: Mapping[str, Any] | None,
+        tool_index: int | None,
+        item_index: int | None = None,
     ) -> PendingFinding:
         rule = compiled.rule
-        tool = self.tools[tool_index] if tool_index is not None else None
+        tool = self._subject(tool_index, item_index)
         # Keys match CompiledRule.template/recorded roots; "" holds the scalar facts.
         sources: dict[str, Mapping[str, Any]] = {
             "": self.scalars,
@@ -300,7 +336,7 @@ class VisitRun:
             confidence=rule.confidence,
             licence_authority=rule.licence_authority,
         )
-        return PendingFinding(finding, tool_index)
+        return PendingFinding(finding, tool_index, self._item_codes(item_index))
 
     def shared_findings(self) -> list[PendingFinding]:
         """Findings that do not depend on which engineers go: visit and tool scope, owner hits."""
@@ -310,6 +346,10 @@ class VisitRun:
             for j, cel_tool in enumerate(self.cel_tools):
                 self.context.update(cel_tool)
                 self._run(self.by_scope["tool"], None, j, out)
+        if self.by_scope["item"]:
+            for k, cel_item in enumerate(self.cel_items):
+                self.context.update(cel_item)
+                self._run(self.by_scope["item"], None, None, out, k)
         out.extend(PendingFinding(hit_finding(h, None)) for h in self.owner_hits)
         out.extend(
             PendingFinding(hit_finding(h, None))

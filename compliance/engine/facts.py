@@ -65,6 +65,11 @@ def el_policy(hits: Iterable[Any]) -> str:
 # Facts that are not attributes of an object: name -> (type, description).
 SCALAR_FACTS: Final[Mapping[str, tuple[str, str]]] = {
     "activity": ("string", "visit.activity, e.g. maintenance"),
+    "items_listed": (
+        "bool",
+        "the document lists what the visit ships (visit.items); without it an installation "
+        "ships the listed tools and nothing else is known",
+    ),
     "mode": ("string", "visit.mode: on_site or remote"),
     "as_of": ("string", "first day of the visit window, ISO date (the decision's as_of)"),
     "end_date": ("string", "last day of the visit window, ISO date"),
@@ -216,6 +221,11 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
             "the tool is an item subject to the EAR: as recorded, else as derived (ear_status)",
         ),
         "origin": ("string|null", "country where the tool was made (ISO 3166-1 alpha-2)"),
+        "kind": (
+            "string",
+            '"tool" for a listed tool; for a shipped item (item rules) its kind: tool, part, '
+            "software or technology",
+        ),
         "ear_recorded": ("bool", "the document records a determination (subject_to_ear given)"),
         "ear_status": (
             "string",
@@ -329,6 +339,7 @@ def scalar_facts(
     v = document.visit
     return {
         "activity": v.activity,
+        "items_listed": v.items is not None,
         "mode": v.mode,
         "as_of": v.start_date.isoformat(),
         "end_date": v.end_date.isoformat(),
@@ -441,6 +452,7 @@ def tool_facts(tool: ToolInfo, *, united_states: frozenset[str] = JUST_US) -> di
         "serial": tool.serial,
         "classifications": {k: list(v) for k, v in tool.classifications.items()},
         "classified": len(tool.classifications) > 0,
+        "kind": "tool",
         **ear_facts(tool, united_states=united_states),
     }
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-SCOPES: Final = ("visit", "engineer", "tool", "engineer_tool")
+SCOPES: Final = ("visit", "engineer", "tool", "engineer_tool", "item")
 RULE_EFFECTS: Final = ("review", "licence_required", "prohibited")
 CONFIDENCES: Final = ("high", "medium", "unverified")
 POLICY_FILE: Final = "policy.yaml"
@@ -22,6 +22,8 @@ SCOPE_ROOTS: Final[Mapping[str, frozenset[str]]] = {
     "engineer": frozenset({"vendor", "facility", "engineer"}),
     "tool": frozenset({"vendor", "facility", "tool"}),
     "engineer_tool": frozenset({"vendor", "facility", "engineer", "tool"}),
+    # An item shipped, handed over or transferred, seen as `tool` (compliance/engine/items.py).
+    "item": frozenset({"vendor", "facility", "tool"}),
 }
 HELPERS: Final = frozenset({"in_group", "has_code"})
 # CEL built-ins implemented natively by the Rust core (the Python stdlib extras are not

@@ -40,7 +40,7 @@ def _split_path(path: str) -> tuple[str, str, str]:
     return root, member, fact_kind(root, member)
 
 
-SCOPE_ORDER: Final = ("visit", "engineer", "tool", "engineer_tool")
+SCOPE_ORDER: Final = ("visit", "engineer", "tool", "engineer_tool", "item")
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,10 +150,13 @@ class CompiledRuleSet:
                 "engineer": read(("engineer", "engineer_tool"), "engineer"),
                 "tool": read(("tool",), "tool"),
                 "pair_tool": read(("engineer_tool",), "tool"),
+                # Item rules see the shipped item as `tool`.
+                "item": read(("item",), "tool"),
             },
             code_tests={
                 "tool": frozenset(i for c in by_scope["tool"] for i in c.code_tests),
                 "pair_tool": frozenset(i for c in by_scope["engineer_tool"] for i in c.code_tests),
+                "item": frozenset(i for c in by_scope["item"] for i in c.code_tests),
             },
             scalars=frozenset(n for c in in_force for n in c.scalars),
             memberships=frozenset(m for c in in_force for m in c.memberships),

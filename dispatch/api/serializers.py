@@ -14,7 +14,6 @@ from config.api_base import StrictSerializer, id_field
 from dispatch import roles
 from dispatch.countries import validate_country_code
 from dispatch.models import (
-    MAX_VISIT_PARTIES,
     Activity,
     Customer,
     Engineer,
@@ -24,6 +23,7 @@ from dispatch.models import (
     Vendor,
     Visit,
 )
+from dispatch.validators import MAX_VISIT_ITEMS, MAX_VISIT_PARTIES
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -158,6 +158,7 @@ class VisitOut(serializers.ModelSerializer):
             "end_date",
             "purpose",
             "parties",
+            "items",
             "status",
             "requested_by",
             "created_at",
@@ -216,6 +217,7 @@ def _visit_fields_out(
         "end_date": row["end_date"].isoformat(),
         "purpose": row["purpose"],
         "parties": row["parties"],
+        "items": row["items"],
         "status": row["status"],
         "requested_by": row["requested_by__username"],
         "created_at": _datetime_out(row["created_at"], tz),
@@ -409,6 +411,10 @@ class VisitIn(StrictSerializer):
     # checks each entry and names the field ("parties[0].role").
     parties = serializers.ListField(
         child=serializers.DictField(), max_length=MAX_VISIT_PARTIES, default=list
+    )
+    # What the visit ships, hands over or transfers; null (the default) when not listed.
+    items = serializers.ListField(
+        child=serializers.DictField(), max_length=MAX_VISIT_ITEMS, allow_null=True, default=None
     )
 
 

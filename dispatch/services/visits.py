@@ -29,7 +29,6 @@ from dispatch.models import (
     Vendor,
     Visit,
     VisitStatus,
-    visit_parties_problems,
 )
 from dispatch.roles import User
 from dispatch.services.validation import (
@@ -40,6 +39,7 @@ from dispatch.services.validation import (
     pk_of,
     require_vendor_access,
 )
+from dispatch.validators import visit_items_problems, visit_parties_problems
 
 
 def _visit_validate(
@@ -55,6 +55,7 @@ def _visit_validate(
     end_date: object,
     purpose: object,
     parties: object = (),
+    items: object = None,
 ) -> dict[str, Any]:
     errors = Errors()
     vendor_obj = Vendor.objects.filter(pk=pk_of(vendor)).first() if vendor is not None else None
@@ -128,6 +129,9 @@ def _visit_validate(
     parties = list(parties) if isinstance(parties, list | tuple) else parties
     for field, message in visit_parties_problems(parties).items():
         errors.add(field, message)
+    items = list(items) if isinstance(items, list | tuple) else items
+    for field, message in visit_items_problems(items).items():
+        errors.add(field, message)
     errors.raise_if_any("The visit was not saved.")
     return {
         "vendor": vendor_obj,
@@ -140,7 +144,29 @@ def _visit_validate(
         "end_date": end,
         "purpose": purpose or "",
         "parties": _clean_parties(parties),
+        "items": _clean_items(items),
     }
+
+
+def _clean_items(items: Any) -> list[dict[str, Any]] | None:
+    """Validated items in their stored form (None: the visit does not list them)."""
+    if items is None:
+        return None
+    return [
+        {
+            "kind": i["kind"],
+            "description": nfc(i["description"]).strip(),
+            "classifications": {
+                k: list(v) for k, v in sorted((i.get("classifications") or {}).items())
+            },
+            "origin": i.get("origin") or None,
+            "us_content_percent": i.get("us_content_percent"),
+            "made_with_us_technology": i.get("made_with_us_technology"),
+            "subject_to_ear": i.get("subject_to_ear"),
+            "ear_justification": (i.get("ear_justification") or "").strip(),
+        }
+        for i in items
+    ]
 
 
 def _clean_parties(parties: Any) -> list[dict[str, Any]]:
@@ -174,6 +200,7 @@ def _visit_snapshot(
         "purpose": visit.purpose,
         # Only when there are any, so events of visits without parties keep their form.
         **({"parties": visit.parties} if visit.parties else {}),
+        **({"items": visit.items} if visit.items is not None else {}),
         "status": visit.status,
     }
 
@@ -191,10 +218,12 @@ def visit_create(
     end_date: DateInput,
     purpose: str = "",
     parties: Sequence[dict[str, Any]] = (),
+    items: Sequence[dict[str, Any]] | None = None,
 ) -> Visit:
     """File a visit: stored as ``pending`` and queued for a compliance check on commit."""
     return visit_create_once(
         parties=parties,
+        items=items,
         requested_by=requested_by,
         idempotency_key=None,
         vendor=vendor,
@@ -235,6 +264,7 @@ def visit_create_once(
     end_date: DateInput,
     purpose: str = "",
     parties: Sequence[dict[str, Any]] = (),
+    items: Sequence[dict[str, Any]] | None = None,
 ) -> VisitFiled:
     """``visit_create`` at most once per (user, idempotency key).
 
@@ -254,6 +284,7 @@ def visit_create_once(
         "purpose": purpose,
         # Only when given, so the fingerprints of requests without parties stay as they were.
         **({"parties": list(parties)} if parties else {}),
+        **({"items": list(items)} if items is not None else {}),
     }
     if idempotency_key is None:
         return _visit_insert(requested_by=requested_by, idempotency_key=None, fields=fields)
@@ -316,6 +347,7 @@ def _visit_insert(
             end_date=data["end_date"],
             purpose=data["purpose"],
             parties=data["parties"],
+            items=data["items"],
             requested_by=requested_by,
             status=VisitStatus.PENDING,
             idempotency_key=idempotency_key or "",
@@ -364,6 +396,7 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
             )
         }
         merged["parties"] = current.get("parties", [])
+        merged["items"] = current.get("items")
         unknown = set(changes) - set(merged)
         if unknown:
             raise ApplicationError(
@@ -387,6 +420,7 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
                 "end_date",
                 "purpose",
                 "parties",
+                "items",
             )
         }
         fields["approval"] = None  # an approval covers the visit as it was, not as it is now

@@ -116,6 +116,7 @@ def raw_document(
     owners: Sequence[dict[str, Any]] | None = None,
     region: str | None = None,
     parties: Sequence[dict[str, Any]] | None = None,
+    items: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "visit": {
@@ -124,6 +125,7 @@ def raw_document(
             "mode": mode,
             "start_date": start,
             "end_date": end or start,
+            **({"items": list(items)} if items is not None else {}),
         },
         "vendor": {"name": vendor_name, "country": vendor_country, "us_branch": us_branch},
         "facility": {

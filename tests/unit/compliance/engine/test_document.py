@@ -335,6 +335,28 @@ def raw_documents(draw: st.DrawFn) -> dict[str, Any]:
             "mode": draw(st.sampled_from(["on_site", "remote"])),
             "start_date": start.isoformat(),
             "end_date": draw(st.dates(min_value=start, max_value=date(2036, 12, 31))).isoformat(),
+            **draw(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "items": st.lists(
+                            st.fixed_dictionaries(
+                                {
+                                    "kind": st.sampled_from(["tool", "part", "software"]),
+                                    "description": _names,
+                                },
+                                optional={
+                                    "classifications": st.just({"US": ["3B001.h"]}),
+                                    "origin": st.one_of(st.none(), st.sampled_from(["US", "KR"])),
+                                    "us_content_percent": st.one_of(st.none(), st.just(30)),
+                                    "subject_to_ear": st.booleans(),
+                                },
+                            ),
+                            max_size=3,
+                        )
+                    },
+                )
+            ),
         },
         "vendor": {
             "name": draw(_names),

@@ -26,6 +26,7 @@ from compliance.engine.facts import (
     tool_facts,
     vendor_facts,
 )
+from compliance.engine.items import shipped_items
 
 from .builders import all_policies, decide, document, engineer, hit, packs, ruleset, tool
 from .test_document import raw_documents
@@ -58,6 +59,19 @@ HOLDER_60 = {
 }
 STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
 PURCHASER = {"role": "purchaser", "name": "Acme Trading Ltd", "country": "HK"}
+US_PART = {
+    "kind": "part",
+    "description": "RF generator",
+    "classifications": {"US": ["3B001.h"]},
+    "origin": "US",
+}
+UNDETERMINED_PART = {**US_PART, "origin": "KR", "classifications": {"US": ["3B991"]}}
+NL_SOFTWARE = {
+    "kind": "software",
+    "description": "Overlay software update",
+    "classifications": {"NL": ["3D007"]},
+}
+EU_PART = {"kind": "part", "description": "Stage module", "classifications": {"EU": ["3B001.f"]}}
 
 
 def _party_cases(list_code: str) -> tuple[Case, Case]:
@@ -193,6 +207,44 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-OFAC-SDN-PARTY": _party_cases("SDN"),
     "US-EAR-744.15-UVL-PARTY": _party_cases("UVL"),
     "US-EAR-744.21-MEU-PARTY": _party_cases("MEU"),
+    "US-EAR-738-NS-3B-ITEM-CN": (
+        Case({"items": [US_PART], "activity": "spare_parts", **PLANAR}),
+        Case({"items": [US_PART], "activity": "spare_parts", "country": "TW", **PLANAR}),
+    ),
+    "US-EAR-744.23-ADVANCED-FAB-ITEM": (
+        Case({"items": [US_PART], "activity": "spare_parts", "start": "2023-11-17"}),
+        Case({"items": [US_PART], "activity": "spare_parts", "start": "2023-11-16"}),
+    ),
+    "US-EAR-734-ITEM-SUBJECT-UNDETERMINED": (
+        Case({"items": [UNDETERMINED_PART], "activity": "spare_parts"}),
+        Case({"items": [UNDETERMINED_PART], "activity": "spare_parts", "country": "TW"}),
+    ),
+    "DQ-ITEM-NOT-CLASSIFIED": (
+        Case({"items": [{"kind": "part", "description": "Seal kit"}], "activity": "spare_parts"}),
+        Case({"items": [{**US_PART, "classifications": {"US": []}}], "activity": "spare_parts"}),
+    ),
+    "NL-NATIONAL-ITEM": (
+        Case(
+            {
+                "items": [NL_SOFTWARE],
+                "activity": "software_update",
+                **NL_VENDOR,
+                "start": "2023-09-01",
+            }
+        ),
+        Case(
+            {
+                "items": [NL_SOFTWARE],
+                "activity": "software_update",
+                **NL_VENDOR,
+                "start": "2023-08-31",
+            }
+        ),
+    ),
+    "EU-2021-821-ANNEX-I-ITEM": (
+        Case({"items": [EU_PART], "activity": "spare_parts", "country": "TW", **NL_VENDOR}),
+        Case({"items": [EU_PART], "activity": "spare_parts", "country": "JP", **NL_VENDOR}),
+    ),
     "US-EAR-744.11-AFFILIATES-2025": (
         Case({"owners": [HOLDER_60], "start": "2025-11-09"}, (STAKE_EL,)),
         Case({"owners": [HOLDER_60], "start": "2025-11-10"}, (STAKE_EL,)),
@@ -446,6 +498,14 @@ def reference_firings(
         for i, e in enumerate(doc.engineers)
     ]
     tools = [tool_facts(t, united_states=united_states) for t in doc.tools]
+    items = [
+        {
+            **tool_facts(i.as_tool(), united_states=united_states),
+            "model": i.label,
+            "kind": i.kind,
+        }
+        for i in shipped_items(doc)
+    ]
     result: set[tuple[str, str | None, str | None]] = set()
     for rule in rules.enabled_rules:
         if not rule.in_force(v.start_date, v.end_date):
@@ -456,6 +516,7 @@ def reference_firings(
             "engineer": [(e, None) for e in engineers],
             "tool": [(None, t) for t in tools],
             "engineer_tool": [(e, t) for e in engineers for t in tools],
+            "item": [(None, i) for i in items],
         }[rule.scope]
         for e, t in subjects:
             variables = dict(base)

@@ -277,6 +277,11 @@ def test_cambodia_is_in_d5_until_2026_02_02_and_not_from_2026_02_03() -> None:
     assert "US:D5" in groups("KH", "2026-02-01", "2026-02-05")  # any day of the window counts
 
 
+def test_cambodia_joined_d5_on_2021_12_09() -> None:
+    assert "US:D5" not in groups("KH", "2021-12-08")
+    assert "US:D5" in groups("KH", "2021-12-09")
+
+
 def test_hong_kong_counts_as_china_in_d5() -> None:
     assert groups("HK", "2022-10-12") == ["US:D1", "US:D5"]
 

@@ -1,0 +1,177 @@
+"""Validation of the JSON-shaped fields of dispatch's models (aliases, owners, a visit's
+parties and items): each problem named by its field path ("items[0].kind"), so the services,
+the API and the admin report it beside the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from config.text import unsafe_message
+from dispatch.countries import is_country_code
+
+
+def validate_plain_text(value: object) -> None:
+    """Refuse direction controls, invisible and control characters (``config.text``)."""
+    if isinstance(value, str) and (message := unsafe_message(value)):
+        raise ValidationError(message, code="unsafe_character")
+
+
+def validate_alias_texts(value: object) -> None:
+    """Every alias of a list is plain text (as :func:`validate_plain_text`)."""
+    if isinstance(value, list):
+        for i, alias in enumerate(value):
+            if isinstance(alias, str) and (message := unsafe_message(alias)):
+                raise ValidationError(f"Alias {i + 1}: {message}", code="unsafe_character")
+
+
+def validate_owner_stakes(value: object) -> None:
+    """Owners of a customer, however written: a list of objects, each with a plain-text name
+    (the service layer checks the rest and names each field)."""
+    if not isinstance(value, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) and o["name"].strip() for o in value
+    ):
+        raise ValidationError("Owners are a list of objects, each with a name.", code="invalid")
+    for i, owner in enumerate(value):
+        if message := unsafe_message(owner["name"]):
+            raise ValidationError(f"Owner {i + 1}: {message}", code="unsafe_character")
+
+
+CLASSIFICATION_JURISDICTIONS = ("US", "NL", "JP", "KR", "EU")
+
+# Who else the law names on a visit (DOMAIN sec. 6): listed when they differ from the owner.
+PARTY_ROLES = ("purchaser", "consignee", "end_user", "operator")
+MAX_VISIT_PARTIES = 10
+
+
+def _text_problem(value: object, what: str) -> str:
+    """Why ``value`` is not a one-line name of at most 300 characters; "" when it is."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{what} is required."
+    if len(value) > 300:
+        return "At most 300 characters."
+    return unsafe_message(value) or ""
+
+
+def _country_problem(value: object) -> str:
+    if value in (None, "") or is_country_code(value):
+        return ""
+    return f"{value!r} is not an ISO 3166-1 alpha-2 country code."
+
+
+def _list_problems(
+    value: object, field: str, limit: int, entry: Callable[[str, dict[str, Any]], dict[str, str]]
+) -> dict[str, str]:
+    """Problems of a list of objects by field path ("parties[1].role"); empty when none."""
+    if not isinstance(value, list):
+        return {field: f"Expected a list of {field}."}
+    if len(value) > limit:
+        return {field: f"At most {limit} {field}."}
+    problems: dict[str, str] = {}
+    for i, obj in enumerate(value):
+        if isinstance(obj, dict):
+            problems.update(entry(f"{field}[{i}]", obj))
+        else:
+            problems[f"{field}[{i}]"] = "Expected an object."
+    return problems
+
+
+def _raise(problems: dict[str, str]) -> None:
+    if problems:
+        raise ValidationError("; ".join(f"{k}: {v}" for k, v in problems.items()), code="invalid")
+
+
+def _party_problems(at: str, party: dict[str, Any]) -> dict[str, str]:
+    problems = {
+        f"{at}.{k}": "Unknown field." for k in sorted(set(party) - {"role", "name", "country"})
+    }
+    if party.get("role") not in PARTY_ROLES:
+        problems[f"{at}.role"] = f"Choose one of: {', '.join(PARTY_ROLES)}."
+    if problem := _text_problem(party.get("name"), "A name"):
+        problems[f"{at}.name"] = problem
+    if problem := _country_problem(party.get("country")):
+        problems[f"{at}.country"] = problem
+    return problems
+
+
+def visit_parties_problems(value: object) -> dict[str, str]:
+    """What is wrong with a visit's parties, by field ("parties[1].role"); empty when nothing."""
+    return _list_problems(value, "parties", MAX_VISIT_PARTIES, _party_problems)
+
+
+def validate_visit_parties(value: object) -> None:
+    _raise(visit_parties_problems(value))
+
+
+def classifications_problem(value: object) -> str:
+    """Why ``value`` is not a map of jurisdiction to a list of codes; "" when it is."""
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str)
+        and k in CLASSIFICATION_JURISDICTIONS
+        and isinstance(v, list)
+        and all(isinstance(c, str) and c.strip() for c in v)
+        for k, v in value.items()
+    )
+    if ok:
+        return ""
+    return (
+        "Expected a map of jurisdiction ("
+        + ", ".join(CLASSIFICATION_JURISDICTIONS)
+        + ") to a list of codes."
+    )
+
+
+# What a visit ships, hands over or transfers (the engine's visit.items).
+ITEM_KINDS = ("tool", "part", "software", "technology")
+MAX_VISIT_ITEMS = 50
+_ITEM_KEYS = frozenset(
+    {
+        "kind",
+        "description",
+        "classifications",
+        "origin",
+        "us_content_percent",
+        "made_with_us_technology",
+        "subject_to_ear",
+        "ear_justification",
+    }
+)
+
+
+def _item_problems(at: str, item: dict[str, Any]) -> dict[str, str]:
+    problems = {f"{at}.{k}": "Unknown field." for k in sorted(set(item) - _ITEM_KEYS)}
+    if item.get("kind") not in ITEM_KINDS:
+        problems[f"{at}.kind"] = f"Choose one of: {', '.join(ITEM_KINDS)}."
+    if problem := _text_problem(item.get("description"), "A description"):
+        problems[f"{at}.description"] = problem
+    if problem := classifications_problem(item.get("classifications") or {}):
+        problems[f"{at}.classifications"] = problem
+    if problem := _country_problem(item.get("origin")):
+        problems[f"{at}.origin"] = problem
+    share = item.get("us_content_percent")
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 100
+    ):
+        problems[f"{at}.us_content_percent"] = "A percentage from 0 to 100, or null."
+    for key in ("made_with_us_technology", "subject_to_ear"):
+        if item.get(key) is not None and not isinstance(item.get(key), bool):
+            problems[f"{at}.{key}"] = "true, false or null."
+    justification = item.get("ear_justification") or ""
+    if item.get("subject_to_ear") is not None and not str(justification).strip():
+        problems[f"{at}.ear_justification"] = (
+            "A recorded determination overrides the one derived from origin, US content and US "
+            "technology: say why it holds."
+        )
+    return problems
+
+
+def visit_items_problems(value: object) -> dict[str, str]:
+    """What is wrong with a visit's items, by field; empty when nothing (None: not listed)."""
+    return {} if value is None else _list_problems(value, "items", MAX_VISIT_ITEMS, _item_problems)
+
+
+def validate_visit_items(value: object) -> None:
+    _raise(visit_items_problems(value))
