@@ -174,8 +174,25 @@ class FacilityAdmin(ServiceModelAdmin):
         services.facility_update(facility=obj, user=request.user, **changes)
 
 
+class DeterminationSelect(forms.NullBooleanSelect):
+    """The recorded determination, saying what "none" means: the status is derived."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", "None recorded: derive it"),
+            ("true", "Recorded: subject to the EAR"),
+            ("false", "Recorded: not subject to the EAR"),
+        ]
+
+
 @admin.register(Tool)
 class ToolAdmin(ServiceModelAdmin):
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "subject_to_ear":
+            kwargs["widget"] = DeterminationSelect()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     list_display = (
         "model",
         "serial_number",

@@ -350,3 +350,33 @@ def test_the_admin_deletes_no_reference_data_that_open_visits_use(world):
         )
         assert model.objects.filter(pk=obj.pk).exists()
     assert world["visit"].engineers.filter(pk=engineer.pk).exists()
+
+
+def test_a_recorded_ear_determination_without_a_justification_is_refused_in_the_admin(world):
+    tool = ToolFactory(
+        facility=world["mature"], oem=world["lam"], subject_to_ear=None, ear_justification=""
+    )
+    events = AuditEvent.objects.count()
+    url = reverse("admin:dispatch_tool_change", args=[tool.pk])
+    form = {
+        "model": tool.model,
+        "serial_number": tool.serial_number,
+        "classifications": '{"US": ["3B001.c"]}',
+        "origin": "KR",
+        "us_content_percent": "",
+        "made_with_us_technology": "unknown",
+        "subject_to_ear": "false",
+        "ear_justification": "",
+    }
+    refused = world["client"].post(url, form)
+    assert refused.status_code == 200
+    assert "say why it holds" in refused.content.decode()
+    tool.refresh_from_db()
+    assert tool.subject_to_ear is None and tool.origin == ""
+    assert AuditEvent.objects.count() == events
+    accepted = world["client"].post(url, {**form, "ear_justification": "Classification file 17."})
+    assert accepted.status_code == 302
+    tool.refresh_from_db()
+    assert tool.subject_to_ear is False and tool.origin == "KR"
+    event = AuditEvent.objects.filter(event_type="reference_changed", object_id=str(tool.pk)).last()
+    assert event.new["ear_justification"] == "Classification file 17." and event.actor == world.boss
