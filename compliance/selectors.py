@@ -79,7 +79,13 @@ def engineer_location(engineer: Engineer, *, mode: str, facility_country: str) -
 
 
 # The tool columns "subject to the EAR" is decided on, in the order `_tool_doc` takes them.
-TOOL_EAR_FIELDS = ("subject_to_ear", "origin", "us_content_percent", "made_with_us_technology")
+TOOL_EAR_FIELDS = (
+    "subject_to_ear",
+    "origin",
+    "us_content_percent",
+    "made_with_us_technology",
+    "ear_justification",
+)
 
 
 def _tool_doc(
@@ -87,7 +93,7 @@ def _tool_doc(
 ) -> dict[str, Any]:
     """A recorded determination is sent only when there is one; the inputs always, so that a
     tool without either is derived as undetermined rather than read as "not subject"."""
-    recorded, origin, share, technology = ear
+    recorded, origin, share, technology, justification = ear
     inputs = {
         "origin": origin or None,
         "us_content_percent": share,
@@ -101,19 +107,28 @@ def _tool_doc(
         # say something or nothing is recorded (compliance/engine/document.py).
         **({"subject_to_ear": recorded} if recorded is not None else {}),
         **(inputs if recorded is None or any(v is not None for v in inputs.values()) else {}),
+        # Why a recorded determination holds, stored with the decision that relied on it.
+        **(
+            {"ear_justification": " ".join(justification.split())}
+            if recorded is not None and justification and justification.strip()
+            else {}
+        ),
     }
 
 
 def _items_doc(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The engine's visit.items: the stored items without their justification, a recorded
-    determination only where there is one."""
+    """The engine's visit.items: a recorded determination, with its justification, only where
+    there is one."""
     return [
         {
             "kind": i["kind"],
             "description": i["description"],
             "classifications": i.get("classifications") or {},
             **(
-                {"subject_to_ear": i["subject_to_ear"]}
+                {
+                    "subject_to_ear": i["subject_to_ear"],
+                    "ear_justification": " ".join(str(i.get("ear_justification") or "").split()),
+                }
                 if i.get("subject_to_ear") is not None
                 else {}
             ),

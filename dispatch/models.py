@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from config.text import nfc
+from config.text import nfc, unsafe_message
 from dispatch.countries import region_error, validate_country_code
 from dispatch.validators import (
     classifications_problem,
@@ -315,7 +315,7 @@ class Tool(models.Model):
         help_text="Leave blank to derive it from origin, US content and US technology.",
     )
     ear_justification = models.TextField(
-        "justification of the recorded determination", blank=True, max_length=2000
+        "justification of the recorded determination", blank=True, max_length=500
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -338,6 +338,11 @@ class Tool(models.Model):
                 "A recorded determination overrides the one derived from origin, US content "
                 "and US technology: say why it holds."
             )
+        justification = " ".join((self.ear_justification or "").split())
+        if len(justification) > 500:
+            errors["ear_justification"] = "At most 500 characters."
+        elif message := unsafe_message(justification):
+            errors["ear_justification"] = message
         if errors:
             raise ValidationError(errors)
 

@@ -106,13 +106,24 @@ def validate_visit_parties(value: object) -> None:
     _raise(visit_parties_problems(value))
 
 
+MAX_CODES = 20  # per jurisdiction
+MAX_CODE_LENGTH = 50
+
+
 def classifications_problem(value: object) -> str:
     """Why ``value`` is not a map of jurisdiction to a list of codes; "" when it is."""
     ok = isinstance(value, dict) and all(
         isinstance(k, str)
         and k in CLASSIFICATION_JURISDICTIONS
         and isinstance(v, list)
-        and all(isinstance(c, str) and c.strip() for c in v)
+        and len(v) <= MAX_CODES
+        and all(
+            isinstance(c, str)
+            and c.strip()
+            and len(c) <= MAX_CODE_LENGTH
+            and unsafe_message(c) is None
+            for c in v
+        )
         for k, v in value.items()
     )
     if ok:
@@ -120,7 +131,8 @@ def classifications_problem(value: object) -> str:
     return (
         "Expected a map of jurisdiction ("
         + ", ".join(CLASSIFICATION_JURISDICTIONS)
-        + ") to a list of codes."
+        + f") to a list of at most {MAX_CODES} codes of at most {MAX_CODE_LENGTH} plain "
+        "characters."
     )
 
 
@@ -159,11 +171,21 @@ def _item_problems(at: str, item: dict[str, Any]) -> dict[str, str]:
     for key in ("made_with_us_technology", "subject_to_ear"):
         if item.get(key) is not None and not isinstance(item.get(key), bool):
             problems[f"{at}.{key}"] = "true, false or null."
-    justification = item.get("ear_justification") or ""
-    if item.get("subject_to_ear") is not None and not str(justification).strip():
+    justification = item.get("ear_justification")
+    if justification is not None and (
+        not isinstance(justification, str) or len(justification) > 500
+    ):
+        problems[f"{at}.ear_justification"] = "Text of at most 500 characters."
+    elif item.get("subject_to_ear") is not None and not (justification or "").strip():
         problems[f"{at}.ear_justification"] = (
             "A recorded determination overrides the one derived from origin, US content and US "
             "technology: say why it holds."
+        )
+    elif justification and (message := unsafe_message(" ".join(justification.split()))):
+        problems[f"{at}.ear_justification"] = message
+    if item.get("subject_to_ear") is False and not item.get("origin"):
+        problems[f"{at}.origin"] = (
+            'A recorded "not subject to the EAR" rests on where the item was made: give the origin.'
         )
     return problems
 

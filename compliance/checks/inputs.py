@@ -253,8 +253,11 @@ def licence_spec(licence: Licence, vendor_name: str) -> engine.LicenceSpec:
         classifications=tuple(sorted(licence.classifications or [])),
         engineers=tuple(sorted(e.name for e in licence.engineers.all())),
         revoked=licence.revoked_at is not None,
+        # Only a METI bulk licence covers by country, and only for its own holder.
         countries=tuple(sorted(licence.countries or []))
         if licence.kind == Licence.Kind.BULK
+        and licence.authority == "METI"
+        and licence.holder_id is not None
         else (),
         recorded_by=tuple(username for _, username in separation.recorded_by(licence.recorded_by)),
     )
@@ -294,7 +297,11 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
             if lic.holder_id not in (None, visit.vendor_id):
                 continue
             country = (visit.document.get("facility") or {}).get("country")
-            in_scope = lic.kind == Licence.Kind.BULK and country in (lic.countries or [])
+            in_scope = (
+                lic.kind == Licence.Kind.BULK
+                and lic.holder_id == visit.vendor_id
+                and country in (lic.countries or [])
+            )
             if visit.facility_id in facility_ids or visit.customer_id in owner_ids or in_scope:
                 key = (lic.pk, visit.vendor_name)
                 if key not in specs_by:

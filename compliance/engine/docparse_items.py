@@ -87,6 +87,7 @@ def parse_item(p: _Parser, raw: object, path: str) -> ItemInfo | None:
     codes = _classifications(p, t, path)
     subject = None if t.get("subject_to_ear") is None else p.boolean(t, "subject_to_ear", path)
     origin, share, technology = _ear_inputs(p, t, path)
+    justification = p.string(t, "ear_justification", path, required=False)
     if description is None or kind not in ITEM_KINDS:
         return None
     return ItemInfo(
@@ -97,6 +98,7 @@ def parse_item(p: _Parser, raw: object, path: str) -> ItemInfo | None:
         origin=origin,
         us_content_percent=share,
         made_with_us_technology=technology,
+        ear_justification=justification,
     )
 
 
@@ -113,6 +115,7 @@ def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
     derive = t.get("subject_to_ear") is None and any(k in t for k in EAR_INPUT_FIELDS)
     subject = None if derive else p.boolean(t, "subject_to_ear", path)
     origin, share, technology = _ear_inputs(p, t, path)
+    justification = p.string(t, "ear_justification", path, required=False)
     if model is None:
         return None
     return ToolInfo(
@@ -124,6 +127,7 @@ def parse_tool(p: _Parser, raw: object, path: str) -> ToolInfo | None:
         origin=origin,
         us_content_percent=share,
         made_with_us_technology=technology,
+        ear_justification=justification,
     )
 
 

@@ -232,6 +232,8 @@ class ToolInfo:
     origin: str | None = None
     us_content_percent: int | float | None = None
     made_with_us_technology: bool | None = None
+    # Why a recorded determination holds, as whoever recorded it said (stored, not evaluated).
+    ear_justification: str | None = None
 
     @property
     def ear_inputs_given(self) -> bool:
@@ -259,6 +261,7 @@ class ItemInfo:
     origin: str | None = None
     us_content_percent: int | float | None = None
     made_with_us_technology: bool | None = None
+    ear_justification: str | None = None
 
     def as_tool(self) -> ToolInfo:
         return ToolInfo(
@@ -268,6 +271,7 @@ class ItemInfo:
             origin=self.origin,
             us_content_percent=self.us_content_percent,
             made_with_us_technology=self.made_with_us_technology,
+            ear_justification=self.ear_justification,
         )
 
     @property
@@ -331,6 +335,11 @@ def _item_dict(item: ItemInfo) -> dict[str, Any]:
         "origin": item.origin,
         "us_content_percent": item.us_content_percent,
         "made_with_us_technology": item.made_with_us_technology,
+        **(
+            {"ear_justification": item.ear_justification}
+            if item.ear_justification is not None
+            else {}
+        ),
     }
 
 
@@ -414,6 +423,11 @@ def document_to_dict(document: VisitDocument) -> dict[str, Any]:
                     if t.ear_inputs_given
                     else {}
                 ),
+                **(
+                    {"ear_justification": t.ear_justification}
+                    if t.ear_justification is not None
+                    else {}
+                ),
             }
             for t in document.tools
         ],
@@ -443,9 +457,9 @@ EAR_INPUT_FIELDS: Final = frozenset({"origin", "us_content_percent", "made_with_
 VISIT_FIELDS: Final = frozenset(
     {"id", "activity", "mode", "start_date", "end_date", "purpose", "items"}
 )
-ITEM_FIELDS: Final = frozenset({"kind", "description", "classifications", "subject_to_ear"}).union(
-    EAR_INPUT_FIELDS
-)
+ITEM_FIELDS: Final = frozenset(
+    {"kind", "description", "classifications", "subject_to_ear", "ear_justification"}
+).union(EAR_INPUT_FIELDS)
 VENDOR_FIELDS: Final = frozenset({"id", "name", "country", "us_branch"})
 FACILITY_FIELDS: Final = frozenset(
     {
@@ -468,7 +482,7 @@ FACILITY_FIELDS: Final = frozenset(
     }
 )
 TOOL_FIELDS: Final = frozenset(
-    {"id", "model", "serial", "classifications", "subject_to_ear"}
+    {"id", "model", "serial", "classifications", "subject_to_ear", "ear_justification"}
 ).union(EAR_INPUT_FIELDS)
 # Who the engineer is and where they are; the date of birth is read by screening only.
 ENGINEER_FIELDS: Final = frozenset(

@@ -88,7 +88,8 @@ def ear_facts(tool: ToolInfo, *, united_states: frozenset[str]) -> dict[str, obj
     if tool.subject_to_ear is not None:
         status = EarStatus.SUBJECT if tool.subject_to_ear else EarStatus.NOT_SUBJECT
         said = "subject" if tool.subject_to_ear else "not subject"
-        basis = f"recorded as {said} to the EAR; from the inputs: {reasoning}"
+        why = f" ({tool.ear_justification})" if tool.ear_justification else ""
+        basis = f"recorded as {said} to the EAR{why}; from the inputs: {reasoning}"
     else:
         status = EarStatus.UNDETERMINED if derived == EarStatus.NOT_DERIVED else derived
         basis = reasoning

@@ -67,8 +67,8 @@ SCALAR_FACTS: Final[Mapping[str, tuple[str, str]]] = {
     "activity": ("string", "visit.activity, e.g. maintenance"),
     "items_listed": (
         "bool",
-        "the document lists what the visit ships (visit.items); without it an installation "
-        "ships the listed tools and nothing else is known",
+        "the document lists at least one item the visit ships (visit.items); without one the "
+        "tool rules judge the listed tools and nothing else is known",
     ),
     "mode": ("string", "visit.mode: on_site or remote"),
     "as_of": ("string", "first day of the visit window, ISO date (the decision's as_of)"),
@@ -175,8 +175,12 @@ FACT_VOCABULARY: Final[Mapping[str, Mapping[str, tuple[str, str]]]] = {
         ),
         "party_hits": (
             "list<string>",
-            "list codes of live screening hits on the purchaser, consignee, end user or operator "
+            "list codes of live screening hits on the purchaser, consignee or end user "
             "(facility.parties), sorted",
+        ),
+        "operator_hits": (
+            "list<string>",
+            "list codes of live screening hits on an operator (facility.parties), sorted",
         ),
         "party_basis": (
             "string",
@@ -339,7 +343,7 @@ def scalar_facts(
     v = document.visit
     return {
         "activity": v.activity,
-        "items_listed": v.items is not None,
+        "items_listed": bool(v.items),
         "mode": v.mode,
         "as_of": v.start_date.isoformat(),
         "end_date": v.end_date.isoformat(),
@@ -409,8 +413,14 @@ def party_facts(facility: FacilityInfo, hits: Mapping[int, Sequence[Any]]) -> di
         if hs and i < len(facility.parties)
     ]
     every = [h for hs in live.values() for h in hs]
+    operators = {i for i, p in enumerate(facility.parties) if p.role == "operator"}
     return {
-        "party_hits": sorted({h.list_code for h in every}),
+        "party_hits": sorted(
+            {h.list_code for i, hs in live.items() if i not in operators for h in hs}
+        ),
+        "operator_hits": sorted(
+            {h.list_code for i, hs in live.items() if i in operators for h in hs}
+        ),
         "party_basis": "; ".join(named) or "none",
         "party_el_policy": el_policy(every) or NO_POLICY,
     }

@@ -94,28 +94,55 @@ class Licence(models.Model):
         return self.revoked_at is not None
 
     def clean(self) -> None:
-        if problem := countries_problem(self.kind, self.authority, self.countries):
-            raise ValidationError({"countries": problem})
+        problems = bulk_problems(self.kind, self.authority, self.countries, self.holder_id)
+        if problems:
+            raise ValidationError(problems)
 
 
 # METI's simplified bulk licences do not cover China, Hong Kong or Macau (DOMAIN sec. 8 [H]).
 METI_BULK_EXCLUDED: Final = ("CN", "HK", "MO")
+BULK_GROUP: Final = "JP:BULK42"
 
 
-def countries_problem(kind: str, authority: str, countries: object) -> str:
-    """Why ``countries`` does not fit a licence of this kind and authority; "" when it does."""
+def bulk_destinations() -> frozenset[str]:
+    """The destinations of METI's simplified bulk licences as the active rule set knows them
+    (reference/country_groups.yaml, JP:BULK42; partial until completed from METI's list)."""
+    from compliance.models.rules import CountryGroupMembership
+
+    return frozenset(
+        CountryGroupMembership.objects.filter(
+            ruleset__is_active=True, group=BULK_GROUP
+        ).values_list("country", flat=True)
+    )
+
+
+def bulk_problems(kind: str, authority: str, countries: object, holder: object) -> dict[str, str]:
+    """Why a licence's kind, authority, countries and holder do not fit; empty when they do.
+
+    Only METI issues bulk licences (DOMAIN sec. 8); one is held by an exporter, and covers only
+    destinations of the JP:BULK42 group, never China, Hong Kong or Macau. A country the group
+    does not list (yet) is refused rather than assumed."""
     if kind != Licence.Kind.BULK:
-        return "Only a bulk licence lists countries." if countries else ""
+        return {"countries": "Only a bulk licence lists countries."} if countries else {}
+    problems: dict[str, str] = {}
+    if authority != LicenceAuthority.METI:
+        problems["kind"] = "Only METI issues bulk licences; record this as an individual licence."
+    if holder is None:
+        problems["holder"] = "A bulk licence is held by an exporter: name the holder."
     if not isinstance(countries, list) or not countries:
-        return "A bulk licence must list the destination countries it covers."
-    bad = [c for c in countries if not is_country_code(c)]
-    if bad:
-        return f"Not ISO 3166-1 alpha-2 country codes: {', '.join(map(str, bad[:5]))}."
-    if authority == LicenceAuthority.METI and (
-        excluded := sorted(set(countries) & set(METI_BULK_EXCLUDED))
-    ):
-        return f"A METI bulk licence cannot cover {', '.join(excluded)}."
-    return ""
+        problems["countries"] = "A bulk licence must list the destination countries it covers."
+    elif bad := [c for c in countries if not is_country_code(c)]:
+        problems["countries"] = (
+            f"Not ISO 3166-1 alpha-2 country codes: {', '.join(map(str, bad[:5]))}."
+        )
+    elif excluded := sorted(set(countries) & set(METI_BULK_EXCLUDED)):
+        problems["countries"] = f"A METI bulk licence cannot cover {', '.join(excluded)}."
+    elif unknown := sorted(set(countries) - bulk_destinations()):
+        problems["countries"] = (
+            f"{', '.join(unknown)}: not among the destinations of METI's bulk licences that the "
+            f"product knows ({BULK_GROUP}); record an individual licence, or complete the group."
+        )
+    return problems
 
 
 ACTIVITY_VALUES = Activity.values

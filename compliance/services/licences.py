@@ -21,7 +21,7 @@ from compliance.models import (
     LicenceAuthority,
     Trigger,
 )
-from compliance.models.licences import countries_problem
+from compliance.models.licences import bulk_problems
 from config.errors import ApplicationError, Conflict, PermissionDenied
 from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Activity, Customer, Engineer, Facility, Vendor, Visit
@@ -164,8 +164,8 @@ def licence_create(
     owner_objs = list(Customer.objects.filter(pk__in=owners))
     if len(owner_objs) != len(set(owners)):
         add("owners", "No such customer among the ids given.")
-    if problem := countries_problem(kind, authority, list(countries)):
-        add("countries", problem)
+    for field, problem in bulk_problems(kind, authority, list(countries), holder).items():
+        add(field, problem)
     if not facility_objs and not owner_objs and kind != Licence.Kind.BULK:
         add("facilities", "A licence must name the facilities or owners it covers.")
     engineer_objs = list(Engineer.objects.filter(pk__in=engineers))

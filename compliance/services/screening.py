@@ -143,8 +143,8 @@ def list_snapshot_import(
 def _visits_with_changed_hits(
     *, old_index: ScreeningIndex | None, new_index: ScreeningIndex
 ) -> list[int]:
-    """Open visits whose facility owner, its owners or engineers hit differently under the new
-    list."""
+    """Open visits whose facility owner, its owners, engineers or listed parties hit differently
+    under the new list."""
 
     today = timezone.localdate()
     open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
@@ -179,6 +179,13 @@ def _visits_with_changed_hits(
         open_visits.filter(facility__customer_id__in=changed_customers).values_list("pk", flat=True)
     )
     ids |= set(open_visits.filter(engineers__in=changed_engineers).values_list("pk", flat=True))
+    # The purchaser, consignee, end user and operator each visit lists, with their countries.
+    for pk, parties in open_visits.exclude(parties=[]).values_list("pk", "parties"):
+        for party in parties or []:
+            name, country = party.get("name") or "", party.get("country")
+            if name and _hit_keys(old_index, name, country) != _hit_keys(new_index, name, country):
+                ids.add(pk)
+                break
     return sorted(ids)
 
 

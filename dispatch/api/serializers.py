@@ -394,7 +394,7 @@ class ToolIn(StrictSerializer):
     made_with_us_technology = serializers.BooleanField(allow_null=True, default=None)
     # A recorded determination overrides the derived one and needs ear_justification.
     subject_to_ear = serializers.BooleanField(allow_null=True, default=None)
-    ear_justification = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    ear_justification = serializers.CharField(allow_blank=True, default="", max_length=500)
 
 
 class VisitIn(StrictSerializer):

@@ -315,17 +315,23 @@ def _tool(
         "serial_number": serial,
         "classifications": classifications,
         # The US-made tools have their status derived from their origin; for the others the
-        # demo records the determination, as an export-control office would, with its reason.
+        # demo records the determination, as an export-control office would, with its reason
+        # and the origin it rests on (the engine reviews it where the inputs do not support it).
         **(
             {"origin": "US"}
             if ear
             else {
+                "origin": _MADE_IN[oem],
                 "subject_to_ear": False,
                 "ear_justification": "Demo: determination on file with the vendor's "
                 "export-control office.",
             }
         ),
     }
+
+
+# Where each OEM's demo tools are made (demo data).
+_MADE_IN = {ASML: "NL", TEL: "JP", ZEISS: "DE", SEMES: "KR"}
 
 
 _NXT1980 = {"US": ["3B001.f"], "NL": [NL_IMMERSION]}

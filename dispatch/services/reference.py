@@ -322,6 +322,17 @@ def _tool_facts(tool: Tool) -> dict[str, Any]:
     return {k: getattr(tool, k) for k in TOOL_FIELDS}
 
 
+def _unsupported_determination(subject: object, origin: object, errors: Errors) -> None:
+    """A recorded "not subject to the EAR" must state the origin it rests on, so that the engine
+    can check the inputs against it (and review it where they do not support it)."""
+    if subject is False and not origin:
+        errors.add(
+            "origin",
+            'A recorded "not subject to the EAR" rests on where the tool was made: give the '
+            "origin, so that the inputs can be checked against it.",
+        )
+
+
 def tool_create(
     *,
     user: User | None = None,
@@ -357,6 +368,7 @@ def tool_create(
         ear_justification=ear_justification,
     )
     full_clean(tool, errors, exclude=["facility", "oem"])
+    _unsupported_determination(subject_to_ear, origin, errors)
     if (
         oem_obj is not None
         and Tool.objects.filter(oem=oem_obj, serial_number=serial_number).exists()
@@ -387,6 +399,12 @@ def tool_update(*, tool: Tool, user: User | None = None, **fields: object) -> To
         unknown_fields(fields, TOOL_FIELDS, errors)
         if "classifications" in fields and fields["classifications"] is None:
             fields["classifications"] = {}
+        if "subject_to_ear" in fields or "origin" in fields:
+            _unsupported_determination(
+                fields.get("subject_to_ear", locked.subject_to_ear),
+                fields.get("origin", locked.origin),
+                errors,
+            )
         errors.raise_if_any("The tool was not saved.")
         apply_reference_change(
             locked=locked,

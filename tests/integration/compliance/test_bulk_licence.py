@@ -114,3 +114,59 @@ def test_a_meti_bulk_licence_releases_the_visits_to_its_countries(tel, committed
         None,
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("authority", "countries", "holder", "field", "message"),
+    [
+        ("BIS", ["KR"], True, "kind", "Only METI issues bulk licences"),
+        ("METI", ["KR"], False, "holder", "name the holder"),
+        ("METI", ["KR", "RU"], True, "countries", "RU: not among the destinations"),
+        ("METI", ["IR"], True, "countries", "IR: not among the destinations"),
+    ],
+)
+def test_only_a_held_meti_bulk_licence_for_known_destinations_is_recorded(
+    tel, authority, countries, holder, field, message
+):
+    vendor, _ = tel
+    approver = make_user("approver", role="approver")
+    before = (Licence.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ApplicationError) as caught:
+        compliance_services.licence_create(
+            user=approver,
+            authority=authority,
+            kind="bulk",
+            number="N-2",
+            holder=vendor.pk if holder else None,
+            valid_from=TODAY,
+            valid_until=TODAY + dt.timedelta(days=30),
+            countries=countries,
+        )
+    assert any(message in m for m in caught.value.errors[field])
+    assert (Licence.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_bulk_licence_of_another_holder_covers_nothing(tel, committed):
+    vendor, manager = tel
+    korea = FacilityFactory(country="KR", city="Pyeongtaek", logic_node_nm=28, non_planar=False)
+    engineer = EngineerFactory(vendor=vendor, name="Kenji Sato", citizenships=["JP"])
+    coater = ToolFactory(facility=korea, oem=vendor, classifications={"JP": ["METI-23:deposition"]})
+    start = TODAY + dt.timedelta(days=10)
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=korea.pk,
+            engineers=[engineer.pk],
+            tools=[coater.pk],
+            activity="installation",
+            start_date=start,
+            end_date=start,
+        )
+    other = VendorFactory(name="Screen Holdings Co., Ltd.", country="JP")
+    with committed():
+        _bulk(make_user("approver", role="approver"), other, ["KR"], number="OTHER-BULK")
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+    finding = visit.current_decision.findings.get(rule_code="JP-FEFTA-23-TOOLS")
+    assert not finding.covered_by_licence

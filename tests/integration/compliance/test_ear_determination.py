@@ -62,6 +62,10 @@ def test_a_typed_determination_without_a_justification_is_refused_naming_the_fie
     assert response.status_code == 400, response.content
     assert "ear_justification" in response.json()["errors"]
     assert (Tool.objects.count(), AuditEvent.objects.count()) == before
+    # A recorded "not subject" needs the origin it rests on (found in review: leaving it blank
+    # used to avoid the check of the inputs).
+    blank = _post_tool(manager, fab, vendor, subject_to_ear=False, ear_justification="We say so.")
+    assert blank.status_code == 400 and "origin" in blank.json()["errors"]
     bad = _post_tool(manager, fab, vendor, origin="XX", us_content_percent=140)
     assert bad.status_code == 400
     assert {"origin", "us_content_percent"} <= set(bad.json()["errors"])

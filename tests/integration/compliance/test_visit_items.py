@@ -104,6 +104,38 @@ def test_without_items_the_same_visit_is_judged_on_the_tool_alone(semes, committ
             "items[0].ear_justification",
         ),
         ([{"kind": "part", "description": "X", "price": 3}], "items[0].price"),
+        # Found in review: these were a 500 or were stored and failed later in the check.
+        (
+            [{"kind": "part", "description": "X", "ear_justification": {"a": 1}}],
+            "items[0].ear_justification",
+        ),
+        (
+            [{"kind": "part", "description": "X", "ear_justification": "x" * 501}],
+            "items[0].ear_justification",
+        ),
+        (
+            [{"kind": "part", "description": "X", "classifications": {"US": ["3B\u202e001"]}}],
+            "items[0].classifications",
+        ),
+        (
+            [{"kind": "part", "description": "X", "classifications": {"US": ["3" * 60]}}],
+            "items[0].classifications",
+        ),
+        (
+            [{"kind": "part", "description": "X", "classifications": {"US": ["3B991"] * 21}}],
+            "items[0].classifications",
+        ),
+        (
+            [
+                {
+                    "kind": "part",
+                    "description": "X",
+                    "subject_to_ear": False,
+                    "ear_justification": "ours",
+                }
+            ],
+            "items[0].origin",
+        ),
     ],
 )
 def test_a_bad_item_is_refused_naming_the_field_and_nothing_is_filed(semes, items, field):

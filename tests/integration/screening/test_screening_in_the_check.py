@@ -338,3 +338,49 @@ def test_screening_search_api_explains_hits(sample_list, client):
     assert r.json()["hits"] == []
     lists = c.get("/api/v1/screening/lists/").json()
     assert lists["results"][0]["counts"]["EL"] >= 1
+
+
+def test_a_list_that_newly_lists_a_visits_end_user_rechecks_and_holds_it(
+    rules, sample_list, tmp_path, committed
+):
+    # Found in review: a list import re-screened owners and engineers but not listed parties.
+    vendor = VendorFactory(name="Tokyo Electron Limited", country="JP")
+    manager = make_user("tel", role="service_manager", vendor=vendor)
+    fab = FacilityFactory(country="TW", city="Hsinchu", logic_node_nm=40, non_planar=False)
+    engineer = EngineerFactory(vendor=vendor, name="Kenji Sato", citizenships=["JP"])
+    start = dt.date.today() + dt.timedelta(days=10)
+    with committed():
+        visit = services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=fab.pk,
+            engineers=[engineer.pk],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+            parties=[{"role": "end_user", "name": "Zeta Quantum Foundry Ltd", "country": "TW"}],
+        )
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CLEARED
+    header, rows = _rows()
+    entry = dict.fromkeys(header, "")
+    entry.update(
+        {
+            "_id": "zeta-1",
+            "source": "Entity List (EL) - Bureau of Industry and Security",
+            "entity_number": "99999",
+            "type": "Entity",
+            "name": "Zeta Quantum Foundry Ltd",
+            "addresses": "Hsinchu, TW",
+            "license_policy": "Presumption of denial",
+        }
+    )
+    with committed():
+        list_snapshot_import(
+            path=str(_write(tmp_path / "csl.csv", header, [*rows, [entry[h] for h in header]]))
+        )
+    visit.refresh_from_db()
+    assert visit.decisions.count() == 2
+    assert visit.status == VisitStatus.ON_HOLD
+    rules_fired = set(visit.current_decision.findings.values_list("rule_code", flat=True))
+    assert "US-EAR-744.11-ENTITY-LIST-PARTY" in rules_fired

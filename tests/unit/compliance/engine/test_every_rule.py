@@ -59,6 +59,7 @@ HOLDER_60 = {
 }
 STAKE_EL = hit("facility.owners[0]", "EL", name="Holder Corp")
 PURCHASER = {"role": "purchaser", "name": "Acme Trading Ltd", "country": "HK"}
+OPERATOR = {"role": "operator", "name": "Acme Ops Ltd", "country": "HK"}
 US_PART = {
     "kind": "part",
     "description": "RF generator",
@@ -207,6 +208,26 @@ CASES: dict[str, tuple[Case, Case]] = {
     "US-OFAC-SDN-PARTY": _party_cases("SDN"),
     "US-EAR-744.15-UVL-PARTY": _party_cases("UVL"),
     "US-EAR-744.21-MEU-PARTY": _party_cases("MEU"),
+    "US-EAR-744.11-ENTITY-LIST-OPERATOR": (
+        Case({"parties": [OPERATOR]}, (hit("facility.parties[0]", "EL", name="Acme Ops Ltd"),)),
+        Case(
+            {"parties": [PURCHASER]}, (hit("facility.parties[0]", "EL", name="Acme Trading Ltd"),)
+        ),
+    ),
+    "US-EAR-734-ITEM-RECORDED-UNSUPPORTED": (
+        Case({"items": [{**US_PART, "subject_to_ear": False}], "activity": "spare_parts"}),
+        Case(
+            {
+                "items": [{**US_PART, "subject_to_ear": False}],
+                "activity": "spare_parts",
+                "country": "TW",
+            }
+        ),
+    ),
+    "DQ-UA-REGION-MISSING": (
+        Case({"country": "UA", **PLANAR}),
+        Case({"country": "UA", "region": "UA-30", **PLANAR}),
+    ),
     "US-EAR-738-NS-3B-ITEM-CN": (
         Case({"items": [US_PART], "activity": "spare_parts", **PLANAR}),
         Case({"items": [US_PART], "activity": "spare_parts", "country": "TW", **PLANAR}),

@@ -66,12 +66,42 @@ def test_listing_the_items_replaces_the_generic_review_of_parts() -> None:
     assert "US-EAR-738-NS-3B-ITEM-CN" not in codes(listed)  # 3B991 is not NS-controlled
 
 
-def test_without_a_list_an_installation_ships_its_tools_and_nothing_else_is_assumed() -> None:
+def test_without_a_list_the_tool_rules_judge_the_tools_and_no_item_rule_runs() -> None:
     etcher = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
-    [item] = shipped_items(document(tools=[etcher], activity="installation"))
-    assert (item.kind, item.description) == ("tool", "Etch 3B001")
-    assert shipped_items(document(tools=[etcher], activity="maintenance")) == ()
-    assert shipped_items(document(tools=[etcher], items=[], activity="installation")) == ()
+    assert shipped_items(document(tools=[etcher], activity="installation")) == ()
+    installed = decide(document(tools=[etcher], activity="installation", **PLANAR))
+    assert "US-EAR-738-NS-3B-TOOL-CN" in codes(installed)
+    assert "US-EAR-738-NS-3B-ITEM-CN" not in codes(installed)
+
+
+def test_an_empty_or_tool_only_list_does_not_hide_what_the_service_ships() -> None:
+    # Found in review: items: [] or an item of kind "tool" used to clear a spare-parts visit.
+    etcher = tool("Etch 3B001", us=["3B001.c"], subject_to_ear=True)
+    empty = decide(document(tools=[etcher], items=[], activity="spare_parts", **PLANAR))
+    assert "US-EAR-738-NS-3B-ITEMS-CN" in codes(empty)
+    shipped_tool = {
+        "kind": "tool",
+        "description": "Etch 3B001",
+        "classifications": {"US": ["3B001.c"]},
+        "origin": "US",
+    }
+    as_tool = decide(
+        document(tools=[etcher], items=[shipped_tool], activity="installation", **PLANAR)
+    )
+    assert findings(as_tool, "US-EAR-738-NS-3B-ITEM-CN")[0].effect == "licence_required"
+    bare_tool = decide(
+        document(items=[{"kind": "tool", "description": "Etch"}], activity="installation", **PLANAR)
+    )
+    assert "DQ-ITEM-NOT-CLASSIFIED" in codes(bare_tool)
+
+
+def test_a_recorded_not_subject_item_the_inputs_contradict_is_reviewed() -> None:
+    recorded = {**US_PART, "subject_to_ear": False, "ear_justification": "Our reading."}
+    decision = decide(document(items=[recorded], activity="spare_parts", **PLANAR))
+    [finding] = findings(decision, "US-EAR-734-ITEM-RECORDED-UNSUPPORTED")
+    assert "recorded as not subject to the EAR (Our reading.)" in finding.message
+    assert "US-origin" in finding.message
+    assert decision.outcome != "clear"
 
 
 def test_an_item_of_undetermined_ear_status_or_without_classification_is_reviewed() -> None:

@@ -32,10 +32,11 @@ def test_an_oblast_with_occupied_areas_is_reviewed_and_the_rest_of_ukraine_is_no
     assert finding.effect == "review" and "line of control" in finding.message
     kyiv = decide(document(country="UA", region="UA-30", vendor_country="US", **PLANAR))
     assert not {c for c in codes(kyiv) if "REGION" in c}
-    # Without a region nothing is assumed about where in Ukraine the site is.
-    assert "US-EMBARGO-REGION-FACILITY" not in codes(
-        decide(document(country="UA", vendor_country="US", **PLANAR))
-    )
+    # Without a region nothing is assumed about where in Ukraine the site is: it is reviewed.
+    unknown = decide(document(country="UA", vendor_country="US", **PLANAR))
+    assert "US-EMBARGO-REGION-FACILITY" not in codes(unknown)
+    assert findings(unknown, "DQ-UA-REGION-MISSING")[0].effect == "review"
+    assert unknown.outcome != "clear"
 
 
 @pytest.mark.parametrize(

@@ -313,3 +313,16 @@ def test_a_national_of_a_country_domain_does_not_confirm_in_d1_is_reviewed_not_c
     )
     assert "US-EAR-734.13-DEEMED-EXPORT" in codes(vietnamese)
     assert "US-EAR-734.13-DEEMED-EXPORT-D1-UNVERIFIED" not in codes(vietnamese)
+
+
+def test_a_listed_operator_is_reviewed_not_held_for_a_licence() -> None:
+    # DOMAIN sec. 6 names purchaser, consignee and end user; an operator is not named.
+    operator = {"role": "operator", "name": "Acme Ops Ltd"}
+    listed = hit("facility.parties[0]", "EL", name="Acme Ops Ltd")
+    decision = decide(document(parties=[operator], country="TW"), screening=[listed])
+    assert "US-EAR-744.11-ENTITY-LIST-PARTY" not in codes(decision)
+    assert findings(decision, "US-EAR-744.11-ENTITY-LIST-OPERATOR")[0].effect == "review"
+    # A denied operator is still a dealing with a denied person.
+    denied = hit("facility.parties[0]", "DPL", name="Acme Ops Ltd")
+    dpl = decide(document(parties=[operator], country="TW"), screening=[denied])
+    assert findings(dpl, "US-EAR-DPL-PARTY")[0].effect == "prohibited"
