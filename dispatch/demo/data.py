@@ -633,6 +633,15 @@ VISITS = [
                 "country": "HK",
             }
         ],
+        # What it ships, each judged by its own classification and origin.
+        "items": [
+            {
+                "kind": "part",
+                "description": "Kiyo RF match network",
+                "classifications": {"US": ["3B001.h"]},
+                "origin": "US",
+            }
+        ],
     },
     {
         "vendor": TEL,

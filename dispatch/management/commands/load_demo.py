@@ -187,6 +187,7 @@ class Command(BaseCommand):
                 end_date=start + dt.timedelta(days=v.get("days", 3) - 1),
                 purpose=purpose,
                 parties=v.get("parties", []),
+                items=v.get("items"),
             )
             n += 1
         return n
