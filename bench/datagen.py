@@ -55,7 +55,7 @@ CHUNK = 1000
 VISIT_COLUMNS = (
     "id, activity, mode, start_date, end_date, purpose, status, check_requested_at, "
     "check_trigger, created_at, updated_at, approval_id, current_decision_id, facility_id, "
-    "requested_by_id, vendor_id, idempotency_key, idempotency_fingerprint, editor_ids"
+    "requested_by_id, vendor_id, idempotency_key, idempotency_fingerprint, editor_ids, parties"
 )
 DECISION_COLUMNS = (
     "id, trigger, request_key, input_digest, document, screening_input, licences_input, "
@@ -104,6 +104,7 @@ class _Visit:
         self.vendor_name = vendor.name
         self.facility = facility
         self.facility_id = facility.pk
+        self.facility_country = facility.country
         self.customer_id = facility.customer_id
         self.tools = _Related(tools)
         self.engineers = _Related(sorted(engineers, key=lambda e: (e.name, e.pk)))
@@ -279,6 +280,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 "",  # filed without an Idempotency-Key
                 "",
                 "[]",  # never edited
+                "[]",  # no parties besides the owner; items (null) not listed
             )
         )
         v_eng.extend(_row(pk, e) for e in eng_ids)

@@ -181,7 +181,13 @@ def add_reference_data(engineers_per_vendor: int) -> dict[str, int]:
                     model=model,
                     serial_number=serial,
                     classifications=classes,
+                    # A recorded determination with the inputs it rests on, so the generated
+                    # decisions are what they were before the status was derived.
                     subject_to_ear=ear,
+                    ear_justification="Benchmark data: determination on file.",
+                    origin="US" if ear else vendor.country,
+                    us_content_percent=None if ear else 0,
+                    made_with_us_technology=None if ear else False,
                 )
                 counts["tools"] += 1
     user_model = get_user_model()

@@ -285,6 +285,8 @@ class CheckInput:
     involved_user_ids: frozenset[int] = frozenset()
     # Set when the document could not be built: the check records a fail-closed system decision.
     error: str = ""
+    # Where the facility is: a bulk licence covers by destination country.
+    facility_country: str = ""
 
     @property
     def party_keys(self) -> dict[str, str]:
@@ -396,6 +398,7 @@ def check_inputs(visit_ids: Iterable[int]) -> list[CheckInput]:
                 engineer_ids=[e[0] for e in visit_engineers],
                 involved_user_ids=frozenset([row["requested_by_id"], *(row["editor_ids"] or [])]),
                 error=error,
+                facility_country=country,
             )
         )
     return out

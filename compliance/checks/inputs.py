@@ -296,11 +296,10 @@ def licences_for_visits(visits: Sequence[CheckInput]) -> dict[int, list[engine.L
         for lic, facility_ids, owner_ids in places:
             if lic.holder_id not in (None, visit.vendor_id):
                 continue
-            country = (visit.document.get("facility") or {}).get("country")
             in_scope = (
                 lic.kind == Licence.Kind.BULK
                 and lic.holder_id == visit.vendor_id
-                and country in (lic.countries or [])
+                and visit.facility_country in (lic.countries or [])
             )
             if visit.facility_id in facility_ids or visit.customer_id in owner_ids or in_scope:
                 key = (lic.pk, visit.vendor_name)
