@@ -36,7 +36,6 @@ from .facts import (
     JUST_US,
     US_GROUP,
     Window,
-    el_policy,
     engineer_facts,
     facility_facts,
     scalar_facts,
@@ -44,6 +43,7 @@ from .facts import (
     vendor_facts,
 )
 from .items import shipped_items
+from .party_facts import el_policy
 from .ruleset import CompiledRule, CompiledRuleSet
 from .system import (
     CSL_URL,
@@ -228,22 +228,23 @@ class VisitRun:
             )
         # What the visit ships, each seen by item rules as `tool` (items.py).
         self.items = shipped_items(document)
+        as_tools = [item.as_tool() for item in self.items]
         self.item_facts = [
             {
-                **tool_facts(item.as_tool(), united_states=self.united_states),
+                **tool_facts(as_tool, united_states=self.united_states),
                 "model": item.label,
                 "kind": item.kind,
             }
-            for item in self.items
+            for item, as_tool in zip(self.items, as_tools, strict=True)
         ]
         self.cel_items = [
             _tool_variables(
                 facts,
                 members["item"],
                 plan.code_tests["item"],
-                _code_tests(item.as_tool(), plan.code_tests["item"], ruleset.code_tests),
+                _code_tests(as_tool, plan.code_tests["item"], ruleset.code_tests),
             )
-            for item, facts in zip(self.items, self.item_facts, strict=True)
+            for as_tool, facts in zip(as_tools, self.item_facts, strict=True)
         ]
         self.engineer_members = members["engineer"]
 
