@@ -174,7 +174,16 @@ def parse_csl_file(
 ) -> ParsedList:
     """Parse a list file in any supported form (.csv, .csv.gz, .json, .json.gz), by content: gzip by
     its magic bytes, JSON when the first character is "{" or "[", CSV otherwise."""
-    raw = _read_bytes(path)
+    return parse_csl_bytes(_read_bytes(path), progress=progress)
+
+
+def parse_csl_bytes(raw: bytes, *, progress: ProgressCallback | None = None) -> ParsedList:
+    """Parse CSL bytes (CSV or JSON, by content; already gunzipped or not)."""
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise ListFormatError(f"damaged gzip data: {error}") from error
     if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return _parse_json_bytes(raw, progress)
     return _parse_csv_bytes(raw, progress)

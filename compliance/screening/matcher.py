@@ -113,6 +113,9 @@ class Match:
     entry_hash: str
     # The entry's licence review policy as the list states it (Entity List entries), or "".
     licence_policy: str = ""
+    # The entry's programmes (a UN regime, EU regulation) and measures (UK), for what a hit means.
+    programs: tuple[str, ...] = ()
+    measures: str = ""
 
 
 @dataclass(frozen=True)
@@ -448,6 +451,8 @@ class ScreeningIndex:
         )
         return Match(
             licence_policy=entry.license_policy,
+            programs=entry.programs,
+            measures=entry.license_requirement if entry.list_code == "UK" else "",
             entry_id=entry.entry_id,
             list_code=entry.list_code,
             entry_name=entry.name,
