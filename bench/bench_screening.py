@@ -1,10 +1,12 @@
 """Benchmark of restricted-party screening: `python bench/bench_screening.py [--json OUT] [--calibrate]`.
 
 Builds a ScreeningIndex over the full 2022 Consolidated Screening List (../shared/data, 14,160 rows;
-a synthetic list of the same size when that file is absent), screens a few hundred realistic names
+a synthetic list of the same size when that file is absent) and every other source the checks use
+(the full UN list and the EU, UK and METI samples; `--csl-only` leaves them out), screens a few hundred realistic names
 (list names with one typo, list names as written, unrelated companies, engineers' names) with the
 index and with the exhaustive `full_scan`, checks both return the same hits, and prints the median
-time per name, their ratio and the index build time. Targets: <= 1 ms median per name on one core,
+time per name, their ratio and the index build time. Targets: <= 0.2 ms median per name across all
+sources (<= 1 ms for the CSL alone) on one core,
 >= 10x faster than the full scan, identical hits.
 
 For context it also times `rapidfuzz.process.extract` with `token_sort_ratio` over all joined names:
@@ -36,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _names import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
-from compliance.screening import ListEntry, ScreeningIndex, parse_csl_file  # noqa: E402
+from compliance.screening import ListEntry, ScreeningIndex, formats, parse_csl_file  # noqa: E402
 from compliance.screening.names import searchable_names  # noqa: E402
 from compliance.screening.normalise import normalise_name  # noqa: E402
 
@@ -53,6 +55,14 @@ FULL_LIST = next(
     REPO_ROOT / "tests" / "data" / "csl-full-2022-05-16.csv.gz",
 )
 SEED = 20220516
+_DATA = REPO_ROOT / "compliance" / "screening" / "data"
+# The other sources: the full UN list and the samples of the EU, UK and METI lists.
+OTHER_SOURCES = {
+    "un-sc": ("un-xml", _DATA / "un-sc-consolidated-2026-02-27.xml.gz"),
+    "eu-fsf": ("eu-xml", _DATA / "eu-fsf-sample.xml"),
+    "uk-fcdo": ("uk-xml", _DATA / "uk-sanctions-sample.xml"),
+    "jp-eul": ("jp-eul", _DATA / "jp-eul-sample.xlsx"),
+}
 
 # Real companies of the industry and beyond, none of them on the 2022 CSL.
 UNRELATED_COMPANIES = (
@@ -331,16 +341,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--calibrate", action="store_true", help="print the threshold evidence")
     parser.add_argument("--queries", type=int, default=400, help="number of names to screen")
+    parser.add_argument(
+        "--csl-only", action="store_true", help="the US CSL alone, without the other sources"
+    )
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
 
     if FULL_LIST.exists():
         parsed, parse_us = timed(parse_csl_file, FULL_LIST)
-        entries: Sequence[ListEntry] = parsed.entries
+        entries: list[ListEntry] = list(parsed.entries)
         list_source = FULL_LIST.name
     else:
-        entries, parse_us = synthetic_entries(14_000, rng), 0.0
+        entries, parse_us = list(synthetic_entries(14_000, rng)), 0.0
         list_source = "synthetic (../shared/data/csl-full-2022-05-16.csv.gz not found)"
+    per_source = {"us-csl": len(entries)}
+    if not args.csl_only:
+        # Every other source, as the checks screen them: one index over all lists in force.
+        for source, (form, path) in OTHER_SOURCES.items():
+            other = formats.parse(form, path)
+            entries.extend(other.entries)
+            per_source[source] = len(other.entries)
+        list_source += " + " + ", ".join(p.name for _, p in OTHER_SOURCES.values())
     index, build_us = timed(ScreeningIndex.build, entries)
 
     quarter = args.queries // 4
@@ -381,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {
         "list": list_source,
         "entries": len(entries),
+        "entries_per_source": per_source,
         "searchable_names": index.name_count,
         "distinct_tokens": index.token_count,
         "parse_seconds": round(parse_us / 1e6, 3),
@@ -417,7 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     if args.calibrate:
         calibrate(index, entries, rng)
-    targets_met = median_us <= 1000 and ratio >= 10 and not mismatches
+    # Across every source, one name in at most 0.2 ms median (1 ms for the CSL alone, as before).
+    targets_met = median_us <= (1000 if args.csl_only else 200) and ratio >= 10 and not mismatches
     return 0 if targets_met else 1
 
 

@@ -229,7 +229,7 @@ def main() -> int:
     flush_redis()
     manage("migrate", "--noinput", "-v", "0")
     manage("load_rulepacks")
-    manage("import_screening_list", args.screening_list)
+    manage("import_sample_lists", "--csl", args.screening_list)
     manage("load_demo")
     counts = add_reference_data(args.engineers_per_vendor)
     flush_redis()

@@ -14,6 +14,7 @@ from django.urls import path
 
 from compliance import (
     admin_holds,  # noqa: F401  (registers the hold queue)
+    admin_lists,  # noqa: F401  (registers the list sources)
     services,
 )
 from compliance.models import (
@@ -201,8 +202,21 @@ class CountryGroupMembershipAdmin(ReadOnlyAdmin):
 
 @admin.register(ListSnapshot)
 class ListSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("source_name", "imported_at", "entry_count", "is_active", "source_hash")
-    list_filter = ("is_active",)
+    list_display = (
+        "source",
+        "source_name",
+        "imported_at",
+        "entry_count",
+        "is_active",
+        "diff_summary",
+        "source_hash",
+    )
+    list_filter = ("source", "is_active")
+
+    @admin.display(description="vs previous")
+    def diff_summary(self, obj: ListSnapshot) -> str:
+        d = obj.diff or {}
+        return f"+{d.get('added', 0)} −{d.get('removed', 0)} ~{d.get('changed', 0)}"
 
 
 @admin.register(ListEntry)

@@ -86,3 +86,27 @@ def notify_decisions(notices: list[tuple[int, str]]) -> None:
         if decision.visit.status == previous_status:
             continue
         _send(decision, previous_status, approver_emails)
+
+
+def notify_list_refused(source_name: str, url: str, reason: str) -> None:
+    """Tell the approvers that a list download was refused and the snapshot in force stays."""
+    emails = _approver_emails()
+    if not emails:
+        return
+    try:
+        send_mail(
+            f"List refresh refused — {source_name}",
+            render_to_string(
+                "emails/list_refused.txt",
+                {
+                    "source": source_name,
+                    "url": url,
+                    "reason": reason,
+                    "admin_url": f"{settings.SITE_URL.rstrip('/')}/admin/compliance/listsource/",
+                },
+            ),
+            settings.DEFAULT_FROM_EMAIL,
+            emails,
+        )
+    except Exception:
+        logger.exception("Could not send the list refusal notice for %s", source_name)

@@ -20,9 +20,9 @@ from compliance.screening.matcher import ScreeningIndex
 
 _lock = threading.Lock()
 _rulesets: OrderedDict[str, Any] = OrderedDict()
-_indexes: OrderedDict[int, Any] = OrderedDict()
+_indexes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
 _MAX_RULESETS = 8
-_MAX_INDEXES = 2
+_MAX_INDEXES = 3
 
 
 def compiled_ruleset(ruleset: RuleSet) -> engine.CompiledRuleSet:
@@ -72,14 +72,24 @@ def snapshot_entries(snapshot: ListSnapshot) -> list[Any]:
 
 
 def screening_index(snapshot: ListSnapshot) -> Any:
+    """The index of one snapshot."""
+    return screening_index_for([snapshot])
+
+
+def screening_index_for(snapshots: list[ListSnapshot]) -> Any:
+    """One index over the entries of `snapshots` (the sources in force), cached by their ids."""
+    key = tuple(sorted(s.pk for s in snapshots))
     with _lock:
-        cached = _indexes.get(snapshot.pk)
+        cached = _indexes.get(key)
         if cached is not None:
-            _indexes.move_to_end(snapshot.pk)
+            _indexes.move_to_end(key)
             return cached
-    index = ScreeningIndex.build(snapshot_entries(snapshot))
+    entries: list[Any] = []
+    for snapshot in sorted(snapshots, key=lambda s: s.pk):
+        entries.extend(snapshot_entries(snapshot))
+    index = ScreeningIndex.build(entries)
     with _lock:
-        _indexes[snapshot.pk] = index
+        _indexes[key] = index
         while len(_indexes) > _MAX_INDEXES:
             _indexes.popitem(last=False)
     return index
@@ -92,9 +102,9 @@ def clear() -> None:
         _indexes.clear()
 
 
-def remember_index(snapshot_id: int, index: Any) -> None:
+def remember_index(snapshot_ids: tuple[int, ...], index: Any) -> None:
     """Keep an index built during an import, so the first check does not rebuild it."""
     with _lock:
-        _indexes[snapshot_id] = index
+        _indexes[tuple(sorted(snapshot_ids))] = index
         while len(_indexes) > _MAX_INDEXES:
             _indexes.popitem(last=False)

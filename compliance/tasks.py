@@ -82,6 +82,25 @@ def pre_travel_recheck() -> int:
     return requests.visits_pre_travel_recheck()
 
 
+@shared_task(acks_late=True)
+def refresh_list_source(key: str) -> str:
+    """Fetch one list source and put a verified file in force (compliance.services.list_sources)."""
+    from compliance.services.list_sources import list_source_refresh
+
+    return list_source_refresh(key=key).outcome
+
+
+@shared_task(acks_late=True)
+def refresh_due_list_sources() -> list[str]:
+    """Refresh every source in use whose next run is due, one task each."""
+    from compliance.services.list_sources import list_sources_due
+
+    due = list_sources_due()
+    for key in due:
+        refresh_list_source.delay(key)
+    return due
+
+
 @shared_task
 def noop() -> None:
     """Does nothing: the floor of the end-to-end benchmark (broker and pool overhead)."""

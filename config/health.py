@@ -58,6 +58,12 @@ def system_status() -> dict[str, Any]:
         status["oldest_unanswered_check_seconds"] = (
             int((timezone.now() - oldest).total_seconds()) if oldest else 0
         )
+        # Per list source: fresh, stale, missing or off (a stale or missing source holds every
+        # visit it binds, so it is reported here rather than failing the health check).
+        from compliance.checks.lists import list_freshness
+
+        status["lists"] = list_freshness()
+        status["lists_ok"] = all(s["state"] in ("fresh", "off") for s in status["lists"])
     if not settings.REDIS_URL:
         status.update({"workers": "in-process", "beat": "not used", "queue_depth": 0, "ok": db_ok})
         return status

@@ -182,7 +182,7 @@ def setup() -> dict:
     subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
     manage("migrate", "--noinput")
     manage("load_rulepacks")
-    manage("import_screening_list", "compliance/screening/data/sample_csl.csv", "--verbosity", "0")
+    manage("import_sample_lists", "--verbosity", "0")
     out = run(PY, "scripts/chaos_fixture.py").stdout
     return json.loads(out.strip().splitlines()[-1])
 

@@ -26,12 +26,30 @@ def rules(db):
     return ruleset
 
 
-@pytest.fixture
-def sample_list(db):
-    """The project's sample screening list, imported and active."""
+# A sample of every list source in use by default, so that no visit is held for a missing list.
+SAMPLE_LISTS = {
+    "un-sc": "tests/data/un-sc-sample.xml",
+    "eu-fsf": "tests/data/eu-fsf-sample.xml",
+    "uk-fcdo": "tests/data/uk-sanctions-sample.xml",
+    "jp-eul": "tests/data/jp-eul-sample.csv",
+}
+
+
+def import_sample_lists():
+    """The CSL sample and a sample of every other source; returns the CSL snapshot."""
     from compliance.services import list_snapshot_import
 
-    return list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    csl = list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    for source, path in SAMPLE_LISTS.items():
+        list_snapshot_import(path=path, source=source)
+    return csl
+
+
+@pytest.fixture
+def sample_list(db):
+    """The project's sample screening lists (every source in use), imported and active; the
+    US CSL snapshot."""
+    return import_sample_lists()
 
 
 @pytest.fixture

@@ -280,6 +280,7 @@ class SnapshotOut(serializers.ModelSerializer):
         fields = (
             "id",
             "version",
+            "source",
             "source_name",
             "source_hash",
             "format",

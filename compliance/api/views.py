@@ -90,8 +90,9 @@ class ScreeningListsApi(APIView):
     @extend_schema(
         tags=["screening"],
         summary="Imported screening lists",
-        description="Every imported list snapshot, newest first, with its counts and its "
-        "difference from the snapshot before it; `is_active` marks the one in force.",
+        description="Every imported list snapshot of every source (US CSL, UN, EU, UK, METI, "
+        "FollowTheMoney), newest first, with its counts and its difference from the snapshot "
+        "of the same source before it; `is_active` marks the one in force for its `source`.",
         responses={200: s.SnapshotOut(many=True), **errors(404)},
     )
     def get(self, request: Request) -> Response:
@@ -104,7 +105,7 @@ class ScreeningSearchApi(APIView):
     @extend_schema(
         tags=["screening"],
         summary="Screen one name",
-        description="Screens a name (and optionally its country and date of birth) against the list in force, "
+        description="Screens a name (and optionally its country and date of birth) against every list in force, "
         "with the matcher the checks use. A hit is a screening aid, to confirm against the "
         "official list.",
         request=s.ScreeningSearchIn,

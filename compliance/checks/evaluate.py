@@ -40,6 +40,8 @@ class Evaluation:
     decision: engine.Decision
     error: str = ""
     duration_ms: float = 0.0
+    list_is_stale: bool = False
+    list_problems: tuple[engine.ListProblem, ...] = ()
 
 
 def evaluate_document(
@@ -52,6 +54,7 @@ def evaluate_document(
 ) -> Evaluation:
     """Run the engine; any failure becomes a fail-closed system decision, never ``cleared``."""
     started = time.perf_counter()
+    stale, problems = ctx.list_state(document)
     try:
         parsed = engine.parse_document(document)
         decision = engine.evaluate(
@@ -60,7 +63,8 @@ def evaluate_document(
             screening=screening,
             licences=licences,
             lists_version=ctx.lists_version,
-            list_is_stale=ctx.list_is_stale,
+            list_is_stale=stale,
+            list_problems=problems,
             decided_at=decided_at,
         )
         error = ""
@@ -75,6 +79,8 @@ def evaluate_document(
         decision=decision,
         error=error,
         duration_ms=(time.perf_counter() - started) * 1000,
+        list_is_stale=stale,
+        list_problems=tuple(problems),
     )
 
 
@@ -109,13 +115,15 @@ def check_document(document: dict[str, Any], *, now: dt.datetime | None = None) 
     canonical = engine.document_to_dict(parsed)
     ctx = check_context(now=now)
     screening = screen_parties(index=ctx.index, document=canonical)
+    stale, problems = ctx.list_state(canonical)
     decision = engine.evaluate(
         parsed,
         ctx.compiled,
         screening=screening,
         licences=[],
         lists_version=ctx.lists_version,
-        list_is_stale=ctx.list_is_stale,
+        list_is_stale=stale,
+        list_problems=problems,
         decided_at=now or timezone.now(),
     )
     return decision.to_dict()
@@ -150,6 +158,7 @@ def decision_reevaluate(
         licences=[licence_from_dict(d) for d in decision.licences_input] + list(extra_licences),
         lists_version=decision.lists_version or None,
         list_is_stale=decision.list_is_stale,
+        list_problems=[engine.ListProblem(**p) for p in decision.list_problems or []],
         decided_at=decision.decided_at,
     )
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from compliance import engine, runtime, separation
+from compliance.checks.lists import ListsInForce, lists_in_force
 from compliance.models import (
     Licence,
     ListSnapshot,
@@ -24,6 +25,7 @@ from compliance.models import (
     RuleSet,
 )
 from compliance.screening.matcher import Match, ScreeningIndex
+from compliance.screening.sources import hit_meaning
 from compliance.selectors import CheckInput
 from config.errors import ApplicationError
 from config.text import nfc
@@ -31,17 +33,31 @@ from config.text import nfc
 
 @dataclass
 class CheckContext:
-    """What every check of one batch shares: the rules and the list in force."""
+    """What every check of one batch shares: the rules and the lists in force."""
 
     ruleset: RuleSet
     compiled: engine.CompiledRuleSet
-    snapshot: ListSnapshot | None
-    index: ScreeningIndex | None
-    list_is_stale: bool
+    lists: ListsInForce
+
+    @property
+    def index(self) -> ScreeningIndex | None:
+        return self.lists.index
+
+    @property
+    def snapshot(self) -> ListSnapshot | None:
+        """The US Consolidated Screening List in force (the decision's ``snapshot``)."""
+        csl = self.lists.sources.get("us-csl")
+        return csl.snapshot if csl and csl.enabled else None
 
     @property
     def lists_version(self) -> str | None:
-        return self.snapshot.version if self.snapshot else None
+        return self.lists.version
+
+    def list_state(self, document: dict[str, Any]) -> tuple[bool, list[engine.ListProblem]]:
+        """(stale, problems) of the lists for one visit document: the sources that bind it and
+        are missing or stale."""
+        problems = self.lists.problems_for(document)
+        return any(p.state == "stale" for p in problems), problems
 
 
 def active_ruleset() -> RuleSet:
@@ -52,23 +68,21 @@ def active_ruleset() -> RuleSet:
     return ruleset
 
 
-def active_snapshot() -> ListSnapshot | None:
-    # Read on every check: without the import's diff and warnings (thousands of ids for a
-    # full list), which the check never uses.
-    return ListSnapshot.objects.filter(is_active=True).defer("diff", "warnings", "counts").first()
+def active_snapshot(source: str = "us-csl") -> ListSnapshot | None:
+    # Without the import's diff and warnings (thousands of ids for a full list).
+    return (
+        ListSnapshot.objects.filter(is_active=True, source=source)
+        .defer("diff", "warnings", "counts")
+        .first()
+    )
 
 
 def check_context(*, now: dt.datetime | None = None) -> CheckContext:
     ruleset = active_ruleset()
-    snapshot = active_snapshot()
-    now = now or timezone.now()
-    max_age = dt.timedelta(days=settings.COMPLIANCE["LIST_MAX_AGE_DAYS"])
     return CheckContext(
         ruleset=ruleset,
         compiled=runtime.compiled_ruleset(ruleset),
-        snapshot=snapshot,
-        index=runtime.screening_index(snapshot) if snapshot else None,
-        list_is_stale=bool(snapshot and now - snapshot.imported_at > max_age),
+        lists=lists_in_force(now or timezone.now()),
     )
 
 
@@ -214,9 +228,30 @@ def screen_parties(
                     false_positive=bool(marked_by),
                     false_positive_by=marked_by,
                     withheld_by=withheld_by,
+                    **_meaning_fields(match, document),
                 )
             )
     return hits
+
+
+def _meaning_fields(match: Match, document: Mapping[str, Any]) -> dict[str, str]:
+    """What the hit means for this visit (sources.yaml), as ScreeningHit fields; {} for the CSL,
+    whose codes the rule packs judge."""
+    meaning = hit_meaning(
+        match.list_code, programs=match.programs, measures=match.measures, document=document
+    )
+    if meaning is None:
+        return {}
+    return {
+        "list_effect": meaning["effect"],
+        "list_rule": meaning["rule"],
+        "list_title": meaning["title"],
+        "list_jurisdiction": meaning["jurisdiction"],
+        "list_citation": meaning["citation"],
+        "list_authority": meaning["authority"] or "",
+        "list_confidence": meaning["confidence"],
+        "list_source_url": meaning["source_url"],
+    }
 
 
 FalsePositiveMarks = dict[tuple[str, str, str, str], list[separation.Supplier]]

@@ -84,7 +84,8 @@ def _digest(evaluation: Evaluation, ctx: CheckContext | None, result_dict: dict[
             "licences": [licence_dict(lic) for lic in evaluation.licences],
             "rules": result_dict.get("rules_version"),
             "lists": result_dict.get("lists_version"),
-            "stale": ctx.list_is_stale if ctx else None,
+            "stale": evaluation.list_is_stale if ctx else None,
+            "list_problems": [p.to_dict() for p in evaluation.list_problems],
             "error": evaluation.error,
         }
     )
@@ -209,7 +210,13 @@ def decisions_record(
                 rules_version=result_dict.get("rules_version") or "",
                 snapshot=ctx.snapshot if ctx else None,
                 lists_version=result_dict.get("lists_version") or "",
-                list_is_stale=bool(ctx and ctx.list_is_stale),
+                list_is_stale=bool(ctx and evaluation.list_is_stale),
+                list_problems=[p.to_dict() for p in evaluation.list_problems],
+                list_problem_sources=(
+                    f" {' '.join(p.source for p in evaluation.list_problems)} "
+                    if evaluation.list_problems
+                    else ""
+                ),
                 outcome=result.outcome,
                 status=result.status,
                 result=result_dict,
@@ -244,7 +251,7 @@ def decisions_record(
                         decision_id=decision.pk,
                         rule_code=f["rule"],
                         jurisdiction=f.get("jurisdiction") or "",
-                        citation=f.get("citation") or "",
+                        citation=(f.get("citation") or "")[:1000],
                         effect=f["effect"],
                         engineer=f.get("engineer") or "",
                         tool=f.get("tool") or "",

@@ -110,6 +110,17 @@ class ScreeningHit:
     withheld_by: str = ""
     # The entry's licence review policy as the list states it (Entity List), or "".
     licence_policy: str = ""
+    # What a hit on this list means for the visit (sources.yaml, decided by the caller): the
+    # effect, the rule id and title of its finding, the legal basis and who licenses it. Empty
+    # for a list whose codes the rule packs judge (the CSL).
+    list_effect: str = ""
+    list_rule: str = ""
+    list_title: str = ""
+    list_jurisdiction: str = ""
+    list_citation: str = ""
+    list_authority: str = ""
+    list_confidence: str = ""
+    list_source_url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,6 +143,8 @@ class ScreeningHit:
             out["withheld_by"] = self.withheld_by
         if self.licence_policy:
             out["licence_policy"] = self.licence_policy
+        if self.list_effect:
+            out["basis"] = {"effect": self.list_effect, "citation": self.list_citation}
         return out
 
 

@@ -46,19 +46,16 @@ from .items import shipped_items
 from .party_facts import el_policy
 from .ruleset import CompiledRule, CompiledRuleSet
 from .system import (
-    CSL_URL,
     ENGINEER_PARTY_PATH,
     OWNER_PARTY,
-    SCREENING_PRACTICE,
     STAKE_PARTY_PATH,
-    SYSTEM_NO_SCREENING_LIST,
-    SYSTEM_STALE_LIST,
     VISIT_PARTY_PATH,
+    ListProblem,
     hit_finding,
+    list_findings,
     rule_error_finding,
     separation_findings,
     stray_hit_finding,
-    system_finding,
 )
 
 __all__ = ["VisitRun", "decide_pending", "evaluate"]
@@ -393,49 +390,19 @@ class VisitRun:
         return out
 
     def all_findings(
-        self, engineers: Sequence[EngineerInfo], lists_version: str | None, list_is_stale: bool
+        self,
+        engineers: Sequence[EngineerInfo],
+        lists_version: str | None,
+        list_is_stale: bool,
+        list_problems: Sequence[ListProblem] = (),
     ) -> list[PendingFinding]:
         """Every finding of the visit: shared, each engineer's (with their screening hits), and
         the list's state."""
         pending = self.shared_findings()
         for i, engineer in enumerate(engineers):
             pending.extend(self.engineer_findings(engineer, self.engineer_hits.get(i, ())))
-        pending.extend(self.list_findings(lists_version, list_is_stale))
+        pending.extend(list_findings(lists_version, list_is_stale, list_problems))
         return pending
-
-    def list_findings(self, lists_version: str | None, list_is_stale: bool) -> list[PendingFinding]:
-        out: list[PendingFinding] = []
-        if lists_version is None:
-            out.append(
-                PendingFinding(
-                    system_finding(
-                        SYSTEM_NO_SCREENING_LIST,
-                        "No restricted-party list loaded",
-                        "No restricted-party list snapshot is loaded, so no party of this visit "
-                        "has been screened. The visit is held until a list is imported and the "
-                        "visit is re-checked.",
-                        {},
-                        citation=SCREENING_PRACTICE,
-                        source_url=CSL_URL,
-                    )
-                )
-            )
-        elif list_is_stale:
-            out.append(
-                PendingFinding(
-                    system_finding(
-                        SYSTEM_STALE_LIST,
-                        "Restricted-party list is stale",
-                        f"The restricted-party list snapshot {lists_version} is older than the "
-                        "allowed age, so screening may miss recent listings. The visit is held "
-                        "until a current list is imported and the visit is re-checked.",
-                        {"lists_version": lists_version},
-                        citation=SCREENING_PRACTICE,
-                        source_url=CSL_URL,
-                    )
-                )
-            )
-        return out
 
 
 def decide_pending(
@@ -467,12 +434,14 @@ def evaluate(
     licences: Sequence[LicenceSpec] = (),
     lists_version: str | None = None,
     list_is_stale: bool = False,
+    list_problems: Sequence[ListProblem] = (),
     decided_at: datetime | None = None,
 ) -> Decision:
     """Decide one visit. Pure: the same arguments always give the same Decision.
 
     `lists_version` None means no list snapshot was available (the visit is held);
-    `list_is_stale` is the caller's judgement of the snapshot's age.
+    `list_is_stale` is the caller's judgement of the snapshots' age, `list_problems` names each
+    source that binds the visit and is missing or stale.
     """
     run = VisitRun(
         document,
@@ -481,7 +450,7 @@ def evaluate(
         list_missing=lists_version is None,
         list_stale=list_is_stale,
     )
-    pending = run.all_findings(document.engineers, lists_version, list_is_stale)
+    pending = run.all_findings(document.engineers, lists_version, list_is_stale, list_problems)
     pending.extend(separation_findings(screening, licences, pending, document))
     return decide_pending(
         pending,

@@ -23,7 +23,7 @@ from .decision import Decision, LicenceSpec, ScreeningHit, effect_rank
 from .document import DocumentError, EngineerInfo, VisitDocument
 from .evaluate import VisitRun, decide_pending, evaluate
 from .ruleset import CompiledRuleSet
-from .system import engineer_party
+from .system import ListProblem, engineer_party
 
 __all__ = ["Suggestion", "suggest_engineers", "without_engineer"]
 
@@ -79,6 +79,7 @@ def suggest_engineers(
     licences: Sequence[LicenceSpec] = (),
     lists_version: str | None = None,
     list_is_stale: bool = False,
+    list_problems: Sequence[ListProblem] = (),
     decided_at: datetime | None = None,
 ) -> list[Suggestion]:
     """Candidates (not already on the visit) with whom the visit would be cleared, best first.
@@ -95,6 +96,7 @@ def suggest_engineers(
         licences=licences,
         lists_version=lists_version,
         list_is_stale=list_is_stale,
+        list_problems=list_problems,
     )
     blocking = {
         f.engineer
@@ -113,7 +115,7 @@ def suggest_engineers(
         list_missing=lists_version is None,
         list_stale=list_is_stale,
     )
-    shared = run.all_findings(base.engineers, lists_version, list_is_stale)
+    shared = run.all_findings(base.engineers, lists_version, list_is_stale, list_problems)
 
     visit = document.visit
     slot = len(base.engineers)
@@ -161,6 +163,7 @@ def without_engineer(
     licences: Sequence[LicenceSpec] = (),
     lists_version: str | None = None,
     list_is_stale: bool = False,
+    list_problems: Sequence[ListProblem] = (),
     decided_at: datetime | None = None,
 ) -> Decision:
     """The decision for the same visit without the engineer at `index` ("would it clear without X?")."""
@@ -180,5 +183,6 @@ def without_engineer(
         licences=licences,
         lists_version=lists_version,
         list_is_stale=list_is_stale,
+        list_problems=list_problems,
         decided_at=decided_at,
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 from .coverage import PendingFinding, licence_covers
 from .decision import Decision, FactValue, Finding, LicenceSpec, ScreeningHit
@@ -18,13 +19,16 @@ from .document import VisitDocument
 __all__ = [
     "OWNER_PARTY",
     "SYSTEM_ERROR",
+    "SYSTEM_LIST_MISSING",
     "SYSTEM_NO_SCREENING_LIST",
     "SYSTEM_RULE_ERROR",
     "SYSTEM_SCREENING_HIT",
     "SYSTEM_SCREENING_PARTY",
     "SYSTEM_SEPARATION_OF_DUTIES",
     "SYSTEM_STALE_LIST",
+    "ListProblem",
     "engineer_party",
+    "list_findings",
     "separation_findings",
     "system_error_decision",
 ]
@@ -39,6 +43,7 @@ VISIT_PARTY_PATH: Final = re.compile(r"facility\.parties\[(0|[1-9][0-9]*)\]")
 SYSTEM_RULE_ERROR: Final = "SYSTEM-RULE-ERROR"
 SYSTEM_NO_SCREENING_LIST: Final = "SYSTEM-NO-SCREENING-LIST"
 SYSTEM_STALE_LIST: Final = "SYSTEM-STALE-LIST"
+SYSTEM_LIST_MISSING: Final = "SYSTEM-LIST-MISSING"
 SYSTEM_SCREENING_HIT: Final = "SYSTEM-SCREENING-HIT"
 SYSTEM_SCREENING_PARTY: Final = "SYSTEM-SCREENING-PARTY"
 SYSTEM_ERROR: Final = "SYSTEM-ERROR"
@@ -171,6 +176,33 @@ def hit_finding(hit: ScreeningHit, engineer: str | None) -> Finding:
         who = "An owner of the facility owner"
     elif VISIT_PARTY_PATH.fullmatch(hit.party):
         who = "A party of the visit"
+    if hit.list_effect in ("review", "licence_required", "prohibited"):
+        # A list whose meaning the caller states (sources.yaml): its effect and legal basis.
+        return Finding(
+            rule=hit.list_rule or SYSTEM_SCREENING_HIT,
+            jurisdiction=hit.list_jurisdiction or "SCREENING",
+            citation=hit.list_citation or SCREENING_PRACTICE,
+            effect=hit.list_effect,
+            engineer=engineer,
+            tool=None,
+            message=(
+                f"{who} ({hit.name!r}) may match {hit.list_code} entry {hit.entry_name!r} "
+                f"(score {hit.score:.2f}). {hit.explanation} {hit.list_title}: "
+                f"{hit.list_citation}. Confirm against the official list; mark it as a false "
+                "positive if it is a different party."
+            ).replace("  ", " "),
+            facts={
+                "party": hit.party,
+                "list": hit.list_code,
+                "entry_id": hit.entry_id,
+                "entry": hit.entry_name,
+                "score": hit.score,
+            },
+            title=hit.list_title or "Possible restricted-party match",
+            source_url=hit.list_source_url or None,
+            confidence=hit.list_confidence or "high",
+            licence_authority=hit.list_authority or None,
+        )
     return system_finding(
         SYSTEM_SCREENING_HIT,
         "Possible restricted-party match",
@@ -230,3 +262,92 @@ def system_error_decision(
         as_of=as_of,
         decided_at=decided_at,
     )
+
+
+@dataclass(frozen=True)
+class ListProblem:
+    """A list source that binds the visit but had no snapshot ("missing"), or whose snapshot was
+    not confirmed current within its maximum age ("stale"), as the caller judged it."""
+
+    source: str
+    name: str
+    state: str
+    version: str = ""
+    max_age_days: float = 0
+    url: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "name": self.name,
+            "state": self.state,
+            "version": self.version,
+            "max_age_days": self.max_age_days,
+            "url": self.url,
+        }
+
+
+def list_findings(
+    lists_version: str | None, list_is_stale: bool, problems: Sequence[ListProblem] = ()
+) -> list[PendingFinding]:
+    """The holds for the lists' state: none loaded, a binding source missing or stale."""
+    out: list[PendingFinding] = []
+    if lists_version is None:
+        out.append(
+            PendingFinding(
+                system_finding(
+                    SYSTEM_NO_SCREENING_LIST,
+                    "No restricted-party list loaded",
+                    "No restricted-party list snapshot is loaded, so no party of this visit "
+                    "has been screened. The visit is held until a list is imported and the "
+                    "visit is re-checked.",
+                    {},
+                    citation=SCREENING_PRACTICE,
+                    source_url=CSL_URL,
+                )
+            )
+        )
+        return out
+    for p in problems:
+        if p.state == "missing":
+            code, title = SYSTEM_LIST_MISSING, f"{p.name}: no snapshot loaded"
+            text = (
+                f"The {p.name} binds this visit but no snapshot of it is loaded, so no party "
+                "has been screened against it. The visit is held until it is imported or "
+                "fetched and the visit is re-checked."
+            )
+        else:
+            code, title = SYSTEM_STALE_LIST, f"{p.name} is stale"
+            text = (
+                f"The {p.name} snapshot {p.version} has not been confirmed current within "
+                f"{p.max_age_days:g} days, so screening may miss recent listings. The visit is "
+                "held until a current list arrives and the visit is re-checked."
+            )
+        out.append(
+            PendingFinding(
+                system_finding(
+                    code,
+                    title,
+                    text,
+                    {"source": p.source, "lists_version": p.version or lists_version},
+                    citation=SCREENING_PRACTICE,
+                    source_url=p.url or None,
+                )
+            )
+        )
+    if list_is_stale and not problems:
+        out.append(
+            PendingFinding(
+                system_finding(
+                    SYSTEM_STALE_LIST,
+                    "Restricted-party list is stale",
+                    f"The restricted-party list snapshot {lists_version} is older than the "
+                    "allowed age, so screening may miss recent listings. The visit is held "
+                    "until a current list is imported and the visit is re-checked.",
+                    {"lists_version": lists_version},
+                    citation=SCREENING_PRACTICE,
+                    source_url=CSL_URL,
+                )
+            )
+        )
+    return out

@@ -11,7 +11,7 @@ from compliance.models.decisions import Approval, Decision, Finding, Hold, Trigg
 from compliance.models.licences import ACTIVITY_VALUES, Licence, LicenceAuthority
 from compliance.models.reports import AuditReport
 from compliance.models.rules import CountryGroupMembership, Rule, RuleSet
-from compliance.models.screening import ListEntry, ListSnapshot, MatchReview
+from compliance.models.screening import ListEntry, ListSnapshot, ListSource, MatchReview
 
 __all__ = [
     "ACTIVITY_VALUES",
@@ -32,6 +32,7 @@ __all__ = [
     "LicenceAuthority",
     "ListEntry",
     "ListSnapshot",
+    "ListSource",
     "MatchReview",
     "Rule",
     "RuleSet",

@@ -20,6 +20,8 @@ class AuditEventType(models.TextChoices):
     RULESET_LOADED = "ruleset_loaded", "Rule set loaded"
     RULESET_ACTIVATED = "ruleset_activated", "Rule set activated"
     LIST_IMPORTED = "list_imported", "Screening list imported"
+    LIST_REFUSED = "list_refused", "Screening list download refused"
+    LIST_SOURCE_CHANGED = "list_source_changed", "Screening list source switched"
     LICENCE_CHANGED = "licence_changed", "Licence changed"
     FALSE_POSITIVE_MARKED = "false_positive_marked", "Hit marked false positive"
     REFERENCE_CHANGED = "reference_changed", "Reference data changed"

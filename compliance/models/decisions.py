@@ -46,8 +46,17 @@ class Decision(AppendOnlyModel):
     snapshot = models.ForeignKey(
         ListSnapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
     )
-    lists_version = models.CharField(max_length=100, blank=True)
+    lists_version = models.CharField(
+        max_length=600, blank=True, help_text="The version of every list source used."
+    )
     list_is_stale = models.BooleanField(default=False)
+    list_problems = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sources binding the visit that were missing or stale, as given to the engine.",
+    )
+    # " un-sc eu-fsf ": the sources of list_problems, so the visits held for one are found cheaply.
+    list_problem_sources = models.CharField(max_length=300, blank=True, default="")
     outcome = models.CharField(max_length=20, choices=Effect.choices)
     status = models.CharField(max_length=10)
     result = models.JSONField(help_text="The decision as returned (DESIGN sec. 4).")
@@ -79,7 +88,8 @@ class Finding(AppendOnlyModel):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="findings")
     rule_code = models.CharField(max_length=100)
     jurisdiction = models.CharField(max_length=20)
-    citation = models.CharField(max_length=300)
+    # A list hit's citation names the regime and the act that implements it: longer than a rule's.
+    citation = models.CharField(max_length=1000)
     effect = models.CharField(max_length=20, choices=Effect.choices)
     engineer = models.CharField(max_length=200, blank=True)
     tool = models.CharField(max_length=200, blank=True)

@@ -11,8 +11,11 @@ from compliance.models.base import AppendOnlyModel
 
 # --- Screening lists -------------------------------------------------------------------------
 class ListSnapshot(models.Model):
-    """An immutable import of a restricted-party list file."""
+    """An immutable import of a restricted-party list file of one source (sources.yaml)."""
 
+    source = models.CharField(
+        max_length=40, default="us-csl", db_index=True, help_text="The list source (sources.yaml)."
+    )
     source_name = models.CharField(max_length=300)
     source_hash = models.CharField(max_length=64, db_index=True)
     format = models.CharField(max_length=20)
@@ -35,7 +38,9 @@ class ListSnapshot(models.Model):
         ordering = ["-imported_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_snapshot"
+                fields=["source"],
+                condition=Q(is_active=True),
+                name="one_active_snapshot_per_source",
             ),
         ]
 
@@ -45,6 +50,35 @@ class ListSnapshot(models.Model):
     @property
     def version(self) -> str:
         return f"{self.pk}:{self.source_hash[:16]}"
+
+
+class ListSource(models.Model):
+    """The state of one list source: whether it is in use, and how its refreshes went.
+
+    What the source is (URL, format, meaning of a hit) is in sources.yaml; this row holds what
+    changes at run time. Switching a source on or off is audited (compliance.services.sources).
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    enabled = models.BooleanField(default=True)
+    url = models.CharField(
+        max_length=1000, blank=True, help_text="Overrides the official URL of sources.yaml."
+    )
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the list in force was last confirmed current."
+    )
+    last_outcome = models.CharField(max_length=30, blank=True)
+    last_error = models.TextField(blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class ListEntry(models.Model):

@@ -372,13 +372,16 @@ def versions_section(week: ReportWeek, decisions: Any) -> dict[str, Any]:
     snapshots_in_week = ListSnapshot.objects.filter(
         imported_at__gte=start, imported_at__lt=end
     ).order_by("imported_at", "id")
-    list_at_end = (
-        ListSnapshot.objects.filter(imported_at__lt=end).order_by("-imported_at", "-id").first()
-    )
+    # The snapshot of each source last imported before the end of the week.
+    lists_at_end: dict[str, str] = {}
+    for snap in ListSnapshot.objects.filter(imported_at__lt=end).order_by("imported_at", "id"):
+        lists_at_end[snap.source] = snap.version
     return {
         "used_by_decisions": used,
         "rules_in_force_at_end": (at_end.new or {}).get("version") if at_end else None,
-        "list_in_force_at_end": list_at_end.version if list_at_end else None,
+        "list_in_force_at_end": (
+            "; ".join(f"{k}={v}" for k, v in sorted(lists_at_end.items())) or None
+        ),
         "rule_sets_activated": [
             {
                 "at": iso_in_week(e.created_at, week),
@@ -393,7 +396,7 @@ def versions_section(week: ReportWeek, decisions: Any) -> dict[str, Any]:
             {
                 "at": iso_in_week(s.imported_at, week),
                 "version": s.version,
-                "source": s.source_name,
+                "source": f"{s.source}: {s.source_name}",
                 "entries": s.entry_count,
                 "added": (s.diff or {}).get("added", 0),
                 "removed": (s.diff or {}).get("removed", 0),

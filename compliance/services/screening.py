@@ -20,6 +20,7 @@ from compliance.checks.inputs import (
     screen_name,
     stake_names,
 )
+from compliance.checks.lists import lists_in_force
 from compliance.checks.requests import visits_request_check
 from compliance.models import (
     AuditEventType,
@@ -28,8 +29,10 @@ from compliance.models import (
     MatchReview,
     Trigger,
 )
-from compliance.screening.importers import ListFormatError, diff_entries, parse_csl_file
+from compliance.screening import formats
+from compliance.screening.importers import ListFormatError, diff_entries
 from compliance.screening.matcher import ScreeningIndex
+from compliance.screening.sources import source_of_list, sources
 from compliance.selectors import check_inputs
 from config.errors import ApplicationError, PermissionDenied
 from dispatch import roles
@@ -42,42 +45,89 @@ def _entry_to_json(entry: Any) -> dict[str, Any]:
     return runtime.entry_to_dict(entry)
 
 
-def list_snapshot_import(
-    *,
-    path: str,
-    actor: User | None = None,
-    progress: Callable[[str], None] | None = None,
-    if_changed: bool = False,
-) -> ListSnapshot:
-    """Import a Consolidated Screening List file as a new immutable snapshot and put it in force.
-
-    A malformed file raises ``ApplicationError`` saying what is wrong and where; the snapshot in
-    force stays in force. Open visits whose parties' hits change are re-checked.
-    """
-
+def list_parse(
+    *, source: str, path: str | None = None, raw: bytes | None = None, progress: Any = None
+) -> Any:
+    """Parse a list file of ``source`` (sources.yaml names its format); a malformed file raises
+    ``ApplicationError`` saying what is wrong and where."""
+    spec = sources().get(source)
+    if spec is None:
+        raise ApplicationError(
+            f"Unknown list source {source!r}.",
+            errors={"source": [f"One of: {', '.join(sources())}."]},
+        )
     try:
-        parsed = parse_csl_file(path, progress=progress)
+        return formats.parse(spec.format, raw if raw is not None else str(path), progress=progress)
     except ListFormatError as exc:
         raise ApplicationError(
-            f"The list file was rejected: {exc}", errors={"file": [str(exc)]}
+            f"The {spec.name} file was rejected: {exc}", errors={"file": [str(exc)]}
         ) from exc
     except OSError as exc:
         raise ApplicationError(
             f"The list file could not be read: {exc}", errors={"file": [str(exc)]}
         ) from exc
-    previous = active_snapshot()
+
+
+def drop_problem(source: str, previous: ListSnapshot | None, entries: int) -> str:
+    """Why a new snapshot with ``entries`` entries is refused against ``previous`` ("" if not):
+    a list that shrinks by more than its source's allowed share is more likely a truncated or
+    wrong file than a mass delisting."""
+    if previous is None or not previous.entry_count:
+        return ""
+    share = sources()[source].max_drop_share
+    if entries < previous.entry_count * (1 - share):
+        return (
+            f"it holds {entries} entries against {previous.entry_count} in the snapshot in force, "
+            f"a fall of more than {share:.0%}"
+        )
+    return ""
+
+
+def list_snapshot_import(
+    *,
+    path: str | None = None,
+    raw: bytes | None = None,
+    source: str = "us-csl",
+    actor: User | None = None,
+    progress: Callable[[int], None] | None = None,
+    if_changed: bool = False,
+    allow_drop: bool = False,
+    source_name: str | None = None,
+) -> ListSnapshot:
+    """Import a list file of ``source`` as a new immutable snapshot and put it in force.
+
+    A malformed file, or one whose entry count falls by more than the source's allowed share
+    (unless ``allow_drop``), raises ``ApplicationError``; the snapshot in force stays in force.
+    Open visits whose parties' hits change, and those held because this source was missing or
+    stale, are re-checked.
+    """
+    parsed = list_parse(source=source, path=path, raw=raw, progress=progress)
+    previous = active_snapshot(source)
     if if_changed and previous is not None and previous.source_hash == parsed.source_hash:
         return previous
+    problem = "" if allow_drop else drop_problem(source, previous, len(parsed.entries))
+    if problem:
+        raise ApplicationError(
+            f"The {sources()[source].name} file was refused: {problem}.",
+            errors={"file": [problem]},
+        )
     old_hashes = (
         dict(ListEntry.objects.filter(snapshot=previous).values_list("entry_id", "content_hash"))
         if previous
         else {}
     )
     diff = diff_entries(old_hashes, parsed)
-    new_index = ScreeningIndex.build(parsed.entries)
+    in_force = lists_in_force(timezone.now())
+    others = [s for s in in_force.snapshots if s.source != source]
+    old_index = in_force.index
+    new_entries: list[Any] = []
+    for other in others:
+        new_entries.extend(runtime.snapshot_entries(other))
+    new_index = ScreeningIndex.build([*new_entries, *parsed.entries])
     with transaction.atomic():
         snapshot = ListSnapshot.objects.create(
-            source_name=str(path).rsplit("/", 1)[-1],
+            source=source,
+            source_name=(source_name or str(path or source).rsplit("/", 1)[-1])[:300],
             source_hash=parsed.source_hash,
             format=parsed.format,
             imported_by=actor if getattr(actor, "pk", None) else None,
@@ -116,18 +166,26 @@ def list_snapshot_import(
         ListSnapshot.objects.filter(pk=snapshot.pk).update(is_active=True)
         snapshot.is_active = True
         # Visits before the audit chain head, the order every transaction takes them in.
-        affected = _visits_with_changed_hits(
-            old_index=runtime.screening_index(previous) if previous else None, new_index=new_index
+        source_used = in_force.sources[source].enabled
+        affected = (
+            _visits_with_changed_hits(old_index=old_index, new_index=new_index)
+            if source_used
+            else []
         )
+        held = Visit.objects.filter(
+            current_decision__list_problem_sources__contains=f" {source} "
+        ).values_list("pk", flat=True)
         visits_request_check(
-            visits=Visit.objects.filter(pk__in=affected), trigger=Trigger.LIST_IMPORT
+            visits=Visit.objects.filter(pk__in=sorted({*affected, *held})),
+            trigger=Trigger.LIST_IMPORT,
         )
         audit_record(
             event_type=AuditEventType.LIST_IMPORTED,
             obj=snapshot,
             actor=actor,
-            old={"snapshot": previous.pk if previous else None},
+            old={"snapshot": previous.pk if previous else None, "source": source},
             new={
+                "source": source,
                 "source_hash": parsed.source_hash,
                 "entries": len(parsed.entries),
                 "counts": dict(parsed.counts),
@@ -136,7 +194,8 @@ def list_snapshot_import(
                 "changed": len(diff.changed),
             },
         )
-    runtime.remember_index(snapshot.pk, new_index)
+    if source_used:
+        runtime.remember_index(tuple(s.pk for s in [*others, snapshot]), new_index)
     return snapshot
 
 
@@ -144,7 +203,7 @@ def _visits_with_changed_hits(
     *, old_index: ScreeningIndex | None, new_index: ScreeningIndex
 ) -> list[int]:
     """Open visits whose facility owner, its owners, engineers or listed parties hit differently
-    under the new list."""
+    under the new lists."""
 
     today = timezone.localdate()
     open_visits = Visit.objects.filter(status__in=OPEN_STATUSES, end_date__gte=today)
@@ -271,19 +330,18 @@ def match_review_mark(
 def screening_search(
     *, name: str, country: str | None = None, date_of_birth: dt.date | None = None
 ) -> dict[str, Any]:
-    """Screen one name against the list in force (``POST /api/v1/screening/search/``)."""
-    snapshot = active_snapshot()
-    if snapshot is None:
+    """Screen one name against every list in force (``POST /api/v1/screening/search/``)."""
+    in_force = lists_in_force(timezone.now())
+    if in_force.index is None:
         raise ApplicationError(
             "No screening list is loaded: import one with `manage.py import_screening_list`."
         )
-    index = runtime.screening_index(snapshot)
-    hits = screen_name(index, name, country, date_of_birth=date_of_birth)
+    hits = screen_name(in_force.index, name, country, date_of_birth=date_of_birth)
     return {
         "name": name,
         "country": country,
         "date_of_birth": date_of_birth,
-        "list_version": snapshot.version,
+        "list_version": in_force.version,
         "hits": [
             {
                 "list": m.list_code,
@@ -293,6 +351,11 @@ def screening_search(
                 "score": round(float(m.score), 4),
                 "explanation": m.explanation,
                 "notice": "A list hit is a screening aid: confirm it against the official list.",
+                **(
+                    {"basis": spec.lists[m.list_code].citation, "source": spec.key}
+                    if (spec := source_of_list(m.list_code))
+                    else {"source": "us-csl"}
+                ),
             }
             for m in hits
         ],

@@ -36,7 +36,7 @@ class SuggestionInputs:
     compiled: engine.CompiledRuleSet
     screening: list[engine.ScreeningHit]
     screening_by_candidate: dict[int, list[engine.ScreeningHit]]
-    common: dict[str, Any]  # licences, lists_version, list_is_stale
+    common: dict[str, Any]  # licences, lists_version, list_is_stale, list_problems
 
 
 def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
@@ -118,7 +118,8 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
         common={
             "licences": licences_for_visits([loaded])[loaded.pk],
             "lists_version": ctx.lists_version,
-            "list_is_stale": ctx.list_is_stale,
+            "list_is_stale": ctx.list_state(document)[0],
+            "list_problems": ctx.list_state(document)[1],
         },
     )
 

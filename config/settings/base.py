@@ -232,12 +232,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.pre_travel_recheck",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Each list source has its own refresh interval (compliance/screening/sources.yaml) and its
+    # next run recorded; this asks every few minutes which are due, so a missed run (beat down)
+    # is made up at once rather than a whole interval later.
+    "refresh-list-sources": {
+        "task": "compliance.tasks.refresh_due_list_sources",
+        "schedule": timedelta(minutes=env.int("COMPLIANCE_LIST_REFRESH_POLL_MINUTES", default=10)),
+    },
 }
 
 # --- Compliance ------------------------------------------------------------------------------
 COMPLIANCE = {
     # A screening list older than this adds a review finding to every check (fail closed).
     "LIST_MAX_AGE_DAYS": env.int("COMPLIANCE_LIST_MAX_AGE_DAYS", default=7),
+    # A list download: the longest it may take, and the most bytes read before it is refused.
+    "LIST_FETCH_TIMEOUT_SECONDS": env.float("COMPLIANCE_LIST_FETCH_TIMEOUT_SECONDS", default=60),
+    "LIST_FETCH_MAX_BYTES": env.int("COMPLIANCE_LIST_FETCH_MAX_BYTES", default=200 * 1024 * 1024),
     # Minimum rapidfuzz-based score (0..1) for a screening hit.
     "SCREENING_THRESHOLD": env.float("COMPLIANCE_SCREENING_THRESHOLD", default=0.88),
     # Visits whose requested check has not produced a decision after this long are re-enqueued.

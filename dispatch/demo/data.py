@@ -164,6 +164,8 @@ CUSTOMERS = [
     {"name": "SK hynix Semiconductor (China) Ltd.", "country": "CN"},
     {"name": "Intel Semiconductor (Dalian) Ltd.", "country": "CN"},
     {"name": "Macau Microelectronics Pilot Line Ltd.", "country": "MO"},
+    # Named as the UN Security Council lists it (DPRK regime, KPe.017): the demo's UN-listed owner.
+    {"name": "Leader (Hong Kong) International Trading Limited", "country": "HK"},
     {
         "name": "Taiwan Semiconductor Manufacturing Company Limited",
         "country": "TW",
@@ -264,6 +266,13 @@ FACILITIES = [
         nand_layers=144,
     ),
     _fab("Macau Microelectronics Pilot Line Ltd.", "Macau Pilot Line", "Macau", "MO", []),
+    _fab(
+        "Leader (Hong Kong) International Trading Limited",
+        "Leader HK Test Line",
+        "Hong Kong",
+        "HK",
+        [],
+    ),
     _fab(
         "Taiwan Semiconductor Manufacturing Company Limited",
         "TSMC Fab 18 phase 5",
@@ -573,6 +582,18 @@ VISITS = [
         "starts_in_days": 20,
         "requested_by": "asml.manager",
         "purpose": "Install NXT:1470 at pilot line (demo).",
+    },
+    {
+        # The fab's owner is on the UN Security Council list: held, citing the UN regime and
+        # the EU regulation that implements it for a Dutch vendor.
+        "vendor": ASML,
+        "facility": "Leader HK Test Line",
+        "engineers": ["NL-1006"],
+        "tools": [],
+        "activity": "inspection",
+        "starts_in_days": 16,
+        "requested_by": "asml.manager",
+        "purpose": "Site survey before an installation (demo).",
     },
     {
         "vendor": LAM,

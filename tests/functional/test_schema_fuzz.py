@@ -39,8 +39,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from compliance import runtime
-from compliance.services import licence_create, list_snapshot_import, ruleset_load
+from compliance.services import licence_create, ruleset_load
 from dispatch import services
+from tests.django_fixtures import import_sample_lists
 from tests.factories import (
     CustomerFactory,
     EngineerFactory,
@@ -128,7 +129,7 @@ def api_world(django_db_setup, django_db_blocker, keep_the_test_transaction):
 def _build_world() -> dict:
     runtime.clear()
     ruleset_load()
-    list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    import_sample_lists()
     asml = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     lam = VendorFactory(name="Lam Research Corporation", country="US")
     owner = CustomerFactory(name="Example Logic Foundry Co., Ltd.", country="CN")

@@ -6,15 +6,30 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from compliance.screening.sources import sources
 from compliance.services import list_snapshot_import
 from config.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Import a Consolidated Screening List file (CSV, CSV.GZ or JSON) as a new snapshot."
+    help = (
+        "Import a list file as a new snapshot of its source: the US CSL (CSV, CSV.GZ or JSON) by "
+        "default, or --source un-sc | eu-fsf | uk-fcdo | jp-eul | opensanctions."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
+        parser.add_argument(
+            "--source",
+            default="us-csl",
+            choices=sorted(sources()),
+            help="The list source the file is a snapshot of (compliance/screening/sources.yaml).",
+        )
+        parser.add_argument(
+            "--allow-drop",
+            action="store_true",
+            help="Accept a file with far fewer entries than the snapshot in force.",
+        )
         parser.add_argument(
             "--if-changed",
             action="store_true",
@@ -37,7 +52,11 @@ class Command(BaseCommand):
 
         try:
             snapshot = list_snapshot_import(
-                path=str(path), progress=progress, if_changed=options["if_changed"]
+                path=str(path),
+                source=options["source"],
+                progress=progress,
+                if_changed=options["if_changed"],
+                allow_drop=options["allow_drop"],
             )
         except ApplicationError as exc:
             raise CommandError(f"{exc.message} The list in force is unchanged.") from exc
@@ -47,7 +66,7 @@ class Command(BaseCommand):
         diff = snapshot.diff or {}
         self.stdout.write(
             self.style.SUCCESS(
-                f"Snapshot {snapshot.version} in force: {snapshot.entry_count} entries ({counts}); "
+                f"{sources()[snapshot.source].name}: snapshot {snapshot.version} in force: {snapshot.entry_count} entries ({counts}); "
                 f"{diff.get('added', 0)} added, {diff.get('removed', 0)} removed, {diff.get('changed', 0)} changed."
             )
         )

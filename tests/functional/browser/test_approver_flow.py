@@ -14,9 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from compliance.models import Approval, AuditEvent, AuditEventType
-from compliance.services import list_snapshot_import, ruleset_load
+from compliance.services import ruleset_load
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
+from tests.django_fixtures import import_sample_lists
 from tests.factories import (
     CustomerFactory,
     EngineerFactory,
@@ -39,7 +40,7 @@ JUSTIFICATION = (
 @pytest.fixture
 def holds():
     ruleset_load()
-    list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    import_sample_lists()
     vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     customer = CustomerFactory(name="Example Logic Foundry Co., Ltd.", country="CN")
     mature = FacilityFactory(

@@ -17,8 +17,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from compliance.services import list_snapshot_import, ruleset_load
+from compliance.services import ruleset_load
 from dispatch.models import Visit, VisitStatus
+from tests.django_fixtures import import_sample_lists
 from tests.factories import (
     CustomerFactory,
     EngineerFactory,
@@ -36,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def scenario():
     ruleset_load()
-    list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    import_sample_lists()
     vendor = VendorFactory(name="ASML Netherlands B.V.", country="NL")
     customer = CustomerFactory(name="Example Logic Foundry Co., Ltd.", country="CN")
     fab = FacilityFactory(

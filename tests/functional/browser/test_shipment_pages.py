@@ -9,8 +9,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from compliance.services import list_snapshot_import, ruleset_load
+from compliance.services import ruleset_load
 from dispatch import services
+from tests.django_fixtures import import_sample_lists
 from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
 
 from .conftest import log_in, screenshot_path
@@ -22,7 +23,7 @@ def test_the_visit_page_names_its_parties_and_items_and_the_tool_form_its_ear_in
     browser_page,
 ):
     ruleset_load()
-    list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+    import_sample_lists()
     vendor = VendorFactory(name="SEMES Co., Ltd.", country="KR")
     fab = FacilityFactory(country="CN", city="Wuxi", logic_node_nm=28, non_planar=False)
     tool = ToolFactory(

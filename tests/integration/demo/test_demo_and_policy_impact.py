@@ -70,3 +70,16 @@ def test_the_allied_policy_preview_lists_exactly_the_visits_it_would_hold(demo, 
         visit = Visit.objects.get(pk=pk)
         assert visit.status == VisitStatus.ON_HOLD
         assert POLICY in {f.rule_code for f in visit.current_decision.findings.all()}
+
+
+def test_the_demo_visit_to_a_fab_of_a_un_listed_owner_is_held_citing_the_un_list(demo):
+    visit = Visit.objects.select_related("current_decision").get(
+        facility__name="Leader HK Test Line"
+    )
+    assert visit.status == VisitStatus.ON_HOLD
+    (finding,) = [
+        f for f in visit.current_decision.result["findings"] if f["rule"] == "LIST-UN-HIT"
+    ]
+    assert finding["facts"]["entry_id"] == "UN:KPe.017"
+    assert "Resolution 1718 (2006)" in finding["citation"]
+    assert "Regulation (EU) 2017/1509" in finding["citation"]  # ASML: a Dutch vendor

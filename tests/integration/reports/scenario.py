@@ -35,6 +35,7 @@ from compliance.models import Licence
 from compliance.reports.simulation import simulated_time
 from compliance.reports.weeks import ReportWeek
 from dispatch.models import Visit
+from tests.django_fixtures import import_sample_lists
 from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
 
 # The ``committed`` fixture: runs what a block schedules on commit when the block ends.
@@ -88,7 +89,6 @@ def build_week_of_activity(committed: Committed) -> Activity:
     """Each step runs what it schedules on commit (re-checks, notices) at its own time."""
     from compliance.services import (
         licence_changed,
-        list_snapshot_import,
         match_review_mark,
         ruleset_load,
         visit_approve,
@@ -98,7 +98,7 @@ def build_week_of_activity(committed: Committed) -> Activity:
 
     with simulated_time(local("2026-10-30", "10:00")) as clock:
         ruleset_load()
-        list_snapshot_import(path="compliance/screening/data/sample_csl.csv")
+        import_sample_lists()
         vendor = VendorFactory(name="Lam Research Corporation", country="US")
         users = {
             "manager": make_user("lam.manager", role="service_manager", vendor=vendor),

@@ -266,17 +266,17 @@ def test_a_malformed_list_is_rejected_and_the_list_in_force_stays(
         call_command("import_screening_list", str(path), verbosity=0)
     assert expected.lower() in str(exc.value).lower()
     assert "unchanged" in str(exc.value)
-    assert ListSnapshot.objects.get(is_active=True).pk == sample_list.pk
-    assert ListSnapshot.objects.count() == 1
+    assert ListSnapshot.objects.get(is_active=True, source="us-csl").pk == sample_list.pk
+    assert ListSnapshot.objects.filter(source="us-csl").count() == 1
 
 
 def test_importing_the_same_file_with_if_changed_keeps_the_snapshot(sample_list):
     call_command("import_screening_list", str(SAMPLE), "--if-changed", verbosity=0)
-    assert ListSnapshot.objects.count() == 1
+    assert ListSnapshot.objects.filter(source="us-csl").count() == 1
 
 
 def test_a_stale_list_adds_a_review_finding_to_every_check(smic_visit, settings, committed):
-    ListSnapshot.objects.filter(is_active=True).update(
+    ListSnapshot.objects.filter(is_active=True, source="us-csl").update(
         imported_at=timezone.now() - dt.timedelta(days=8)
     )
     vendor = smic_visit.vendor
@@ -337,7 +337,9 @@ def test_screening_search_api_explains_hits(sample_list, client):
     )
     assert r.json()["hits"] == []
     lists = c.get("/api/v1/screening/lists/").json()
-    assert lists["results"][0]["counts"]["EL"] >= 1
+    (csl,) = [s for s in lists["results"] if s["source"] == "us-csl"]
+    assert csl["counts"]["EL"] >= 1 and csl["is_active"]
+    assert {s["source"] for s in lists["results"]} >= {"us-csl", "un-sc"}
 
 
 def test_a_list_that_newly_lists_a_visits_end_user_rechecks_and_holds_it(
