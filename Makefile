@@ -44,7 +44,7 @@ run demo: export SITE_URL ?= http://$(HOST):$(PORT)
 
 demo: migrate
 	$(call step,Loading the rule packs,$(BIN)/python manage.py load_rulepacks)
-	$(call step,Importing the sample screening lists and the UN list,$(BIN)/python manage.py import_sample_lists)
+	$(call step,Importing the sample lists and the UN list,$(BIN)/python manage.py import_sample_lists)
 	$(call step,Loading the demo data,$(BIN)/python manage.py load_demo)
 	$(call step,Replaying three weeks of demo activity,$(BIN)/python manage.py load_demo_activity)
 

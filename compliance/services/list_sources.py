@@ -104,6 +104,20 @@ class _Refused(Exception):
     pass
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to another http(s) address (never ftp: or file:)."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if not newurl.startswith(("https://", "http://")):
+            raise _Refused(f"the server redirected to {newurl!r}, which is not http(s)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
 def _download(
     url: str, state: ListSource, *, timeout: float, max_bytes: int
 ) -> tuple[int, bytes, Any]:
@@ -116,7 +130,7 @@ def _download(
         headers["If-Modified-Since"] = state.last_modified
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise _Refused(f"the file is {int(length)} bytes, over the limit of {max_bytes}")

@@ -26,6 +26,7 @@ from compliance.models import (
     AuditEventType,
     ListEntry,
     ListSnapshot,
+    ListSource,
     MatchReview,
     Trigger,
 )
@@ -66,6 +67,10 @@ def list_parse(
         raise ApplicationError(
             f"The list file could not be read: {exc}", errors={"file": [str(exc)]}
         ) from exc
+
+
+def spec_enabled(source: str) -> bool:
+    return sources()[source].enabled
 
 
 def drop_problem(source: str, previous: ListSnapshot | None, entries: int) -> str:
@@ -125,6 +130,17 @@ def list_snapshot_import(
         new_entries.extend(runtime.snapshot_entries(other))
     new_index = ScreeningIndex.build([*new_entries, *parsed.entries])
     with transaction.atomic():
+        # One import of a source at a time: the diff and the re-checks were computed against the
+        # snapshot in force, so one that changed meanwhile is refused (and the import retried).
+        ListSource.objects.get_or_create(key=source, defaults={"enabled": spec_enabled(source)})
+        ListSource.objects.select_for_update().get(key=source)
+        current = active_snapshot(source)
+        if (current.pk if current else None) != (previous.pk if previous else None):
+            raise ApplicationError(
+                "Another import of this list finished meanwhile; the list in force is unchanged. "
+                "Try again.",
+                errors={"file": ["A concurrent import of the same source won."]},
+            )
         snapshot = ListSnapshot.objects.create(
             source=source,
             source_name=(source_name or str(path or source).rsplit("/", 1)[-1])[:300],

@@ -217,6 +217,7 @@ class _Server:
         self.etag = '"v1"'
         self.delay = 0.0
         self.declared_length: int | None = None
+        self.redirect = ""
         self.requests: list[dict[str, str]] = []
         server = self
 
@@ -225,6 +226,11 @@ class _Server:
                 server.requests.append(dict(self.headers))
                 if server.delay:
                     time.sleep(server.delay)
+                if server.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect)
+                    self.end_headers()
+                    return
                 if self.headers.get("If-None-Match") == server.etag and server.status == 200:
                     self.send_response(304)
                     self.end_headers()
@@ -295,7 +301,7 @@ def test_a_200_with_a_valid_newer_file_makes_a_snapshot_and_a_304_keeps_it(
 
 @pytest.mark.parametrize(
     "case",
-    ["truncated", "half", "timeout", "500", "malformed"],
+    ["truncated", "half", "timeout", "500", "malformed", "redirect-to-file"],
 )
 def test_a_bad_download_is_refused_and_fails_closed(
     rules, un_source, server, committed, settings, mailoutbox, case
@@ -317,6 +323,8 @@ def test_a_bad_download_is_refused_and_fails_closed(
         server.body, server.delay = full, 1.0
     elif case == "500":
         server.status, server.body = 500, b"oops"
+    elif case == "redirect-to-file":
+        server.redirect = "file:///etc/passwd"
     else:
         server.body = b"<CONSOLIDATED_LIST><INDIVIDUALS>"
     with committed():
