@@ -60,7 +60,8 @@ VISIT_COLUMNS = (
 DECISION_COLUMNS = (
     "id, trigger, request_key, input_digest, document, screening_input, licences_input, "
     "rules_version, lists_version, list_is_stale, outcome, status, result, as_of, decided_at, "
-    "duration_ms, error, change_reason, previous_id, visit_id, snapshot_id, ruleset_id"
+    "duration_ms, error, change_reason, previous_id, visit_id, snapshot_id, ruleset_id, "
+    "list_problems, list_problem_sources"
 )
 FINDING_COLUMNS = (
     "rule_code, jurisdiction, citation, effect, engineer, tool, message, facts, "
@@ -296,7 +297,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 _json([inputs.licence_dict(lic) for lic in licences]),
                 result.get("rules_version") or "",
                 result.get("lists_version") or "",
-                ctx.list_is_stale,
+                evaluation.list_is_stale,
                 outcome,
                 evaluation.decision.status,
                 _json(result),
@@ -309,6 +310,12 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 pk,
                 ctx.snapshot.pk if ctx.snapshot else None,
                 ctx.ruleset.pk,
+                _json([p.to_dict() for p in evaluation.list_problems]),
+                (
+                    f" {' '.join(p.source for p in evaluation.list_problems)} "
+                    if evaluation.list_problems
+                    else ""
+                ),
             )
         )
         for f in result["findings"]:
