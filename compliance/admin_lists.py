@@ -18,6 +18,10 @@ from config.errors import ApplicationError
 from dispatch import roles
 
 
+def _countries(codes: frozenset[str]) -> str:
+    return "the EU" if len(codes) > 20 else ", ".join(sorted(codes))
+
+
 class ListSourceForm(forms.ModelForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -94,7 +98,26 @@ class ListSourceAdmin(admin.ModelAdmin):
             return ""
         if not spec.lists:
             return "Judged by the rule packs (rulepacks/us.yaml)."
-        return " | ".join(f"{m.code}: {m.effect} — {m.citation}" for m in spec.lists.values())
+        binds = (
+            "every vendor"
+            if spec.binds_all
+            else ", ".join(
+                part
+                for part in (
+                    spec.vendor_countries and f"vendors in {_countries(spec.vendor_countries)}",
+                    spec.person_countries
+                    and f"engineers who are citizens of {_countries(spec.person_countries)}",
+                    spec.origins and f"tools or items of {_countries(spec.origins)} origin",
+                )
+                if part
+            )
+        )
+        parts = []
+        for m in spec.lists.values():
+            when = "".join(f"; {e} where the measures include {w!r}" for w, e in m.effect_when)
+            parts.append(f"{m.code}: {m.effect}{when} — {m.citation}")
+        elsewhere = "" if spec.binds_all else "; elsewhere a hit is reviewed"
+        return f"Binds {binds}{elsewhere}. " + " | ".join(parts)
 
     @admin.display(description="snapshot in force")
     def snapshot_in_force(self, obj: ListSource) -> str:
