@@ -224,6 +224,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
     """COPY text for the visits of a chunk, their M2M rows, decisions and findings."""
     from compliance import engine
     from compliance.checks import evaluate, inputs, record
+    from compliance.checks.lists import problem_sources_key
     from compliance.selectors import visit_document
 
     st = _STATE
@@ -311,11 +312,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 ctx.snapshot.pk if ctx.snapshot else None,
                 ctx.ruleset.pk,
                 _json([p.to_dict() for p in evaluation.list_problems]),
-                (
-                    f" {' '.join(p.source for p in evaluation.list_problems)} "
-                    if evaluation.list_problems
-                    else ""
-                ),
+                problem_sources_key(evaluation.list_problems),
             )
         )
         for f in result["findings"]:

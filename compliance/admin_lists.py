@@ -13,13 +13,9 @@ from django.utils import timezone
 from compliance.checks.lists import list_freshness
 from compliance.models import ListSource
 from compliance.screening.sources import sources
-from compliance.services.list_sources import list_source_set_enabled, list_source_state
+from compliance.services.list_sources import list_source_set_enabled, list_sources_ensure
 from config.errors import ApplicationError
 from dispatch import roles
-
-
-def _countries(codes: frozenset[str]) -> str:
-    return "the EU" if len(codes) > 20 else ", ".join(sorted(codes))
 
 
 class ListSourceForm(forms.ModelForm):
@@ -98,26 +94,12 @@ class ListSourceAdmin(admin.ModelAdmin):
             return ""
         if not spec.lists:
             return "Judged by the rule packs (rulepacks/us.yaml)."
-        binds = (
-            "every vendor"
-            if spec.binds_all
-            else ", ".join(
-                part
-                for part in (
-                    spec.vendor_countries and f"vendors in {_countries(spec.vendor_countries)}",
-                    spec.person_countries
-                    and f"engineers who are citizens of {_countries(spec.person_countries)}",
-                    spec.origins and f"tools or items of {_countries(spec.origins)} origin",
-                )
-                if part
-            )
-        )
         parts = []
         for m in spec.lists.values():
             when = "".join(f"; {e} where the measures include {w!r}" for w, e in m.effect_when)
             parts.append(f"{m.code}: {m.effect}{when} — {m.citation}")
         elsewhere = "" if spec.binds_all else "; elsewhere a hit is reviewed"
-        return f"Binds {binds}{elsewhere}. " + " | ".join(parts)
+        return f"Binds {spec.binds_text}{elsewhere}. " + " | ".join(parts)
 
     @admin.display(description="snapshot in force")
     def snapshot_in_force(self, obj: ListSource) -> str:
@@ -134,8 +116,7 @@ class ListSourceAdmin(admin.ModelAdmin):
         return f"{row.get('state', '?')}{aged} (max {row.get('max_age_days', 0):g} days)"
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        for key in sources():  # every source has a row to show, created on first sight
-            list_source_state(key)
+        list_sources_ensure()  # every source of sources.yaml has a row to show
         return super().get_queryset(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -71,11 +71,6 @@ def snapshot_entries(snapshot: ListSnapshot) -> list[Any]:
     ]
 
 
-def screening_index(snapshot: ListSnapshot) -> Any:
-    """The index of one snapshot."""
-    return screening_index_for([snapshot])
-
-
 def screening_index_for(snapshots: list[ListSnapshot]) -> Any:
     """One index over the entries of `snapshots` (the sources in force), cached by their ids."""
     key = tuple(sorted(s.pk for s in snapshots))

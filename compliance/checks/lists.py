@@ -29,6 +29,7 @@ class SourceInForce:
     snapshot: ListSnapshot | None
     verified_at: dt.datetime | None
     url: str
+    state: ListSource | None = None
 
     @property
     def max_age(self) -> dt.timedelta:
@@ -60,6 +61,7 @@ def sources_in_force() -> dict[str, SourceInForce]:
             snapshot=snapshot,
             verified_at=verified,
             url=(state.url if state and state.url else spec.url),
+            state=state,
         )
     return out
 
@@ -106,6 +108,24 @@ class ListsInForce:
         return out
 
 
+def problem_sources_key(problems: list[engine.ListProblem] | tuple[engine.ListProblem, ...]) -> str:
+    """ " un-sc eu-fsf ": the sources of a decision's list problems, as stored in
+    ``Decision.list_problem_sources`` so that the visits held for one source are found cheaply
+    (``__contains=" un-sc "``)."""
+    return f" {' '.join(p.source for p in problems)} " if problems else ""
+
+
+def lists_due(now: dt.datetime) -> list[str]:
+    """The sources in use with a URL whose next refresh is due (never fetched counts as due)."""
+    return [
+        key
+        for key, s in sources_in_force().items()
+        if s.enabled
+        and s.url
+        and (s.state is None or not s.state.next_run_at or s.state.next_run_at <= now)
+    ]
+
+
 def lists_in_force(now: dt.datetime) -> ListsInForce:
     in_force = sources_in_force()
     snapshots = [s.snapshot for _, s in sorted(in_force.items()) if s.enabled and s.snapshot]
@@ -119,10 +139,9 @@ def list_freshness(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     from django.utils import timezone
 
     now = now or timezone.now()
-    states = {s.key: s for s in ListSource.objects.all()}
     out = []
     for key, source in sources_in_force().items():
-        state = states.get(key)
+        state = source.state
         snapshot = source.snapshot
         age = (now - source.verified_at).total_seconds() / 3600 if source.verified_at else None
         out.append(

@@ -15,6 +15,7 @@ from compliance import bulk, engine, lifecycle
 from compliance.audit import audit_record_many
 from compliance.checks.evaluate import Evaluation, sha256_of
 from compliance.checks.inputs import CheckContext, hit_dict, licence_dict
+from compliance.checks.lists import problem_sources_key
 from compliance.models import (
     AuditEventType,
     Decision,
@@ -212,11 +213,7 @@ def decisions_record(
                 lists_version=result_dict.get("lists_version") or "",
                 list_is_stale=bool(ctx and evaluation.list_is_stale),
                 list_problems=[p.to_dict() for p in evaluation.list_problems],
-                list_problem_sources=(
-                    f" {' '.join(p.source for p in evaluation.list_problems)} "
-                    if evaluation.list_problems
-                    else ""
-                ),
+                list_problem_sources=problem_sources_key(evaluation.list_problems),
                 outcome=result.outcome,
                 status=result.status,
                 result=result_dict,

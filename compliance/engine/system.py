@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -176,34 +176,7 @@ def hit_finding(hit: ScreeningHit, engineer: str | None) -> Finding:
         who = "An owner of the facility owner"
     elif VISIT_PARTY_PATH.fullmatch(hit.party):
         who = "A party of the visit"
-    if hit.list_effect in ("review", "licence_required", "prohibited"):
-        # A list whose meaning the caller states (sources.yaml): its effect and legal basis.
-        return Finding(
-            rule=hit.list_rule or SYSTEM_SCREENING_HIT,
-            jurisdiction=hit.list_jurisdiction or "SCREENING",
-            citation=hit.list_citation or SCREENING_PRACTICE,
-            effect=hit.list_effect,
-            engineer=engineer,
-            tool=None,
-            message=(
-                f"{who} ({hit.name!r}) may match {hit.list_code} entry {hit.entry_name!r} "
-                f"(score {hit.score:.2f}). {hit.explanation} {hit.list_title}: "
-                f"{hit.list_citation}. Confirm against the official list; mark it as a false "
-                "positive if it is a different party."
-            ).replace("  ", " "),
-            facts={
-                "party": hit.party,
-                "list": hit.list_code,
-                "entry_id": hit.entry_id,
-                "entry": hit.entry_name,
-                "score": hit.score,
-            },
-            title=hit.list_title or "Possible restricted-party match",
-            source_url=hit.list_source_url or None,
-            confidence=hit.list_confidence or "high",
-            licence_authority=hit.list_authority or None,
-        )
-    return system_finding(
+    generic = system_finding(
         SYSTEM_SCREENING_HIT,
         "Possible restricted-party match",
         f"{who} ({hit.name!r}) may match {hit.list_code} entry {hit.entry_name!r} "
@@ -219,6 +192,23 @@ def hit_finding(hit: ScreeningHit, engineer: str | None) -> Finding:
         engineer=engineer,
         citation=SCREENING_PRACTICE,
         source_url=CSL_URL,
+    )
+    if hit.list_effect not in ("review", "licence_required", "prohibited"):
+        return generic
+    # A list whose meaning the caller states (sources.yaml): its effect and legal basis.
+    return replace(
+        generic,
+        rule=hit.list_rule or SYSTEM_SCREENING_HIT,
+        jurisdiction=hit.list_jurisdiction or "SCREENING",
+        citation=hit.list_citation or SCREENING_PRACTICE,
+        effect=hit.list_effect,
+        message=generic.message.replace(
+            " Confirm against", f" {hit.list_title}: {hit.list_citation}. Confirm against", 1
+        ),
+        title=hit.list_title or generic.title,
+        source_url=hit.list_source_url or None,
+        confidence=hit.list_confidence or "high",
+        licence_authority=hit.list_authority or None,
     )
 
 

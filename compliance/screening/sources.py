@@ -61,6 +61,7 @@ class SourceSpec:
     person_countries: frozenset[str]
     origins: frozenset[str]
     lists: Mapping[str, ListMeaning]
+    binds_text: str = ""  # whom it binds, as sources.yaml says it ("vendors in @EU, …")
 
     def binds(self, document: Mapping[str, Any]) -> str:
         """Why this source binds the visit ("" when it does not): the vendor's country, an
@@ -144,6 +145,21 @@ def _meaning(
     )
 
 
+def _binds_text(applies: Mapping[str, Any]) -> str:
+    if applies.get("all"):
+        return "every vendor"
+    labels = (
+        ("vendor_countries", "vendors in {}"),
+        ("person_countries", "engineers who are citizens of {}"),
+        ("origins", "tools or items of {} origin"),
+    )
+    return ", ".join(
+        text.format(" or ".join(v.lstrip("@") for v in applies[key]))
+        for key, text in labels
+        if applies.get(key)
+    )
+
+
 def parse_sources(text: str) -> dict[str, SourceSpec]:
     data = yaml.safe_load(text) or {}
     groups = _groups()
@@ -176,6 +192,7 @@ def parse_sources(text: str) -> dict[str, SourceSpec]:
                 code: _meaning(code, m or {}, groups, where)
                 for code, m in (raw.get("lists") or {}).items()
             },
+            binds_text=_binds_text(applies),
         )
         if not 0 < out[key].max_drop_share < 1:
             raise SourceConfigError(f"{where}.max_drop_share: between 0 and 1")

@@ -27,10 +27,11 @@ from django.utils import timezone
 from compliance import notifications
 from compliance.audit import audit_record
 from compliance.checks.inputs import active_snapshot
+from compliance.checks.lists import lists_due
 from compliance.checks.requests import visits_request_check
 from compliance.models import AuditEventType, ListSource, Trigger
 from compliance.screening.sources import SourceSpec, sources
-from compliance.services.screening import list_snapshot_import
+from compliance.services.screening import list_snapshot_import, source_state
 from config.errors import ApplicationError, PermissionDenied
 from dispatch import roles
 from dispatch.models import Visit
@@ -65,9 +66,8 @@ def _spec(key: str) -> SourceSpec:
 
 
 def list_source_state(key: str) -> ListSource:
-    spec = _spec(key)
-    state, _ = ListSource.objects.get_or_create(key=key, defaults={"enabled": spec.enabled})
-    return state
+    _spec(key)
+    return source_state(key)
 
 
 def list_source_set_enabled(*, key: str, enabled: bool, actor: User, reason: str) -> ListSource:
@@ -252,13 +252,18 @@ def _refuse(state: ListSource, spec: SourceSpec, reason: str, url: str) -> Refre
 
 def list_sources_due(now: dt.datetime | None = None) -> list[str]:
     """The sources in use whose next refresh is due (never fetched counts as due)."""
-    now = now or timezone.now()
-    states = {s.key: s for s in ListSource.objects.all()}
-    due = []
-    for key, spec in sources().items():
-        state = states.get(key)
-        enabled = state.enabled if state else spec.enabled
-        url = (state.url if state and state.url else "") or spec.url
-        if enabled and url and (state is None or not state.next_run_at or state.next_run_at <= now):
-            due.append(key)
-    return due
+    return lists_due(now or timezone.now())
+
+
+def list_sources_ensure() -> None:
+    """A state row for every source of sources.yaml (the admin lists the rows), created with the
+    file's default for ``enabled``."""
+    existing = set(ListSource.objects.values_list("key", flat=True))
+    ListSource.objects.bulk_create(
+        [
+            ListSource(key=k, enabled=spec.enabled)
+            for k, spec in sources().items()
+            if k not in existing
+        ],
+        ignore_conflicts=True,
+    )

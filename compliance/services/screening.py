@@ -69,8 +69,13 @@ def list_parse(
         ) from exc
 
 
-def spec_enabled(source: str) -> bool:
-    return sources()[source].enabled
+def source_state(key: str) -> ListSource:
+    """The state row of a source of sources.yaml, created with the file's default for
+    ``enabled`` the first time it is needed."""
+    state, _ = ListSource.objects.get_or_create(
+        key=key, defaults={"enabled": sources()[key].enabled}
+    )
+    return state
 
 
 def drop_problem(source: str, previous: ListSnapshot | None, entries: int) -> str:
@@ -132,8 +137,7 @@ def list_snapshot_import(
     with transaction.atomic():
         # One import of a source at a time: the diff and the re-checks were computed against the
         # snapshot in force, so one that changed meanwhile is refused (and the import retried).
-        ListSource.objects.get_or_create(key=source, defaults={"enabled": spec_enabled(source)})
-        ListSource.objects.select_for_update().get(key=source)
+        ListSource.objects.select_for_update().get(pk=source_state(source).pk)
         current = active_snapshot(source)
         if (current.pk if current else None) != (previous.pk if previous else None):
             raise ApplicationError(

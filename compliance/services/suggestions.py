@@ -96,6 +96,7 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
         ]
         if hits:
             screening_by_candidate[i] = hits
+    stale, problems = ctx.list_state(document)
     return SuggestionInputs(
         visit_id=loaded.pk,
         on_visit=loaded.engineer_ids,
@@ -118,8 +119,8 @@ def suggestion_inputs(*, visit_id: int) -> SuggestionInputs:
         common={
             "licences": licences_for_visits([loaded])[loaded.pk],
             "lists_version": ctx.lists_version,
-            "list_is_stale": ctx.list_state(document)[0],
-            "list_problems": ctx.list_state(document)[1],
+            "list_is_stale": stale,
+            "list_problems": problems,
         },
     )
 

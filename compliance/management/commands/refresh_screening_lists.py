@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance.checks.lists import sources_in_force
 from compliance.screening.sources import sources
 from compliance.services.list_sources import (
     OUTCOME_REFUSED,
@@ -15,7 +16,7 @@ from compliance.services.list_sources import (
 class Command(BaseCommand):
     help = (
         "Fetch list sources from their URLs now, as the scheduled refresh does: the sources given, "
-        "or every source in use that is due (--due), or all in use (default)."
+        "or every source in use that is due (--due), or all in use with a URL (default)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -30,7 +31,9 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown source {', '.join(unknown)}; of: {', '.join(sources())}.")
         keys = options["sources"] or (
-            list_sources_due() if options["due"] else list_sources_due_or_all()
+            list_sources_due()
+            if options["due"]
+            else [k for k, s in sources_in_force().items() if s.enabled and s.url]
         )
         refused = []
         for key in keys:
@@ -44,9 +47,3 @@ class Command(BaseCommand):
                 refused.append(key)
         if refused:
             raise CommandError(f"Refused: {', '.join(refused)}. The snapshots in force stay.")
-
-
-def list_sources_due_or_all() -> list[str]:
-    from compliance.screening.sources import sources as all_sources
-
-    return [k for k, spec in all_sources().items() if spec.url]
