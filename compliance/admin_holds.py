@@ -1,5 +1,6 @@
-"""The approver's hold queue in the admin: oldest first, filterable, each hold explained, with
-approve and reject going through an intermediate page that requires a justification.
+"""The approver's hold queue in the admin: soonest travel first with the days left, finished trips
+flagged, filterable (filters kept across the decide pages), each hold explained, with approve and
+reject going through an intermediate page that requires a justification (compliance.admin_hold_views).
 
 Approve and reject call the same services as the API (``visit_approve`` / ``visit_reject``), so
 four eyes, licence coverage and the prohibited rule hold identically everywhere.
@@ -10,20 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 
-from compliance import services
-from compliance.models import Approval, AuditEvent, Finding, Hold, Licence
-from config.errors import ApplicationError
+from compliance.admin_hold_views import (
+    HoldDecideViews,
+    card_context,
+    decision_html,
+    history_html,
+    with_filters,
+)
+from compliance.models import Finding, Hold
+from compliance.services.approvals import decide_refusals
 from dispatch import roles, selectors
 from dispatch.admin_scoping import VendorScopedAdmin
 from dispatch.models import HOLD_STATUSES, VisitStatus
@@ -83,149 +89,17 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ApproveForm(forms.Form):
-    justification = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), min_length=services.MIN_JUSTIFICATION
-    )
-    licence = forms.ModelChoiceField(
-        queryset=Licence.objects.filter(revoked_at__isnull=True).order_by("authority", "number"),
-        required=False,
-        help_text="Required to release a licence-required hold: a valid licence that covers it.",
-    )
-
-
-class FalsePositiveForm(forms.Form):
-    hit = forms.ChoiceField(label="Screening hit")
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        min_length=services.MIN_JUSTIFICATION,
-        help_text="Why this party is not the listed entry (e.g. registration number, address, date of birth).",
-    )
-
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["hit"].choices = choices
-
-
-class RejectForm(forms.Form):
-    justification = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), min_length=services.MIN_JUSTIFICATION
-    )
-
-
-def decision_html(visit: Any) -> str:
-    decision = visit.current_decision
-    if decision is None:
-        return format_html("<p>No decision yet: the check is under way.</p>")
-    result = decision.result
-    rows = format_html_join(
-        "",
-        "<tr><td><strong>{}</strong><br><small>{}</small></td><td>{}</td><td><a href='{}' target='_blank' rel='noopener noreferrer'>{}</a></td><td>{}<br><small>{}</small></td><td>{}</td></tr>",
-        (
-            (
-                f["rule"],
-                f.get("title", ""),
-                f["effect"],
-                f.get("source_url") or "#",
-                f.get("citation", ""),
-                f.get("message", ""),
-                "; ".join(f"{k}: {v}" for k, v in (f.get("facts") or {}).items()),
-                f.get("covered_by_licence") or "—",
-            )
-            for f in result.get("findings", [])
-        ),
-    )
-    hits = format_html_join(
-        "",
-        "<li><strong>{}</strong> {} ≈ {} (score {}){}<br><small>{}</small></li>",
-        (
-            (
-                h["list"],
-                h["name"],
-                h["entry"],
-                h["score"],
-                " — marked false positive" if h.get("false_positive") else "",
-                h.get("explanation", ""),
-            )
-            for h in result.get("screening", [])
-        ),
-    )
-    return format_html(
-        "<p>Outcome <strong>{}</strong> (status {}), decided {} — rules {} · list {}.</p>{}"
-        "<table><thead><tr><th>Rule</th><th>Effect</th><th>Citation</th><th>Why (facts)</th><th>Licence</th></tr></thead><tbody>{}</tbody></table>"
-        "{}<p><small>Decision support, not legal advice. Screening hits must be confirmed against the official list.</small></p>",
-        result.get("outcome"),
-        visit.get_status_display(),
-        decision.decided_at,
-        (decision.rules_version or "")[:12],
-        decision.lists_version or "none",
-        format_html("<p><strong>Why it changed:</strong> {}</p>", decision.change_reason)
-        if decision.change_reason
-        else "",
-        rows or format_html("<tr><td colspan=5>No findings.</td></tr>"),
-        format_html("<h4>Screening hits</h4><ul>{}</ul>", hits) if hits else "",
-    )
-
-
-def history_html(visit: Any) -> str:
-    decisions = format_html_join(
-        "",
-        "<li>{} — decision #{}: {} ({}){}</li>",
-        (
-            (
-                d.decided_at,
-                d.pk,
-                d.outcome,
-                d.get_trigger_display(),
-                f" — {d.change_reason}" if d.change_reason else "",
-            )
-            for d in visit.decisions.order_by("-decided_at")[:50]
-        ),
-    )
-    approvals = format_html_join(
-        "",
-        "<li>{} — {} by {}: {}{}</li>",
-        (
-            (
-                a.created_at,
-                a.get_action_display(),
-                a.actor,
-                a.justification,
-                f" (licence {a.licence})" if a.licence_id else "",
-            )
-            for a in Approval.objects.filter(visit=visit).select_related("actor", "licence")
-        ),
-    )
-    events = format_html_join(
-        "",
-        "<li>#{} {} — {} by {}</li>",
-        (
-            (e.pk, e.created_at, e.get_event_type_display(), e.actor_name)
-            for e in AuditEvent.objects.filter(
-                object_type="dispatch.Visit", object_id=str(visit.pk)
-            ).order_by("-pk")[:50]
-        ),
-    )
-    return format_html(
-        "<h4>Decisions</h4><ul>{}</ul><h4>Approvals</h4><ul>{}</ul><h4>Audit events</h4><ul>{}</ul>",
-        decisions,
-        approvals or "—",
-        events,
-    )
-
-
 @admin.register(Hold)
-class HoldAdmin(VendorScopedAdmin):
+class HoldAdmin(HoldDecideViews, VendorScopedAdmin):
     list_display = (
         "id",
-        "status",
-        "outcome",
+        "travel",
+        "start_date",
+        "held",
         "rules",
         "vendor",
         "facility",
         "requested_by",
-        "start_date",
-        "created_at",
         "age",
     )
     list_filter = (
@@ -237,11 +111,13 @@ class HoldAdmin(VendorScopedAdmin):
         AgeFilter,
     )
     search_fields = ("id", "facility__name", "facility__customer__name", "engineers__name")
-    ordering = ("created_at", "id")
+    # Soonest travel first: the hold that must be decided first leads the queue.
+    ordering = ("start_date", "created_at", "id")
     list_select_related = ("vendor", "facility", "requested_by", "current_decision")
     fields = ("summary", "decision", "history")
     readonly_fields = ("summary", "decision", "history")
     change_form_template = "admin/compliance/hold/change_form.html"
+    change_list_template = "admin/compliance/hold/change_list.html"
     actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -268,6 +144,12 @@ class HoldAdmin(VendorScopedAdmin):
             pk=pk,
         )
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The shared decision card, where the product has one, replaces the decision table.
+        if obj is not None and card_context(obj, request.user) is not None:
+            return ("summary", "history")
+        return self.fields
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -286,19 +168,26 @@ class HoldAdmin(VendorScopedAdmin):
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return roles.can_approve(request.user)
 
-    @admin.display(description="Outcome")
-    def outcome(self, obj: Any) -> str:
-        return obj.current_decision.outcome if obj.current_decision else "—"
+    @admin.display(description="Held", ordering="status")
+    def held(self, obj: Any) -> str:
+        outcome = obj.current_decision.outcome if obj.current_decision else ""
+        return format_html(
+            "{}<br><small>{}</small>",
+            obj.get_status_display(),
+            outcome.replace("_", " ") or "—",
+        )
 
     @admin.display(description="Rules")
     def rules(self, obj: Any) -> str:
         d = obj.current_decision
         if d is None:
             return "—"
-        return ", ".join(
-            sorted(
-                {f["rule"] for f in d.result.get("findings", []) if not f.get("covered_by_licence")}
-            )
+        codes = sorted(
+            {f["rule"] for f in d.result.get("findings", []) if not f.get("covered_by_licence")}
+        )
+        return format_html(
+            '<span class="hold-rules">{}</span>',
+            format_html_join(format_html("<br>"), "{}", ((c,) for c in codes)),
         )
 
     @admin.display(description="Age")
@@ -306,20 +195,25 @@ class HoldAdmin(VendorScopedAdmin):
         delta = timezone.now() - obj.created_at
         return f"{delta.days} d {delta.seconds // 3600} h"
 
+    @admin.display(description="Travel", ordering="start_date")
+    def travel(self, obj: Any) -> str:
+        return travel_urgency(obj.start_date, obj.end_date)
+
     @admin.display(description="Visit")
     def summary(self, obj: Any) -> str:
         engineers = ", ".join(e.name for e in obj.engineers.all())
         tools = ", ".join(str(t) for t in obj.tools.all()) or "none"
         return format_html(
-            "<p>{} ({}) at <strong>{}</strong>, {} ({}, {}), {} – {}, for {}. Requested by {}.</p><p>Engineers: {}. Tools: {}.</p><p>{}</p>",
+            "<p>{} ({}) at <strong>{}</strong>, {} ({}, {}), {} – {} ({}), for {}. Requested by {}.</p><p>Engineers: {}. Tools: {}.</p><p>{}</p>",
             obj.get_activity_display(),
             obj.get_mode_display(),
             obj.facility.name,
             obj.facility.customer.name,
             obj.facility.city,
             obj.facility.country,
-            obj.start_date,
-            obj.end_date,
+            date_format(obj.start_date, "j M Y"),
+            date_format(obj.end_date, "j M Y"),
+            travel_urgency(obj.start_date, obj.end_date),
             obj.vendor.name,
             obj.requested_by,
             engineers,
@@ -343,15 +237,20 @@ class HoldAdmin(VendorScopedAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         extra = dict(extra_context or {})
-        if roles.can_approve(request.user) and str(object_id).isdigit():
-            pk = int(object_id)
-            extra["hold_actions"] = format_html(
-                '<ul class="object-tools" style="position:static;margin:0 0 1em"><li><a href="{}">Approve…</a></li><li><a href="{}">Reject…</a></li><li><a href="{}">Mark a screening hit false positive…</a></li></ul>',
-                reverse("admin:compliance_hold_approve", args=[pk]),
-                reverse("admin:compliance_hold_reject", args=[pk]),
-                reverse("admin:compliance_hold_false_positive", args=[pk]),
-            )
+        if self.has_view_permission(request) and str(object_id).isdigit():
+            visit = self.get_queryset(request).filter(pk=int(object_id)).first()
+            if visit is not None:
+                extra["hold_actions"] = self.hold_actions(request, visit)
+                extra["card"] = card_context(visit, request.user)
         return super().change_view(request, object_id, form_url, extra)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The queue takes the page's width at 1366 px: no navigation sidebar beside it.
+        return super().changelist_view(
+            request, {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        )
 
     def get_urls(self) -> list[Any]:
         return [
@@ -373,128 +272,52 @@ class HoldAdmin(VendorScopedAdmin):
             *super().get_urls(),
         ]
 
-    def _decide_view(self, request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
-        visit = self._hold_or_404(request, pk)
-        form_class = ApproveForm if approve else RejectForm
-        form = form_class(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                if approve:
-                    services.visit_approve(
-                        visit=visit,
-                        user=request.user,
-                        justification=form.cleaned_data["justification"],
-                        licence=form.cleaned_data.get("licence"),
-                    )
-                else:
-                    services.visit_reject(
-                        visit=visit,
-                        user=request.user,
-                        justification=form.cleaned_data["justification"],
-                    )
-            except ApplicationError as exc:
-                placed = False
-                for field, errs in exc.errors.items():
-                    if field in form.fields:
-                        for e in errs:
-                            form.add_error(field, e)
-                        placed = True
-                if not placed:
-                    form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request,
-                    f"Visit #{visit.pk} {'approved' if approve else 'rejected'}.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("admin:compliance_hold_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{'Approve' if approve else 'Reject'} visit #{visit.pk}",
-            "visit": visit,
-            "form": form,
-            "approve": approve,
-            "decision": decision_html(visit),
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/compliance/hold/decide.html", context)
-
-    def false_positive_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Mark one screening hit of this hold as a false positive for that party, with a reason."""
-        visit = self._hold_or_404(request, pk)
-        hits = [
-            h
-            for h in (visit.current_decision.screening_input if visit.current_decision else [])
-            if not h.get("false_positive")
-        ]
-        choices = [
-            (
-                f"{h['party']}|{h['entry_id']}",
-                f"{h['name']} ≈ {h['entry_name']} ({h['list_code']}, score {h['score']})",
+    def _decide_selected(
+        self, request: HttpRequest, queryset: QuerySet[Any], action: str
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                f"{action.capitalize()} one hold at a time: each needs its own justification.",
+                messages.WARNING,
             )
-            for h in hits
-        ]
-        form = FalsePositiveForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            party, entry_id = form.cleaned_data["hit"].split("|", 1)
-            try:
-                services.match_review_mark(
-                    visit=visit,
-                    party=party,
-                    entry_id=entry_id,
-                    reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request,
-                    "Hit marked as a false positive; the visit is being re-checked.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("admin:compliance_hold_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Mark a screening hit of visit #{visit.pk} as a false positive",
-            "visit": visit,
-            "form": form,
-            "approve": None,
-            "decision": decision_html(visit),
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/compliance/hold/decide.html", context)
-
-    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._decide_view(request, pk, approve=True)
-
-    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._decide_view(request, pk, approve=False)
+            return None
+        visit = queryset.select_related("current_decision").get()
+        refusal = decide_refusals(visit=visit, user=request.user).get(action)
+        if refusal:
+            self.message_user(request, f"Visit #{visit.pk}: {refusal}.", messages.WARNING)
+            return None
+        url = reverse(f"admin:compliance_hold_{action}", args=[visit.pk])
+        return HttpResponseRedirect(
+            with_filters(self.model._meta, self.get_preserved_filters(request), url)
+        )
 
     @admin.action(description="Approve the selected hold…", permissions=["approve"])
     def approve_selected(
         self, request: HttpRequest, queryset: QuerySet[Any]
     ) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(
-                request,
-                "Approve one hold at a time: each needs its own justification.",
-                messages.WARNING,
-            )
-            return None
-        return HttpResponseRedirect(
-            reverse("admin:compliance_hold_approve", args=[queryset.get().pk])
-        )
+        return self._decide_selected(request, queryset, "approve")
 
     @admin.action(description="Reject the selected hold…", permissions=["approve"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(
-                request,
-                "Reject one hold at a time: each needs its own justification.",
-                messages.WARNING,
-            )
-            return None
-        return HttpResponseRedirect(
-            reverse("admin:compliance_hold_reject", args=[queryset.get().pk])
+        return self._decide_selected(request, queryset, "reject")
+
+
+def travel_urgency(start: dt.date, end: dt.date, today: dt.date | None = None) -> str:
+    """Days to travel as the queue shows them; a trip whose end has passed is flagged."""
+    today = today or timezone.localdate()
+    days = (start - today).days
+    if end < today:
+        return format_html(
+            '<strong class="hold-ended" style="color:#ba2121">Trip ended — reject or cancel</strong>'
         )
+    if days > 1:
+        text = f"in {days} days"
+    elif days == 1:
+        text = "tomorrow"
+    elif days == 0:
+        text = "today"
+    else:
+        text = f"started {-days} day{'s' if days != -1 else ''} ago"
+    style = "color:#ba2121;font-weight:bold" if days <= 2 else ""
+    return format_html('<span class="hold-travel" style="{}">{}</span>', style, text)

@@ -104,3 +104,11 @@ def refresh_due_list_sources() -> list[str]:
 @shared_task
 def noop() -> None:
     """Does nothing: the floor of the end-to-end benchmark (broker and pool overhead)."""
+
+
+@shared_task(acks_late=True)
+def notify_licence_expiry() -> int:
+    """Daily: tell the approvers of licences ending within 30 days (once per threshold)."""
+    from compliance.services.licences import licences_expiry_notify
+
+    return licences_expiry_notify()

@@ -1,12 +1,16 @@
-"""Request hardening: a body size limit the API cannot bypass, and security headers (CSP)."""
+"""Request hardening (a body size limit the API cannot bypass, security headers), and the user's
+time zone for the pages."""
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 
 class BodySizeLimitMiddleware:
@@ -76,3 +80,24 @@ class DatabaseUnavailableMiddleware:
             response["Retry-After"] = "5"
             return response
         return None
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class TimezoneMiddleware:
+    """Shows times in the user's time zone: the browser names it in the ``tz`` cookie (set by
+    static/js/timezone.js); an unknown or missing name leaves the site's zone (UTC)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = request.COOKIES.get("tz", "")[:64]
+        if name and name in _time_zones():
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

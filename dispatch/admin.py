@@ -58,12 +58,37 @@ class VendorAdmin(ServiceModelAdmin):
         services.vendor_update(vendor=obj, user=request.user, **changes)
 
 
-class CitizenshipInline(admin.TabularInline):
+class EngineerFactsInline(admin.TabularInline):
+    """An engineer's citizenships or residencies: part of the engineer, so whoever may view,
+    add or change the engineer (a service manager, for their own vendor's) may do the same here;
+    the rows are written by ``engineer_create``/``engineer_update`` with the engineer."""
+
+    def _engineer_permission(self, request: HttpRequest, action: str) -> bool:
+        return request.user.has_perm(f"dispatch.{action}_engineer")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._engineer_permission(request, "view") or self._engineer_permission(
+            request, "change"
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        action = "change" if obj is not None else "add"
+        return self._engineer_permission(request, action)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        action = "change" if obj is not None else "add"
+        return self._engineer_permission(request, action)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._engineer_permission(request, "change")
+
+
+class CitizenshipInline(EngineerFactsInline):
     model = Citizenship
     extra = 1
 
 
-class ResidencyInline(admin.TabularInline):
+class ResidencyInline(EngineerFactsInline):
     model = Residency
     extra = 0
 

@@ -58,16 +58,3 @@ class VisitForm(forms.Form):
         self.fields["facility"].label_from_instance = lambda f: (
             f"{f.name} — {f.customer.name} ({f.city}, {f.country})"
         )
-
-
-class DryRunForm(forms.Form):
-    document = forms.CharField(
-        widget=forms.Textarea(
-            attrs={
-                "rows": 22,
-                "spellcheck": "false",
-                "style": "font-family:monospace;max-width:100%",
-            }
-        ),
-        help_text="A visit document (JSON) as described in the API documentation.",
-    )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dispatch import views
+from dispatch import views, views_dry_run, views_engineers
 
 urlpatterns = [
     path(
@@ -15,5 +15,19 @@ urlpatterns = [
     path("visits/<int:pk>/", views.visit_detail, name="visit-detail"),
     path("visits/<int:pk>/status/", views.visit_status, name="visit-status"),
     path("visits/<int:pk>/cancel/", views.visit_cancel, name="visit-cancel"),
-    path("checks/dry-run/", views.dry_run, name="dry-run"),
+    path("checks/dry-run/", views_dry_run.dry_run, name="dry-run"),
+    path("engineers/", views_engineers.engineer_list, name="engineer-list"),
+    path("engineers/new/", views_engineers.engineer_new, name="engineer-new"),
+    path("engineers/<int:pk>/edit/", views_engineers.engineer_edit, name="engineer-edit"),
+    path("engineers/import/", views_engineers.engineer_import, name="engineer-import"),
+    path(
+        "engineers/import/confirm/",
+        views_engineers.engineer_import_confirm,
+        name="engineer-import-confirm",
+    ),
+    path(
+        "engineers/import/template.csv",
+        views_engineers.engineer_import_template,
+        name="engineer-import-template",
+    ),
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -11,52 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from compliance import engine
-from compliance.checks.evaluate import check_document
+from compliance.presentation import decision_card
 from compliance.services import visit_suggestions
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
-from dispatch.forms import DryRunForm, VisitFilterForm, VisitForm
+from dispatch.forms import VisitFilterForm, VisitForm
 from dispatch.models import Visit
-
-EXAMPLE_DOCUMENT = {
-    "visit": {
-        "activity": "maintenance",
-        "mode": "on_site",
-        "start_date": "2026-12-07",
-        "end_date": "2026-12-09",
-    },
-    "vendor": {"name": "ASML Netherlands B.V.", "country": "NL", "us_branch": False},
-    "facility": {
-        "name": "Fab 8 building B",
-        "owner": "Example Semiconductor Co., Ltd.",
-        "owner_aliases": [],
-        "address": "",
-        "city": "Shanghai",
-        "country": "CN",
-        "products": ["logic"],
-        "logic_node_nm": 7,
-        "non_planar": True,
-        "nand_layers": None,
-        "dram_half_pitch_nm": None,
-        "dram_cell_area_um2": None,
-    },
-    "tools": [
-        {
-            "model": "TWINSCAN NXT:1980i",
-            "classifications": {"US": ["3B001.f"], "NL": ["3B001.f.4"]},
-            "subject_to_ear": False,
-        }
-    ],
-    "engineers": [
-        {
-            "name": "Jan de Vries",
-            "citizenships": ["NL"],
-            "permanent_residencies": [{"country": "US", "since": "2019-03-01", "until": None}],
-            "us_protected_individual": False,
-        }
-    ],
-}
 
 
 def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
@@ -127,20 +85,6 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     return render(request, "dispatch/visit_form.html", {"form": form})
 
 
-def _findings_by_party(result: dict | None) -> list[dict]:
-    """Group findings by engineer and tool for the page."""
-    if not result:
-        return []
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for f in result.get("findings", []):
-        groups.setdefault((f.get("engineer") or "", f.get("tool") or ""), []).append(f)
-    out = []
-    for (engineer, tool), findings in sorted(groups.items()):
-        label = " · ".join(x for x in (engineer, tool) if x) or "The visit as a whole"
-        out.append({"label": label, "findings": findings})
-    return out
-
-
 @login_required
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit_or_404(request, pk)
@@ -159,7 +103,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visit": visit,
             "decision": decision,
             "result": result,
-            "groups": _findings_by_party(result),
+            "card": decision_card(visit, user=request.user),
             "suggestions": suggestions,
             "engineers": visit.engineers.all(),
             "tools": visit.tools.all(),
@@ -194,30 +138,3 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("visit-detail", pk=visit.pk)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def dry_run(request: HttpRequest) -> HttpResponse:
-    form = DryRunForm(
-        request.POST or None, initial={"document": json.dumps(EXAMPLE_DOCUMENT, indent=2)}
-    )
-    result = None
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST" and form.is_valid():
-        try:
-            raw = json.loads(form.cleaned_data["document"])
-            if not isinstance(raw, dict):
-                raise ValueError("expected a JSON object")
-            result = check_document(raw)
-        except (ValueError, json.JSONDecodeError) as exc:
-            errors = {"document": [f"Not a valid JSON object: {exc}"]}
-        except engine.DocumentError as exc:
-            errors = exc.errors or {"document": [str(exc)]}
-        except ApplicationError as exc:
-            errors = {"document": [exc.message]}
-    return render(
-        request,
-        "dispatch/dry_run.html",
-        {"form": form, "result": result, "groups": _findings_by_party(result), "errors": errors},
-    )

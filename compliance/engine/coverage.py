@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from .decision import Finding, LicenceSpec
 from .document import CodeMap, VisitDocument
 
-__all__ = ["PendingFinding", "PrefixSet", "apply_licences", "code_matches", "licence_covers"]
+__all__ = [
+    "PendingFinding",
+    "PrefixSet",
+    "apply_licences",
+    "code_matches",
+    "licence_covers",
+    "licence_mismatch",
+]
 
 
 @dataclass(frozen=True)
@@ -80,23 +87,42 @@ def _fold(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: VisitDocument) -> bool:
+def _classification_label(jurisdiction: str) -> str:
+    return "ECCN" if jurisdiction == "US" else f"{jurisdiction} classification"
+
+
+def licence_mismatch(
+    licence: LicenceSpec, pending: PendingFinding, document: VisitDocument
+) -> str | None:
+    """The first condition of the module docstring that keeps `licence` from covering the
+    finding, in plain words; None when it covers it. `licence_covers` is this returning None."""
     finding = pending.finding
     visit = document.visit
-    if licence.revoked or finding.effect != "licence_required" or finding.licence_authority is None:
-        return False
+    if licence.revoked:
+        return "Revoked"
+    if finding.effect != "licence_required" or finding.licence_authority is None:
+        return "The finding is not one a licence can cover"
     if _fold(licence.authority) != _fold(finding.licence_authority):
-        return False
+        return (
+            f"Authority {licence.authority} does not match the finding's authority "
+            f"{finding.licence_authority}"
+        )
     if _fold(licence.holder) != _fold(document.vendor.name):
-        return False
+        return f"Held by {licence.holder}, not {document.vendor.name}"
     places = {_fold(f) for f in licence.facilities}
     place_named = (
         _fold(document.facility.name) in places or _fold(document.facility.owner) in places
     )
     if not place_named and document.facility.country not in licence.countries:
-        return False
+        if licence.countries:
+            return (
+                f"Covers {', '.join(licence.countries)}, not {document.facility.country} "
+                f"({document.facility.name})"
+            )
+        issued = ", ".join(licence.facilities) or "no facility"
+        return f"Issued for {issued}, not {document.facility.name} ({document.facility.owner})"
     if licence.activities and visit.activity not in licence.activities:
-        return False
+        return f"Covers {', '.join(licence.activities)}, not the visit's activity {visit.activity}"
     subject_codes = (
         pending.item_codes
         if pending.item_codes is not None
@@ -106,10 +132,15 @@ def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: Visi
     )
     if licence.classifications and subject_codes is not None:
         codes = subject_codes.get(finding.jurisdiction, ())
-        if not codes or not all(
-            any(code_matches(c, p) for p in licence.classifications) for c in codes
-        ):
-            return False
+        label = _classification_label(finding.jurisdiction)
+        if not codes:
+            return (
+                f"Covers only {', '.join(licence.classifications)}; the {finding.tool or 'item'} "
+                f"has no {label}"
+            )
+        missing = [c for c in codes if not any(code_matches(c, p) for p in licence.classifications)]
+        if missing:
+            return f"Does not cover {label} {', '.join(missing)}"
     if licence.engineers:
         named = {_fold(e) for e in licence.engineers}
         people = (
@@ -117,9 +148,18 @@ def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: Visi
             if finding.engineer is not None
             else [e.name for e in document.engineers]
         )
-        if not all(_fold(p) in named for p in people):
-            return False
-    return licence.valid_from <= visit.start_date and visit.end_date <= licence.valid_until
+        absent = [p for p in people if _fold(p) not in named]
+        if absent:
+            return f"Does not name {', '.join(absent)}"
+    if licence.valid_from > visit.start_date:
+        return f"Starts {licence.valid_from}, after the visit starts {visit.start_date}"
+    if licence.valid_until < visit.end_date:
+        return f"Ends {licence.valid_until}, before the visit ends {visit.end_date}"
+    return None
+
+
+def licence_covers(licence: LicenceSpec, pending: PendingFinding, document: VisitDocument) -> bool:
+    return licence_mismatch(licence, pending, document) is None
 
 
 def apply_licences(

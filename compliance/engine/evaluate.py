@@ -426,6 +426,29 @@ def decide_pending(
     )
 
 
+def pending_findings(
+    document: VisitDocument,
+    ruleset: CompiledRuleSet,
+    *,
+    screening: Sequence[ScreeningHit] = (),
+    licences: Sequence[LicenceSpec] = (),
+    lists_version: str | None = None,
+    list_is_stale: bool = False,
+    list_problems: Sequence[ListProblem] = (),
+) -> list[PendingFinding]:
+    """The findings of `evaluate` before licence coverage (what a licence would have to cover)."""
+    run = VisitRun(
+        document,
+        ruleset,
+        screening=screening,
+        list_missing=lists_version is None,
+        list_stale=list_is_stale,
+    )
+    pending = run.all_findings(document.engineers, lists_version, list_is_stale, list_problems)
+    pending.extend(separation_findings(screening, licences, pending, document))
+    return pending
+
+
 def evaluate(
     document: VisitDocument,
     ruleset: CompiledRuleSet,
@@ -443,15 +466,15 @@ def evaluate(
     `list_is_stale` is the caller's judgement of the snapshots' age, `list_problems` names each
     source that binds the visit and is missing or stale.
     """
-    run = VisitRun(
+    pending = pending_findings(
         document,
         ruleset,
         screening=screening,
-        list_missing=lists_version is None,
-        list_stale=list_is_stale,
+        licences=licences,
+        lists_version=lists_version,
+        list_is_stale=list_is_stale,
+        list_problems=list_problems,
     )
-    pending = run.all_findings(document.engineers, lists_version, list_is_stale, list_problems)
-    pending.extend(separation_findings(screening, licences, pending, document))
     return decide_pending(
         pending,
         document,

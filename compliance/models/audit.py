@@ -23,6 +23,7 @@ class AuditEventType(models.TextChoices):
     LIST_REFUSED = "list_refused", "Screening list download refused"
     LIST_SOURCE_CHANGED = "list_source_changed", "Screening list source switched"
     LICENCE_CHANGED = "licence_changed", "Licence changed"
+    LICENCE_EXPIRY_NOTIFIED = "licence_expiry_notified", "Licence expiry notified"
     FALSE_POSITIVE_MARKED = "false_positive_marked", "Hit marked false positive"
     REFERENCE_CHANGED = "reference_changed", "Reference data changed"
     ACCESS_CHANGED = "access_changed", "User access changed"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from compliance import lifecycle, separation
+from compliance import lifecycle, notifications, separation
 from compliance.checks.evaluate import decision_reevaluate
 from compliance.checks.inputs import licence_spec
 from compliance.models import (
@@ -38,6 +38,33 @@ def _approval_guard(*, visit: Visit, user: User, justification: str, action: str
                 ]
             },
         )
+
+
+def decide_refusals(*, visit: Visit, user: User) -> dict[str, str]:
+    """Why ``user`` may not approve or reject ``visit``: {"approve": reason, "reject": reason},
+    an action absent from the map being one they may take. The pages offer only what this
+    allows; ``visit_approve`` and ``visit_reject`` still enforce every guard themselves."""
+    refusals: dict[str, str] = {}
+    if not roles.can_approve(user):
+        held = sorted(roles.user_roles(user))
+        role = ", ".join(r.replace("_", " ") for r in held) or "none"
+        reason = f"Your role ({role}) does not decide holds"
+        return {"approve": reason, "reject": reason}
+    if getattr(user, "pk", None) == visit.requested_by_id:
+        reason = "You requested this visit: another approver must decide"
+        return {"approve": reason, "reject": reason}
+    if getattr(user, "pk", None) in (visit.editor_ids or []):
+        reason = "You edited this visit: another approver must decide"
+        return {"approve": reason, "reject": reason}
+    decision = visit.current_decision
+    if visit.status not in (VisitStatus.ON_HOLD, VisitStatus.BLOCKED) or decision is None:
+        reason = f"The visit is {visit.get_status_display().lower()}, not on hold"
+        return {"approve": reason, "reject": reason}
+    if visit.status == VisitStatus.BLOCKED or decision.outcome == Effect.PROHIBITED:
+        refusals["approve"] = "Prohibited: cannot be approved (reject it)"
+    elif decision.error or visit.check_requested_at is not None:
+        refusals["approve"] = "The check has not finished: wait for its decision"
+    return refusals
 
 
 def visit_approve(
@@ -84,13 +111,12 @@ def visit_approve(
                 )
             still = _uncovered_with_licence(decision, locked, licence_obj)
             if still:
+                from compliance.services.licence_proposals import licence_shortfalls
+
+                why = "; ".join(licence_shortfalls(locked, licence_obj)) or "see the decision"
                 raise ApplicationError(
                     f"Licence {licence_obj} does not cover this visit.",
-                    errors={
-                        "licence": [
-                            f"Not covered: {', '.join(still)} (check authority, holder, facility, activity, classification, engineers and dates)."
-                        ]
-                    },
+                    errors={"licence": [f"Not covered: {', '.join(still)} ({why})."]},
                 )
         approval = Approval.objects.create(
             visit=locked,
@@ -115,14 +141,19 @@ def visit_approve(
                 "licence": str(licence_obj) if licence_obj else None,
             },
         )
+        transaction.on_commit(lambda: notifications.notify_approval(approval.pk), robust=True)
     return locked
 
 
 def _uncovered_with_licence(decision: Decision, visit: Visit, licence: Licence) -> list[str]:
     """Re-evaluate the decision's stored inputs with the licence added; list what stays uncovered."""
-    result = decision_reevaluate(
-        decision, extra_licences=[licence_spec(licence, visit.vendor.name)]
+    # A licence recorded or changed by someone who requested or edited the visit does not count.
+    spec = separation.withhold_licence(
+        licence_spec(licence, visit.vendor.name),
+        separation.recorded_by(licence.recorded_by),
+        visit.involved_user_ids,
     )
+    result = decision_reevaluate(decision, extra_licences=[spec])
     return sorted(
         {
             f.rule
@@ -164,4 +195,5 @@ def visit_reject(*, visit: Visit, user: User, justification: str) -> Visit:
                 "justification": approval.justification,
             },
         )
+        transaction.on_commit(lambda: notifications.notify_approval(approval.pk), robust=True)
     return locked

@@ -5,6 +5,7 @@ and followed by a re-check of the open visits they could cover. Revocation is fi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Activity, Customer, Engineer, Facility, Vendor, Visit
 from dispatch.roles import User
 from dispatch.selectors import open_visits_referencing
+
+logger = logging.getLogger(__name__)
 
 
 def _licence_facts(licence: Licence) -> dict[str, Any]:
@@ -215,3 +218,73 @@ def licence_revoke(*, licence: Licence, user: User, reason: str) -> Licence:
         locked.save(update_fields=["revoked_at", "revocation_reason", "updated_at"])
         licence_changed(licence=locked, actor=user)
     return locked
+
+
+# Approvers are told of a licence's end when it comes within each of these many days, once each.
+EXPIRY_THRESHOLDS = (30, 7, 1)
+
+
+def licences_expiry_notify(*, today: dt.date | None = None) -> int:
+    """Email the approvers about each licence ending within 30 days, once per licence, end date
+    and threshold (30, 7 and 1 days); each notice is an audit event, so none is sent twice.
+    Returns how many licences were notified."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+
+    today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=EXPIRY_THRESHOLDS[0])
+    emails = list(
+        get_user_model()
+        .objects.filter(groups__name=roles.Role.APPROVER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    notified = 0
+    for pk in Licence.objects.filter(
+        revoked_at__isnull=True, valid_until__gte=today, valid_until__lte=horizon
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            licence = Licence.objects.select_for_update().select_related("holder").get(pk=pk)
+            days = (licence.valid_until - today).days
+            threshold = min(t for t in EXPIRY_THRESHOLDS if days <= t)
+            sent = AuditEvent.objects.filter(
+                event_type=AuditEventType.LICENCE_EXPIRY_NOTIFIED,
+                object_type=Licence._meta.label,
+                object_id=str(licence.pk),
+                new__valid_until=licence.valid_until.isoformat(),
+            ).values_list("new__threshold_days", flat=True)
+            if any(int(t) <= threshold for t in sent):
+                continue
+            audit_record(
+                event_type=AuditEventType.LICENCE_EXPIRY_NOTIFIED,
+                obj=licence,
+                new={
+                    "valid_until": licence.valid_until.isoformat(),
+                    "threshold_days": threshold,
+                    "days_left": days,
+                    "recipients": len(emails),
+                },
+            )
+            notified += 1
+            if not emails:
+                continue
+            left = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            url = f"{settings.SITE_URL.rstrip('/')}/admin/compliance/licence/{licence.pk}/change/"
+            subject = f"Licence {licence} expires {left} ({licence.valid_until:%d %b %Y})"
+            body = (
+                f"Licence {licence} ({licence.get_kind_display()}"
+                f"{', held by ' + licence.holder.name if licence.holder_id else ''}) expires {left}: "
+                f"its last day of validity is {licence.valid_until:%d %b %Y}.\n\n"
+                "Visits after that day need another licence; record its renewal before then.\n\n"
+                f"{url}\n"
+            )
+
+            def send(subject: str = subject, body: str = body, number: str = str(licence)) -> None:
+                try:
+                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
+                except Exception:
+                    logger.exception("Could not send the expiry notice of licence %s", number)
+
+            transaction.on_commit(send)
+    return notified

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.TimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
@@ -231,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
     "pre-travel-recheck": {
         "task": "compliance.tasks.pre_travel_recheck",
         "schedule": crontab(hour=5, minute=0),
+    },
+    # Licences ending within 30 days: approvers are emailed once per threshold (30, 7, 1 days).
+    "notify-licence-expiry": {
+        "task": "compliance.tasks.notify_licence_expiry",
+        "schedule": crontab(hour=6, minute=30),
     },
     # Each list source has its own refresh interval (compliance/screening/sources.yaml) and its
     # next run recorded; this asks every few minutes which are due, so a missed run (beat down)

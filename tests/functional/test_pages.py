@@ -66,7 +66,7 @@ def test_filing_a_visit_redirects_to_its_page_with_the_decision(manager_client, 
     assert r.status_code == 302
     visit = Visit.objects.get()
     page = manager_client["client"].get(r["Location"]).content.decode()
-    assert f"Visit #{visit.pk}" in page and "Decision:" in page
+    assert f"Visit #{visit.pk}" in page and 'id="verdict"' in page
 
 
 def test_errors_are_shown_beside_the_fields_and_nothing_is_saved(manager_client):

@@ -37,7 +37,9 @@ def test_a_new_hold_mails_the_requester_and_the_approvers_with_a_link(
     recipients = {tuple(m.to) for m in mail.outbox}
     assert recipients == {("lam@example.com",), ("approver@example.com",)}
     for m in mail.outbox:
-        assert f"/visits/{visit.pk}/" in m.body
+        # The manager is sent to the visit page, the approver to the admin hold page.
+        page = "/admin/compliance/hold/" if m.to == ["approver@example.com"] else "/visits/"
+        assert f"{page}{visit.pk}/" in m.body
         assert "744.6(c)(2)" in m.body
     # A re-check that changes nothing does not mail anyone again.
     mail.outbox.clear()
