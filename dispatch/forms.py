@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from dispatch import selectors
+from dispatch.labels import engineer_label
 from dispatch.models import Activity, Facility, Mode, VisitStatus
 
 
@@ -16,7 +17,9 @@ class VisitFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": "Facility, owner or purpose"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "Visit number, engineer, facility, owner or purpose"}
+        ),
     )
 
 
@@ -33,8 +36,8 @@ class VisitForm(forms.Form):
     )
     activity = forms.ChoiceField(choices=Activity.choices)
     mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.ON_SITE)
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     purpose = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
@@ -44,12 +47,10 @@ class VisitForm(forms.Form):
         engineers = (
             selectors.engineers_visible_to(user)
             .filter(is_active=True)
-            .prefetch_related("citizenships")
+            .prefetch_related("citizenships", "residencies")
         )
         self.fields["engineers"].queryset = engineers
-        self.fields["engineers"].label_from_instance = lambda e: (
-            f"{e.name} ({', '.join(c.country for c in e.citizenships.all()) or 'no citizenship'})"
-        )
+        self.fields["engineers"].label_from_instance = engineer_label
         tools = selectors.tools_visible_to(user)
         facility_id = self.data.get("facility") or self.initial.get("facility")
         if facility_id and str(facility_id).isdigit():

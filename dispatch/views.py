@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from compliance.lifecycle import can_move
 from compliance.presentation import decision_card
 from compliance.services import visit_suggestions
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
-from dispatch.forms import VisitFilterForm, VisitForm
-from dispatch.models import Visit
+from dispatch.forms import VisitForm
+from dispatch.models import Visit, VisitStatus
+from dispatch.views_visit_edit import form_errors
 
 
 def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
@@ -25,38 +26,22 @@ def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
 
 
 @login_required
-def visit_list(request: HttpRequest) -> HttpResponse:
-    form = VisitFilterForm(request.GET or None)
-    visits = selectors.visits_for_list(request.user)
-    if form.is_valid():
-        if form.cleaned_data["status"]:
-            visits = visits.filter(status=form.cleaned_data["status"])
-        if form.cleaned_data["q"]:
-            term = form.cleaned_data["q"]
-            visits = visits.filter(
-                Q(facility__name__icontains=term)
-                | Q(facility__customer__name__icontains=term)
-                | Q(purpose__icontains=term)
-            )
-    return render(
-        request,
-        "dispatch/visit_list.html",
-        {
-            "visits": visits.order_by("-created_at")[:200],
-            "form": form,
-            "can_file": roles.can_file_visits(request.user),
-        },
-    )
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest) -> HttpResponse:
     if not roles.can_file_visits(request.user):
         raise Http404("Your role does not file visits.")
-    form = VisitForm(
-        request.POST or None, user=request.user, initial={"facility": request.GET.get("facility")}
-    )
+    # Prefilled from the query (the dispatch board's cells, links elsewhere): the form still
+    # offers only the user's engineers and tools, and the service validates what is posted.
+    initial: dict[str, object] = {
+        k: request.GET[k]
+        for k in ("facility", "activity", "mode", "start_date", "end_date")
+        if request.GET.get(k)
+    }
+    for k in ("engineers", "tools"):
+        ids = [v for v in request.GET.getlist(k) if v.isdigit()]
+        if ids:
+            initial[k] = ids
+    form = VisitForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -73,12 +58,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 purpose=data["purpose"],
             )
         except ApplicationError as exc:
-            for field, errs in exc.errors.items():
-                name = field.split("[")[0].split(".")[0]
-                for e in errs:
-                    form.add_error(name if name in form.fields else None, e)
-            if not exc.errors:
-                form.add_error(None, exc.message)
+            form_errors(form, exc)
         else:
             messages.success(request, f"Visit #{visit.pk} filed.")
             return redirect("visit-detail", pk=visit.pk)
@@ -105,10 +85,14 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "card": decision_card(visit, user=request.user),
             "suggestions": suggestions,
-            "engineers": visit.engineers.all(),
+            "engineers": list(visit.engineers.all()),
             "tools": visit.tools.all(),
             "is_pending": visit.is_check_pending,
             "can_cancel": roles.can_file_visits(request.user) and visit.is_open,
+            "can_edit": roles.can_file_visits(request.user)
+            and can_move(visit.status, VisitStatus.PENDING),
+            "can_refile": roles.can_file_visits(request.user)
+            and visit.status in (VisitStatus.REJECTED, VisitStatus.CANCELLED),
         },
     )
 

@@ -8,7 +8,6 @@ saved engineer is screened on arrival.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -32,6 +31,7 @@ from dispatch.forms_engineers import (
     ResidencyFormSet,
     formset_rows,
 )
+from dispatch.labels import us_person_basis
 from dispatch.models import Engineer
 
 SESSION_KEY = "engineer_import"
@@ -52,23 +52,6 @@ def _engineer_or_404(request: HttpRequest, vendor_id: int, pk: int) -> Engineer:
     if engineer is None:
         raise Http404("No such engineer.")
     return engineer
-
-
-def us_person_basis(engineer: Engineer, today: dt.date) -> list[str]:
-    """Why the engineer is a U.S. person, in words (the check's own facts decide; this labels)."""
-    basis = []
-    if any(c.country == "US" for c in engineer.citizenships.all()):
-        basis.append("US citizen")
-    if any(
-        r.country == "US"
-        and (r.since is None or r.since <= today)
-        and (r.until is None or r.until >= today)
-        for r in engineer.residencies.all()
-    ):
-        basis.append("US permanent resident")
-    if engineer.us_protected_individual:
-        basis.append("US protected individual")
-    return basis
 
 
 @login_required

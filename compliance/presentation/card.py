@@ -195,6 +195,8 @@ def _travel(visit: Any, today: dt.date) -> dict[str, Any]:
     else:
         when = f"the trip starts in {_plural(days, 'day')}"
     return {
+        "start": visit.start_date,
+        "end": visit.end_date,
         "days": days,
         "text": when,
         "ended": visit.end_date < today,

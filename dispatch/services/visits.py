@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from compliance import lifecycle
 from compliance.audit import audit_record
@@ -56,6 +57,7 @@ def _visit_validate(
     purpose: object,
     parties: object = (),
     items: object = None,
+    earliest_start: dt.date | None = None,
 ) -> dict[str, Any]:
     errors = Errors()
     vendor_obj = Vendor.objects.filter(pk=pk_of(vendor)).first() if vendor is not None else None
@@ -122,6 +124,12 @@ def _visit_validate(
     end = date_value(end_date, "end_date", errors)
     if start and end and end < start:
         errors.add("end_date", "The end date cannot be before the start date.")
+    if start and earliest_start and start < earliest_start:
+        errors.add(
+            "start_date",
+            f"The start date {start.isoformat()} is in the past (today is "
+            f"{earliest_start.isoformat()}): a visit is filed before it starts.",
+        )
     if purpose is not None and not isinstance(purpose, str):
         errors.add("purpose", "Expected text.")
     elif purpose and len(purpose) > 5000:
@@ -336,7 +344,7 @@ def _visit_insert(
     *, requested_by: Any, idempotency_key: str | None, fields: dict[str, Any]
 ) -> VisitFiled:
 
-    data = _visit_validate(user=requested_by, **fields)
+    data = _visit_validate(user=requested_by, earliest_start=timezone.localdate(), **fields)
     with transaction.atomic():
         visit = Visit(
             vendor=data["vendor"],
@@ -409,7 +417,11 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
                 "The vendor of a visit cannot be changed.",
                 errors={"vendor": ["The vendor of a visit cannot be changed."]},
             )
-        data = _visit_validate(user=user, **merged)
+        # A trip under way keeps its start date; a new start date must not be in the past.
+        moved = "start_date" in changes and str(changes["start_date"]) != str(current["start_date"])
+        data = _visit_validate(
+            user=user, earliest_start=timezone.localdate() if moved else None, **merged
+        )
         fields: dict[str, Any] = {
             field: data[field]
             for field in (

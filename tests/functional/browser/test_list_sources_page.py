@@ -52,7 +52,7 @@ def test_the_list_sources_page_shows_freshness_and_switches_a_source_with_a_reas
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, f"{page.base_url}/login/", "asml", "pw-asml")
     page.goto(f"{page.base_url}/visits/{visit.pk}/")
-    expect(page.get_by_text("LIST-UN-HIT").first).to_be_visible()
+    expect(page.locator('.dc-item[data-rule="LIST-UN-HIT"]')).to_be_visible()
     expect(page.get_by_text("Resolution 1718 (2006)").first).to_be_visible()
     page.screenshot(path=str(screenshot_path("visit-un-listed-owner.png")), full_page=False)
 

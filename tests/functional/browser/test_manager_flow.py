@@ -30,6 +30,7 @@ from tests.factories import (
 )
 
 from .conftest import log_in, screenshot_path
+from .test_decision_card_page import OVERFLOW_JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +85,7 @@ def scenario():
 
 def test_a_manager_files_a_visit_and_sees_the_hold_and_who_would_clear_it(scenario, browser_page):
     page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
     base = page.base_url
     start = dt.date.today() + dt.timedelta(days=10)
     end = start + dt.timedelta(days=2)
@@ -99,13 +101,13 @@ def test_a_manager_files_a_visit_and_sees_the_hold_and_who_would_clear_it(scenar
     page.get_by_label("Facility").select_option(
         label="Fab 12 building B — Example Logic Foundry Co., Ltd. (Shanghai, CN)"
     )
-    page.get_by_role("button", name="Show this facility's tools").click()
-    expect(page).to_have_url(re.compile(r"/visits/new/\?.*facility="))
-    # Only the chosen facility's tools are offered now.
+    # The page fetches the chosen facility's tools; only those are offered now.
     expect(page.get_by_label("TWINSCAN NXT:1470 #NXT-1470-7001")).to_be_visible()
     expect(page.get_by_label("TWINSCAN XT:860M #XT-1")).to_have_count(0)
 
-    page.get_by_label("Michael Johnson (US)").check()
+    page.get_by_label("Michael Johnson — US; US citizen (US person)").check()
+    expect(page.get_by_label("Sanne Bakker — NL; not a US person")).to_be_visible()
+    expect(page.locator("#refresh-tools")).to_be_hidden()  # the no-JavaScript fallback
     page.get_by_label("TWINSCAN NXT:1470 #NXT-1470-7001").check()
     page.get_by_label("Activity").select_option("maintenance")
     page.get_by_label("Mode").select_option("on_site")
@@ -124,8 +126,8 @@ def test_a_manager_files_a_visit_and_sees_the_hold_and_who_would_clear_it(scenar
     expect(decision).to_be_visible()
     expect(page.locator("#visit-status")).to_have_text("On hold")
     expect(page.locator("#pending")).to_be_hidden()
-    expect(decision.locator("h2 .badge.licence_required")).to_be_visible()
-    finding = decision.get_by_role("region", name="Michael Johnson")
+    expect(page.locator("#verdict")).to_contain_text("a licence is needed under US rules")
+    finding = decision.locator('.dc-item[data-rule="US-EAR-744.6-ADVANCED-FAB"]')
     expect(finding).to_contain_text("15 CFR 744.6(c)(2)")
     expect(finding).to_contain_text("Licence required")
     expect(finding).to_contain_text("Michael Johnson is a U.S. person")
@@ -149,4 +151,22 @@ def test_a_manager_files_a_visit_and_sees_the_hold_and_who_would_clear_it(scenar
         "744.6(c)(2)" in f["citation"] and f["effect"] == "licence_required"
         for f in visit.current_decision.result["findings"]
     )
+    # The card fits the screen; the manager changes the dates, then swaps in the suggested engineer.
+    assert page.evaluate(OVERFLOW_JS, "#decision-card") == []
+    page.get_by_role("link", name="Change visit").click()
+    expect(page.get_by_role("heading", name=f"Change visit #{visit_id}")).to_be_visible()
+    later = end + dt.timedelta(days=1)
+    page.get_by_label("End date").fill(later.isoformat())
+    page.screenshot(path=str(screenshot_path("manager-edit.png")), full_page=True)
+    page.get_by_role("button", name="Save and re-check").click()
+    expect(page.get_by_role("status").filter(has_text="it is being checked again")).to_be_visible()
+    expect(page.locator("#visit-status")).to_have_text("On hold")
+    visit.refresh_from_db()
+    assert visit.end_date == later and visit.current_decision.trigger == "edit"
+    page.get_by_role("button", name="Send Sanne Bakker instead of Michael Johnson").click()
+    expect(page.locator("#visit-status")).to_have_text("Cleared")
+    expect(page.locator("#verdict")).to_have_text("Cleared: no rule holds this visit.")
+    assert list(Visit.objects.get(pk=visit_id).engineers.all()) == [scenario["dutch_engineer"]]
+    page.screenshot(path=str(screenshot_path("manager-swapped.png")), full_page=True)
+    assert page.evaluate(OVERFLOW_JS, "#decision-card") == []
     assert page.console_errors == []

@@ -65,7 +65,7 @@ def test_the_visit_page_names_its_parties_and_items_and_the_tool_form_its_ear_in
     page.goto(f"{page.base_url}/visits/{visit.pk}/")
     expect(page.locator("#visit-parties")).to_contain_text("Consignee Acme Trading Ltd (HK)")
     expect(page.locator("#visit-items")).to_contain_text("Part RF generator (US 3B001.h)")
-    expect(page.get_by_text("US-EAR-738-NS-3B-ITEM-CN").first).to_be_visible()
+    expect(page.locator('.dc-item[data-rule="US-EAR-738-NS-3B-ITEM-CN"]')).to_be_visible()
     page.screenshot(path=str(screenshot_path("visit-parties-items.png")), full_page=False)
 
     make_user("keeper", superuser=True)

@@ -141,6 +141,8 @@ def test_the_visit_page_says_what_holds_it_and_who_acts_next_by_when(held):
         in body
     )
     assert "the trip starts in 5 days" in body
+    start = visit.start_date
+    assert f"travel {start:%-d %b %Y} – {start:%-d %b %Y}, the trip starts in 5 days" in body
     assert "Neither asml nor anyone who edited the visit may decide it." in body
     # Raw codes and versions stay in the folded details only.
     card = body.split('id="decision-card"')[1]
@@ -178,3 +180,13 @@ def test_times_are_shown_in_the_browsers_time_zone_and_labelled(held, cookie, zo
     if zone == "Asia/Tokyo":
         decided = decided + dt.timedelta(hours=9)
     assert f"Decided {decided:%-d %b %Y, %H:%M} {label}" in body
+
+
+def test_the_hold_page_shows_the_same_card_with_the_travel_dates(held):
+    visit, _, _ = held
+    c = Client()
+    c.force_login(make_user("approver", role="approver"))
+    body = c.get(f"/admin/compliance/hold/{visit.pk}/change/").content.decode()
+    start = visit.start_date
+    assert 'id="decision-card"' in body and 'id="verdict">On hold: ' in body
+    assert f"travel {start:%-d %b %Y} – {start:%-d %b %Y}, the trip starts in 5 days" in body
