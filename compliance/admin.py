@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from compliance import (
     admin_holds,  # noqa: F401  (registers the hold queue)
@@ -34,6 +35,7 @@ from compliance.reports import admin as reports_admin  # noqa: F401  (registers 
 from config.errors import ApplicationError
 from dispatch import roles, selectors
 from dispatch.admin_scoping import VendorScopedAdmin
+from dispatch.models import HOLD_STATUSES, Visit
 
 
 def of_visible_visits(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
@@ -316,6 +318,79 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(AllVendorsOnlyAdmin, ReadOnlyAdmin):
-    list_display = ("id", "created_at", "event_type", "actor_name", "object_type", "object_id")
-    list_filter = ("event_type", "object_type")
+    """The audit log, newest first, filterable by date and type, each event linked to its object
+    (a held visit to its hold page, any other visit to its page, a licence to its admin page)."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "event_type",
+        "actor_name",
+        "object_type",
+        "object_id",
+        "object_link",
+    )
+    list_filter = ("event_type", "created_at", "object_type")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
     search_fields = ("object_id", "actor_name")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "object_link")
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        # One query for the statuses of the page's visits, not one per row.
+        changelist.result_list = list(changelist.result_list)
+        _attach_visit_statuses(changelist.result_list)
+        return changelist
+
+    @admin.display(description="Object")
+    def object_link(self, obj: AuditEvent) -> str:
+        return audit_object_link(obj)
+
+
+VISIT_LABEL = Visit._meta.label
+LICENCE_LABEL = Licence._meta.label
+
+
+def _attach_visit_statuses(events: list[AuditEvent]) -> None:
+    """Set ``visit_status`` on each visit event of ``events`` (None when the visit is gone)."""
+    ids = {pk for pk in map(_visit_pk, events) if pk is not None}
+    statuses = dict(Visit.objects.filter(pk__in=ids).values_list("pk", "status")) if ids else {}
+    for event in events:
+        pk = _visit_pk(event)
+        if pk is not None:
+            event.visit_status = statuses.get(pk)
+
+
+def _visit_pk(event: AuditEvent) -> int | None:
+    return _pk(event.object_id) if event.object_type == VISIT_LABEL else None
+
+
+def _pk(object_id: str) -> int | None:
+    """The primary key an event's ``object_id`` names, or None when it is not a plain number."""
+    return int(object_id) if object_id.isascii() and object_id.isdigit() else None
+
+
+def audit_object_link(event: AuditEvent) -> str:
+    """A link to the object an event is about: a held visit opens its hold page, any other visit
+    its visit page, a licence its admin page; other objects (and deleted ones) get no link."""
+    if event.object_type == VISIT_LABEL:
+        pk = _visit_pk(event)
+        if pk is None:
+            return "—"
+        if not hasattr(event, "visit_status"):
+            _attach_visit_statuses([event])
+        status = event.visit_status
+        if status is None:
+            return "—"
+        if status in HOLD_STATUSES:
+            url = reverse("admin:compliance_hold_change", args=[pk])
+            return format_html('<a href="{}">Hold #{}</a>', url, pk)
+        return format_html('<a href="{}">Visit #{}</a>', reverse("visit-detail", args=[pk]), pk)
+    licence_pk = _pk(event.object_id) if event.object_type == LICENCE_LABEL else None
+    if licence_pk is not None:
+        url = reverse("admin:compliance_licence_change", args=[licence_pk])
+        return format_html('<a href="{}">Licence #{}</a>', url, licence_pk)
+    return "—"

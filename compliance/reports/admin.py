@@ -18,15 +18,40 @@ from django.utils.html import format_html, format_html_join
 
 from compliance.models import AuditReport
 from compliance.reports import selectors, services
+from compliance.reports.weeks import ReportWeek, WeekError, parse_week
 
 FORMAT_LABELS = {"pdf": "PDF", "html": "HTML", "csv": "CSV (zip)", "json": "JSON"}
+# Fixed English abbreviations: strftime's %b follows the process locale.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def week_dates_label(week: ReportWeek) -> str:
+    """``"2026-W49 (30 Nov – 6 Dec 2026)"``: the ISO week and its Monday to Sunday, from the
+    calendar week itself (never from a stored instant, whose UTC date may be the Sunday before)."""
+    first, last = week.first_day, week.last_day
+    end = f"{last.day} {MONTHS[last.month - 1]} {last.year}"
+    if first.year != last.year:
+        start = f"{first.day} {MONTHS[first.month - 1]} {first.year}"
+    elif first.month != last.month:
+        start = f"{first.day} {MONTHS[first.month - 1]}"
+    else:
+        start = str(first.day)
+    dates = f"{start} – {end}"
+    return f"{week.label} ({dates})"
+
+
+def report_week_label(report: AuditReport) -> str:
+    try:
+        week = parse_week(report.week, report.time_zone or "UTC")
+    except WeekError:
+        return report.week
+    return week_dates_label(week)
 
 
 @admin.register(AuditReport)
 class AuditReportAdmin(admin.ModelAdmin):
     list_display = (
-        "week",
-        "period",
+        "week_and_dates",
         "generated_at",
         "short_hash",
         "replay",
@@ -34,12 +59,12 @@ class AuditReportAdmin(admin.ModelAdmin):
         "emailed_at",
         "downloads",
     )
-    list_display_links = ("week",)
+    list_display_links = ("week_and_dates",)
     search_fields = ("week", "content_hash")
-    date_hierarchy = "period_start"
+    # No date hierarchy on period_start: that instant is Monday 00:00 in the report time zone,
+    # which in UTC is still Sunday, so the admin would file each week under the wrong day.
     fields = (
-        "week",
-        "period",
+        "week_and_dates",
         "time_zone",
         "generated_at",
         "content_hash",
@@ -72,10 +97,9 @@ class AuditReportAdmin(admin.ModelAdmin):
         return False
 
     # --- Columns ---------------------------------------------------------------------------
-    @admin.display(description="Period", ordering="period_start")
-    def period(self, obj: AuditReport) -> str:
-        p = obj.content.get("period", {})
-        return f"{p.get('first_day')} – {p.get('last_day')}"
+    @admin.display(description="Week", ordering="period_start")
+    def week_and_dates(self, obj: AuditReport) -> str:
+        return report_week_label(obj)
 
     @admin.display(description="Content hash")
     def short_hash(self, obj: AuditReport) -> str:

@@ -367,8 +367,10 @@ def versions_section(week: ReportWeek, decisions: Any) -> dict[str, Any]:
         .order_by("rules_version", "lists_version")
     ]
     activations = AuditEvent.objects.filter(event_type=AuditEventType.RULESET_ACTIVATED)
-    in_week = activations.filter(created_at__gte=start, created_at__lt=end).order_by("id")
-    at_end = activations.filter(created_at__lt=end).order_by("-id").first()
+    in_week = activations.filter(created_at__gte=start, created_at__lt=end).order_by(
+        "created_at", "id"
+    )
+    at_end = activations.filter(created_at__lt=end).order_by("-created_at", "-id").first()
     snapshots_in_week = ListSnapshot.objects.filter(
         imported_at__gte=start, imported_at__lt=end
     ).order_by("imported_at", "id")
@@ -379,6 +381,9 @@ def versions_section(week: ReportWeek, decisions: Any) -> dict[str, Any]:
     return {
         "used_by_decisions": used,
         "rules_in_force_at_end": (at_end.new or {}).get("version") if at_end else None,
+        "rules_used_without_prior_activation": (
+            [] if at_end else _rules_used_activated_later(week, decisions)
+        ),
         "list_in_force_at_end": (
             "; ".join(f"{k}={v}" for k, v in sorted(lists_at_end.items())) or None
         ),
@@ -405,6 +410,34 @@ def versions_section(week: ReportWeek, decisions: Any) -> dict[str, Any]:
             for s in snapshots_in_week
         ],
     }
+
+
+def _rules_used_activated_later(week: ReportWeek, decisions: Any) -> list[dict[str, Any]]:
+    """When no activation is recorded before the end of the week (a backfilled history, or rule
+    sets loaded before the audit log began), the rule sets the week's decisions did use, each with
+    its first activation recorded after the week (None when none is recorded at all)."""
+    rows = (
+        decisions.exclude(rules_version="")
+        .values("rules_version")
+        .annotate(n=Count("id"))
+        .order_by("rules_version")
+    )
+    later = AuditEvent.objects.filter(
+        event_type=AuditEventType.RULESET_ACTIVATED, created_at__gte=week.ends_at
+    ).order_by("created_at", "id")
+    first_activation: dict[str, Any] = {}
+    for created_at, new in later.values_list("created_at", "new"):
+        version = (new or {}).get("version")
+        if version:
+            first_activation.setdefault(version, created_at)
+    return [
+        {
+            "version": r["rules_version"],
+            "decisions": r["n"],
+            "activated_at": iso_in_week(first_activation.get(r["rules_version"]), week),
+        }
+        for r in rows
+    ]
 
 
 def audit_chain_section(week: ReportWeek, verdict: ChainVerification) -> dict[str, Any]:
