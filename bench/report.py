@@ -111,6 +111,19 @@ def rows() -> list[tuple[str, str, str, str, str, str]]:
                 _met(g["meets_target"]),
             )
         )
+    d = load("board")
+    if d:
+        out.append(
+            (
+                f"Dispatch board: {d['engineers']} engineers x {d['days']} days "
+                f"({d['cells']:,} cells; median of {d['repeat']}, max {d['max_ms']} ms)",
+                _f(d["median_ms"], " ms", 0),
+                f"engine.evaluate cell by cell {_f(d['floor_engine_per_cell_ms'], ' ms', 0)}",
+                f"{d['ratio']:.2f}x",
+                f"<= {d['target_ms']:.0f} ms, no cell unavailable",
+                _met(d["meets_target"]),
+            )
+        )
     x = load("e2e")
     if x:
         out.append(

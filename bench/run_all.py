@@ -13,7 +13,7 @@ Steps (each a script of its own under bench/, run as a subprocess):
    decision each (bulk COPY), so that every later benchmark runs on a database of that size.
 3. ``bench_engine.py`` and ``bench_screening.py`` (the benchmarks of the earlier issues, with
    ``--json``), ``bench_screening_eval.py`` (recall and precision on the labelled yardstick).
-4. ``bench_suggestions.py``, ``bench_e2e.py``, ``bench_api_load.py``.
+4. ``bench_suggestions.py``, ``bench_board.py``, ``bench_e2e.py``, ``bench_api_load.py``.
 5. ``bench_recheck.py --memory``: the re-check of every open visit, with the worker's memory
    sampled throughout; it runs last and gets what is left of the time budget
    (``BENCH_BUDGET_SECONDS``, 840): if it cannot finish, the rate reached and the projected time
@@ -162,6 +162,7 @@ def main() -> int:
     )
     if ok:
         step("suggestions", [b + "bench_suggestions.py"], timeout=180, steps=steps)
+        step("board", [b + "bench_board.py"], timeout=180, steps=steps)
         step("e2e", [b + "bench_e2e.py"], timeout=420, steps=steps)
         step("api_load", [b + "bench_api_load.py"], timeout=240, steps=steps)
         left = budget - (time.perf_counter() - started)
