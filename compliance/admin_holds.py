@@ -33,6 +33,7 @@ from compliance.services.approvals import decide_refusals
 from dispatch import roles, selectors
 from dispatch.admin_scoping import VendorScopedAdmin
 from dispatch.models import HOLD_STATUSES, VisitStatus
+from dispatch.validators import id_param
 
 
 class JurisdictionFilter(admin.SimpleListFilter):
@@ -237,8 +238,9 @@ class HoldAdmin(HoldDecideViews, VendorScopedAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         extra = dict(extra_context or {})
-        if self.has_view_permission(request) and str(object_id).isdigit():
-            visit = self.get_queryset(request).filter(pk=int(object_id)).first()
+        pk = id_param(object_id)
+        if self.has_view_permission(request) and pk:
+            visit = self.get_queryset(request).filter(pk=pk).first()
             if visit is not None:
                 extra["hold_actions"] = self.hold_actions(request, visit)
                 extra["card"] = card_context(visit, request.user)

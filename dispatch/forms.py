@@ -9,6 +9,7 @@ from django import forms
 from dispatch import selectors
 from dispatch.labels import engineer_label
 from dispatch.models import Activity, Facility, Mode, VisitStatus
+from dispatch.validators import id_param
 
 
 class VisitFilterForm(forms.Form):
@@ -52,9 +53,9 @@ class VisitForm(forms.Form):
         self.fields["engineers"].queryset = engineers
         self.fields["engineers"].label_from_instance = engineer_label
         tools = selectors.tools_visible_to(user)
-        facility_id = self.data.get("facility") or self.initial.get("facility")
-        if facility_id and str(facility_id).isdigit():
-            tools = tools.filter(facility_id=int(facility_id))
+        facility_id = id_param(self.data.get("facility") or self.initial.get("facility"))
+        if facility_id:
+            tools = tools.filter(facility_id=facility_id)
         self.fields["tools"].queryset = tools.order_by("model")
         self.fields["facility"].label_from_instance = lambda f: (
             f"{f.name} — {f.customer.name} ({f.city}, {f.country})"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from compliance.services.board import DEFAULT_DAYS, MAX_DAYS, MAX_LENGTH
 from dispatch import selectors
 from dispatch.models import Activity, Facility, Mode
+from dispatch.validators import id_param
 
 
 class BoardForm(forms.Form):
@@ -41,9 +42,9 @@ class BoardForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["start"].initial = timezone.localdate()
         tools = selectors.tools_visible_to(user)
-        facility_id = self.data.get("facility")
-        if facility_id and str(facility_id).isdigit():
-            tools = tools.filter(facility_id=int(facility_id))
+        facility_id = id_param(self.data.get("facility"))
+        if facility_id:
+            tools = tools.filter(facility_id=facility_id)
         self.fields["tool"].queryset = tools.order_by("model", "serial_number")
         self.fields["tool"].label_from_instance = lambda t: (
             f"{t.model} {t.serial_number} ({t.facility.name})"
@@ -60,6 +61,8 @@ class BoardForm(forms.Form):
                 f"The first day {start.isoformat()} is in the past (today is "
                 f"{today.isoformat()}): a visit is filed before it starts."
             )
+        if start > today + dt.timedelta(days=730):
+            raise forms.ValidationError("The first day must be within two years from today.")
         return start
 
     def clean(self) -> dict[str, Any]:

@@ -197,3 +197,13 @@ def visit_items_problems(value: object) -> dict[str, str]:
 
 def validate_visit_items(value: object) -> None:
     _raise(visit_items_problems(value))
+
+
+def id_param(value: object) -> int | None:
+    """A database id from a query or form value: ASCII digits up to the largest id, else None
+    (``str.isdigit`` accepts "²", which ``int`` refuses, and a huge number overflows a lookup)."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= 2**63 - 1 else None

@@ -15,7 +15,7 @@ from config.errors import ApplicationError
 from dispatch import roles, selectors, services
 from dispatch.forms import VisitForm
 from dispatch.models import Visit, VisitStatus
-from dispatch.views_visit_edit import form_errors
+from dispatch.views_visit_edit import form_errors, refile_source
 
 
 def _visit_or_404(request: HttpRequest, pk: int) -> Visit:
@@ -42,8 +42,15 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         if ids:
             initial[k] = ids
     form = VisitForm(request.POST or None, user=request.user, initial=initial)
+    # A re-filed visit keeps what the page form does not show: its parties and items.
+    source = refile_source(
+        request, request.POST.get("refile_of") if request.method == "POST" else None
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        carried = (
+            {"parties": source.parties or [], "items": source.items} if source is not None else {}
+        )
         try:
             visit = services.visit_create(
                 requested_by=request.user,
@@ -56,13 +63,14 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 start_date=data["start_date"],
                 end_date=data["end_date"],
                 purpose=data["purpose"],
+                **carried,
             )
         except ApplicationError as exc:
             form_errors(form, exc)
         else:
             messages.success(request, f"Visit #{visit.pk} filed.")
             return redirect("visit-detail", pk=visit.pk)
-    return render(request, "dispatch/visit_form.html", {"form": form})
+    return render(request, "dispatch/visit_form.html", {"form": form, "refile_of": source})
 
 
 @login_required

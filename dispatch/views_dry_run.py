@@ -20,6 +20,7 @@ from compliance.presentation.card import merged_findings
 from config.errors import ApplicationError
 from dispatch import selectors
 from dispatch.forms_dry_run import DryRunForm
+from dispatch.validators import id_param
 
 
 def example_document(today: dt.date | None = None) -> dict[str, Any]:
@@ -68,11 +69,11 @@ def example_document(today: dt.date | None = None) -> dict[str, Any]:
 
 def _starting_document(request: HttpRequest) -> tuple[dict[str, Any], str]:
     """The editor's first document and where it came from."""
-    pk = request.GET.get("visit", "")
-    if pk.isdigit():
+    pk = id_param(request.GET.get("visit"))
+    if pk:
         visit = (
             selectors.visits_visible_to(request.user)
-            .filter(pk=int(pk))
+            .filter(pk=pk)
             .select_related("current_decision")
             .first()
         )
@@ -106,6 +107,8 @@ def dry_run(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             raw = json.loads(form.cleaned_data["document"])
+        except RecursionError:
+            errors = {"document": ["The document is nested too deeply to be a visit document."]}
         except json.JSONDecodeError as exc:
             errors = {
                 "document": [f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]

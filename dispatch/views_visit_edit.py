@@ -17,6 +17,7 @@ from config.errors import ApplicationError
 from dispatch import roles, selectors, services
 from dispatch.forms import VisitForm
 from dispatch.models import Visit, VisitStatus
+from dispatch.validators import id_param
 
 
 def _own_visit(request: HttpRequest, pk: int) -> Visit:
@@ -103,11 +104,10 @@ def visit_swap(request: HttpRequest, pk: int) -> HttpResponse:
     """Replace one of the visit's engineers with a suggested one (the same vendor's, active)."""
     visit = _own_visit(request, pk)
     on_visit = [e.pk for e in visit.engineers.all()]
-    out_id, in_id = request.POST.get("out", ""), request.POST.get("in", "")
-    if not (out_id.isdigit() and in_id.isdigit()):
+    replace, by = id_param(request.POST.get("out")), id_param(request.POST.get("in"))
+    if not (replace and by):
         messages.error(request, "Choose the engineer to replace and the one to send instead.")
         return redirect("visit-detail", pk=visit.pk)
-    replace, by = int(out_id), int(in_id)
     engineers = [by if pk_ == replace else pk_ for pk_ in on_visit] if replace in on_visit else []
     if not engineers:
         messages.error(request, "That engineer is not on this visit.")
@@ -122,6 +122,18 @@ def visit_swap(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Visit #{visit.pk} changed: it is being checked again.")
     return redirect("visit-detail", pk=visit.pk)
+
+
+def refile_source(request: HttpRequest, value: object) -> Visit | None:
+    """The rejected or cancelled visit a filing re-files, if the user may see it."""
+    pk = id_param(value)
+    if not pk:
+        return None
+    return (
+        selectors.visits_visible_to(request.user)
+        .filter(pk=pk, status__in=(VisitStatus.REJECTED, VisitStatus.CANCELLED))
+        .first()
+    )
 
 
 @login_required
@@ -144,5 +156,6 @@ def visit_refile(request: HttpRequest, pk: int) -> HttpResponse:
             "action": "visit-new",
             "note": f"Prefilled from visit #{visit.pk} ({visit.get_status_display().lower()}); "
             "it stays as it was. Check the dates: a visit is filed before it starts.",
+            "refile_of": visit,
         },
     )

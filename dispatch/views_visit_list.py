@@ -17,6 +17,7 @@ from django.shortcuts import render
 from dispatch import roles, selectors
 from dispatch.forms import VisitFilterForm
 from dispatch.models import Visit
+from dispatch.validators import id_param
 
 PAGE_SIZE = 50
 # The sort keys a user may ask for, and the columns they order by (newest first by default).
@@ -27,13 +28,13 @@ SORTS = {
     "facility": ("facility__name", "start_date", "pk"),
     "filed": ("created_at", "pk"),
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text, never runs as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 def _filtered(request: HttpRequest, form: VisitFilterForm) -> QuerySet[Visit]:
@@ -51,9 +52,9 @@ def _filtered(request: HttpRequest, form: VisitFilterForm) -> QuerySet[Visit]:
             | Q(engineers__name__icontains=term)
             | Q(engineers__employee_id__iexact=term)
         )
-        number = term.removeprefix("#")
-        if number.isdigit() and len(number) < 12:
-            query |= Q(pk=int(number))
+        number = id_param(term.removeprefix("#"))
+        if number:
+            query |= Q(pk=number)
         # The engineer join gives one row per matching engineer: filter ids, not rows.
         visits = visits.filter(
             pk__in=selectors.visits_for_list(request.user).filter(query).values("pk")

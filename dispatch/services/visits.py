@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,6 +43,11 @@ from dispatch.services.validation import (
     require_vendor_access,
 )
 from dispatch.validators import visit_items_problems, visit_parties_problems
+
+
+def site_today() -> dt.date:
+    """Today in the site's zone: the date rules never follow a zone the client names."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 def _visit_validate(
@@ -344,7 +351,7 @@ def _visit_insert(
     *, requested_by: Any, idempotency_key: str | None, fields: dict[str, Any]
 ) -> VisitFiled:
 
-    data = _visit_validate(user=requested_by, earliest_start=timezone.localdate(), **fields)
+    data = _visit_validate(user=requested_by, earliest_start=site_today(), **fields)
     with transaction.atomic():
         visit = Visit(
             vendor=data["vendor"],
@@ -419,9 +426,7 @@ def visit_update(*, visit: Visit, user: User, **changes: object) -> Visit:
             )
         # A trip under way keeps its start date; a new start date must not be in the past.
         moved = "start_date" in changes and str(changes["start_date"]) != str(current["start_date"])
-        data = _visit_validate(
-            user=user, earliest_start=timezone.localdate() if moved else None, **merged
-        )
+        data = _visit_validate(user=user, earliest_start=site_today() if moved else None, **merged)
         fields: dict[str, Any] = {
             field: data[field]
             for field in (

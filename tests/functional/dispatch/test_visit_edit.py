@@ -238,3 +238,75 @@ def test_the_list_pages_fifty_at_a_time_keeping_the_filter(w):
         .count('<tr><td><a href="/visits/')
         == 2
     )
+
+
+def test_a_refiled_visit_keeps_its_parties_and_items_so_it_is_checked_on_them(w):
+    parties = [{"role": "consignee", "name": "Acme Trading Ltd", "country": "HK"}]
+    visit = _file(w, parties=parties)
+    with w["committed"]():
+        services.visit_cancel(visit=visit, user=w.lam_manager, reason="Dates moved.")
+    form = w["client"].get(f"/visits/{visit.pk}/refile/").content.decode()
+    assert f'name="refile_of" value="{visit.pk}"' in form and "with its 1 party" in form
+    with w["committed"]():
+        r = w["client"].post("/visits/new/", _form(w, refile_of=visit.pk))
+    assert r.status_code == 302
+    new = Visit.objects.exclude(pk=visit.pk).get()
+    assert [p["name"] for p in new.parties] == ["Acme Trading Ltd"]
+    # Another vendor's visit, or an open one, is not a source: nothing is carried from it.
+    theirs = services.visit_create(
+        requested_by=w.asml_manager,
+        vendor=w.asml.pk,
+        facility=w.fab.pk,
+        engineers=[w.asml_engineer.pk],
+        activity="maintenance",
+        start_date=dt.date.today() + dt.timedelta(days=4),
+        end_date=dt.date.today() + dt.timedelta(days=4),
+        parties=[{"role": "end_user", "name": "Other Co", "country": "CN"}],
+    )
+    with w["committed"]():
+        w["client"].post("/visits/new/", _form(w, refile_of=theirs.pk))
+    latest = Visit.objects.filter(vendor=w.lam).latest("pk")
+    assert latest.parties == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/visits/new/?facility=%C2%B2",
+        "/visits/new/?facility=99999999999999999999",
+        "/?q=%C2%B2",
+        "/?q=%2399999999999999999999",
+        "/checks/dry-run/?visit=%C2%B2",
+        "/board/?facility=%C2%B2",
+        "/board/?facility=1&start=9999-12-31",
+    ],
+)
+def test_odd_ids_in_queries_are_answered_not_crashed(w, url):
+    assert w["client"].get(url).status_code == 200
+
+
+def test_a_swap_with_odd_ids_changes_nothing(w):
+    visit = _file(w)
+    for bad in ("²", "99999999999999999999", ""):
+        r = w["client"].post(f"/visits/{visit.pk}/swap/", {"out": w.lam_engineer.pk, "in": bad})
+        assert r.status_code == 302
+    assert [e.pk for e in visit.engineers.all()] == [w.lam_engineer.pk]
+
+
+def test_the_time_zone_cookie_does_not_move_today_for_the_past_date_rule(w):
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    w["client"].cookies["tz"] = "Etc/GMT+12"
+    r = w["client"].post("/visits/new/", _form(w, start_date=yesterday, end_date=yesterday))
+    assert r.status_code == 200 and "is in the past" in r.content.decode()
+    assert Visit.objects.count() == 0
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
+    for text in ("=1+1", " =1+1", "\n=1", "+A1", "@SUM(A1)", "-2"):
+        assert safe_cell(text).startswith("'")
+    assert safe_cell("Fab 8") == "Fab 8" and safe_cell(None) == ""
+
+
+def test_a_deeply_nested_dry_run_document_is_refused_with_a_message(w):
+    r = w["client"].post("/checks/dry-run/", {"document": "[" * 100_000 + "]" * 100_000})
+    assert r.status_code == 200 and "nested too deeply" in r.content.decode()
