@@ -245,7 +245,9 @@ def licences_expiry_notify(*, today: dt.date | None = None) -> int:
         revoked_at__isnull=True, valid_until__gte=today, valid_until__lte=horizon
     ).values_list("pk", flat=True):
         with transaction.atomic():
-            licence = Licence.objects.select_for_update().select_related("holder").get(pk=pk)
+            licence = (
+                Licence.objects.select_for_update(of=("self",)).select_related("holder").get(pk=pk)
+            )
             days = (licence.valid_until - today).days
             threshold = min(t for t in EXPIRY_THRESHOLDS if days <= t)
             sent = AuditEvent.objects.filter(
