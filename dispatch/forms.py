@@ -60,3 +60,17 @@ class VisitForm(forms.Form):
         self.fields["facility"].label_from_instance = lambda f: (
             f"{f.name} — {f.customer.name} ({f.city}, {f.country})"
         )
+
+    def visit_fields(self) -> dict[str, Any]:
+        """The cleaned fields as the visit services take them (ids, not objects)."""
+        data = self.cleaned_data
+        return {
+            "facility": data["facility"].pk,
+            "engineers": [e.pk for e in data["engineers"]],
+            "tools": [t.pk for t in data["tools"]],
+            "activity": data["activity"],
+            "mode": data["mode"],
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+            "purpose": data["purpose"],
+        }

@@ -47,7 +47,6 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         request, request.POST.get("refile_of") if request.method == "POST" else None
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         carried = (
             {"parties": source.parties or [], "items": source.items} if source is not None else {}
         )
@@ -55,14 +54,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             visit = services.visit_create(
                 requested_by=request.user,
                 vendor=roles.user_vendor_id(request.user),
-                facility=data["facility"].pk,
-                engineers=[e.pk for e in data["engineers"]],
-                tools=[t.pk for t in data["tools"]],
-                activity=data["activity"],
-                mode=data["mode"],
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                purpose=data["purpose"],
+                **form.visit_fields(),
                 **carried,
             )
         except ApplicationError as exc:

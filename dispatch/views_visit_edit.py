@@ -65,20 +65,8 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial["facility"] = request.GET["facility"]
     form = VisitForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.visit_update(
-                visit=visit,
-                user=request.user,
-                facility=data["facility"].pk,
-                engineers=[e.pk for e in data["engineers"]],
-                tools=[t.pk for t in data["tools"]],
-                activity=data["activity"],
-                mode=data["mode"],
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                purpose=data["purpose"],
-            )
+            services.visit_update(visit=visit, user=request.user, **form.visit_fields())
         except ApplicationError as exc:
             form_errors(form, exc)
         else:
