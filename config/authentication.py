@@ -11,6 +11,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from dispatch.roles import Role, is_superuser, user_roles
+
 
 def token_expires_at(token: Token) -> dt.datetime:
     return token.created + dt.timedelta(hours=settings.API_TOKEN_TTL_HOURS)
@@ -26,6 +28,13 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         user = token.user
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        # Tokens go when the last role does; this also refuses one a revocation missed. The roles
+        # read here are cached on the user for the permission checks that follow.
+        if not (is_superuser(user) or user_roles(user) & set(Role.values)):
+            raise exceptions.AuthenticationFailed(
+                "This account holds no role; ask an administrator for one, then request a new "
+                "token."
+            )
         if timezone.now() >= token_expires_at(token):
             token.delete()
             raise exceptions.AuthenticationFailed("The token has expired; request a new one.")

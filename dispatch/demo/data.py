@@ -468,7 +468,7 @@ DEMO_USERS = [
     },
     {
         "username": "approver2",
-        "password": "approver2-demo-pass",
+        "password": "second-approver-demo-pass",
         "email": "approver2@example.com",
         "role": "approver",
     },

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -39,6 +41,13 @@ class Command(BaseCommand):
         password = o["password"] or getpass.getpass("Password: ")
         if not password:
             raise CommandError("A password is required.")
+        try:
+            # The unsaved user lets the validators compare the password with the name and email.
+            validate_password(password, user_model(username=o["username"], email=o["email"]))
+        except ValidationError as exc:
+            raise CommandError(
+                "--password is not accepted: " + " ".join(exc.messages) + " No user was created."
+            ) from exc
         with transaction.atomic():
             user = user_model.objects.create_user(
                 username=o["username"], password=password, email=o["email"], is_staff=True
