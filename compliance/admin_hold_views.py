@@ -29,6 +29,7 @@ from compliance.services.approvals import decide_refusals
 from compliance.services.licence_proposals import licences_listed, licences_proposed
 from config.errors import ApplicationError
 from dispatch import roles
+from dispatch.validators import validate_multiline_text
 
 CARD_TEMPLATE = "compliance/_decision_card.html"
 
@@ -61,6 +62,7 @@ class FalsePositiveForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         min_length=services.MIN_JUSTIFICATION,
+        validators=[validate_multiline_text],
         help_text="Why this party is not the listed entry (e.g. registration number, address, date of birth).",
     )
 

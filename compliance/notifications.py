@@ -1,5 +1,8 @@
 """Email notifications, sent after the transaction that caused them has committed.
 
+Each email is queued on its own (``compliance.mail``): one that cannot be sent is logged as an
+error and retried with backoff, never dropped; its subject is one line whatever names it carries.
+
 Each recipient gets the page their role acts on: an approver the admin hold page of a held visit,
 everyone else the visit page. Only people who may see the visit are mailed: the requester and
 editors of the visit's own vendor, and approvers.
@@ -13,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from compliance.mail import email_send, one_line
 from compliance.models import Approval, Decision
 from dispatch import roles
 from dispatch.models import HOLD_STATUSES, VisitStatus
@@ -76,14 +79,20 @@ def visit_recipients(visit: Any) -> list[Any]:
 
 
 def _mail_each(
-    users: Iterable[Any], subject: str, template: str, context: dict[str, Any], visit: Any
+    users: Iterable[Any],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    visit: Any,
+    *,
+    what: str,
 ) -> None:
     """One mail per user: the link differs by role."""
     for user in users:
         body = render_to_string(
             template, {**context, "url": visit_url_for(user, visit), "recipient": user}
         )
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        email_send(subject=one_line(subject), body=body, recipients=[user.email], what=what)
 
 
 def _decisions(decision_ids: list[int]) -> Any:
@@ -106,11 +115,19 @@ def _send(decision: Any, previous_status: str, approvers: Callable[[], list[Any]
         "is_rehold": rehold and previous_status == VisitStatus.APPROVED,
     }
     subject = f"Visit #{visit.pk} {visit.get_status_display().lower()}: {visit.facility.name}"
+    what = f"the notice of decision {decision.pk} (visit #{visit.pk})"
     try:
-        _mail_each(visit_recipients(visit), subject, "emails/decision.txt", context, visit)
+        _mail_each(
+            visit_recipients(visit), subject, "emails/decision.txt", context, visit, what=what
+        )
         if rehold:
             _mail_each(
-                approvers(), f"Hold to review — {subject}", "emails/hold.txt", context, visit
+                approvers(),
+                f"Hold to review — {subject}",
+                "emails/hold.txt",
+                context,
+                visit,
+                what=f"the hold notice of decision {decision.pk} (visit #{visit.pk})",
             )
     except Exception:
         logger.exception("Could not send the notification for decision %s", decision.pk)
@@ -161,6 +178,7 @@ def notify_approval(approval_id: int) -> None:
             "emails/approval.txt",
             context,
             visit,
+            what=f"the {verb} notice of visit #{visit.pk} (approval {approval_id})",
         )
     except Exception:
         logger.exception("Could not send the notification for approval %s", approval_id)
@@ -172,9 +190,9 @@ def notify_list_refused(source_name: str, url: str, reason: str) -> None:
     if not emails:
         return
     try:
-        send_mail(
-            f"List refresh refused — {source_name}",
-            render_to_string(
+        email_send(
+            subject=one_line(f"List refresh refused — {source_name}"),
+            body=render_to_string(
                 "emails/list_refused.txt",
                 {
                     "source": source_name,
@@ -183,8 +201,8 @@ def notify_list_refused(source_name: str, url: str, reason: str) -> None:
                     "admin_url": _absolute("/admin/compliance/listsource/"),
                 },
             ),
-            settings.DEFAULT_FROM_EMAIL,
-            emails,
+            recipients=emails,
+            what=f"the list refusal notice for {source_name}",
         )
     except Exception:
         logger.exception("Could not send the list refusal notice for %s", source_name)

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from compliance import notifications
 from compliance.checks import batching, requests, run
+from compliance.mail import send_email  # noqa: F401  (registers the email task)
 from compliance.reports.tasks import weekly_audit_report  # noqa: F401  (registers the report task)
 from config.health import beat_heartbeat
 

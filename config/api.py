@@ -91,7 +91,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"message": message, "errors": errors}
     else:
         detail = getattr(exc, "detail", str(exc))
-        response.data = {"message": str(detail), "errors": {}}
+        field = getattr(exc, "field", None)  # config.parsers.FieldParseError
+        response.data = {"message": str(detail), "errors": {field: [str(detail)]} if field else {}}
     if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
         response.data["message"] = "Method not allowed."
     return response

@@ -3,6 +3,7 @@ error responses (every error body is ``{"message": str, "errors": {field: [str]}
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse
@@ -10,6 +11,8 @@ from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from config.errors import ApplicationError
 
 # Object ids are positive and fit a 64-bit integer column: a larger number would make SQLite raise
 # OverflowError (HTTP 500) in ``pk__in`` and foreign-key lookups instead of answering 400 / 404.
@@ -38,9 +41,31 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+PAGE_PARAMS = ("page", "page_size")
+
+
+def query_params_check(request: Request, allowed: Iterable[str] = ()) -> None:
+    """Refuse a query parameter the endpoint does not know: a misspelt filter (``?stauts=held``)
+    would otherwise answer every row as if it had filtered them."""
+    known = [*PAGE_PARAMS, *allowed]
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        allowed_text = ", ".join(known)
+        raise ApplicationError(
+            f"Unknown query parameter {unknown[0]!r}; this endpoint takes {allowed_text}.",
+            errors={name: [f"Unknown parameter; allowed: {allowed_text}."] for name in unknown},
+        )
+
+
 def paginated(
-    request: Request, queryset: Any, serializer_class: type[serializers.Serializer], view: Any
+    request: Request,
+    queryset: Any,
+    serializer_class: type[serializers.Serializer],
+    view: Any,
+    params: Iterable[str] = (),
 ) -> Response:
+    """One page of ``queryset``; a query parameter other than the page ones and ``params`` is a 400."""
+    query_params_check(request, params)
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(

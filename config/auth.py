@@ -11,15 +11,11 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from config.api_base import errors
 from config.authentication import token_expires_at
-
-
-class TokenThrottle(AnonRateThrottle):
-    scope = "token"
+from config.throttling import TokenThrottle
 
 
 class TokenIn(serializers.Serializer):

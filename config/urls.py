@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from compliance.api import views as capi
 from config import health
 from config.auth import ObtainTokenApi
+from config.docs import DocsView, SchemaView
 from dispatch.api import views as dapi
 
 api_v1 = [
@@ -47,8 +47,8 @@ urlpatterns = [
     path("healthz/system", health.system_health, name="healthz-system"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("dispatch.urls")),
 ]
 

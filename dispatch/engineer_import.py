@@ -10,7 +10,6 @@ every row is. The vendor is the importing user's; a file never names one.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -22,7 +21,9 @@ from django.db import transaction
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
+from config.csv_cells import SafeWriter, looks_like_formula, safe_cell
 from config.errors import ApplicationError
+from config.text import unsafe_message
 from dispatch import selectors, services
 from dispatch.countries import is_country_code
 from dispatch.engineer_screening import ArrivalScreening, screen_engineer
@@ -42,7 +43,6 @@ COLUMNS = (
     "date_of_birth",
 )
 REQUIRED_COLUMNS = ("employee_id", "name", "citizenships", "home_country")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEMPLATE_ROWS = (
     ("E-1001", "Jan de Vries", "NL", "US:2019-03-01:", "NL", "no", ""),
     ("E-1002", "Sanne Bakker", "NL;DE:2015-06-30", "", "DE", "no", "1988-04-12"),
@@ -53,18 +53,11 @@ class ImportRefused(Exception):
     """The file as a whole cannot be read (format, size, columns): nothing was imported."""
 
 
-def neutralise(cell: object) -> str:
-    """A cell as written to a CSV a spreadsheet may open: never read as a formula."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def template_csv() -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in TEMPLATE_ROWS:
-        writer.writerow([neutralise(c) for c in row])
+    writer.writerows(TEMPLATE_ROWS)
     return out.getvalue()
 
 
@@ -118,11 +111,14 @@ def read_dataset(raw: bytes) -> tablib.Dataset:
 
 def _text(value: object) -> str:
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) or text.strip().startswith(FORMULA_STARTS):
+    if looks_like_formula(text) or looks_like_formula(text.strip()):
         raise ValueError(
             f"{text[:20]!r} looks like a spreadsheet formula (a cell may not start with "
-            "=, +, -, @, a tab or a carriage return)."
+            "=, +, -, @, a tab, a carriage return or a line break)."
         )
+    if message := unsafe_message(text):
+        # Also at either end of the cell, where stripping would drop it without a word.
+        raise ValueError(message)
     return text.strip()
 
 
@@ -341,6 +337,25 @@ class EngineerResource(resources.ModelResource):
                 errors.setdefault(column, []).extend(messages)
             raise ValidationError(errors) from None
         instance.screening = screen_engineer(saved)
+
+    # --- Export: the import's columns and cell formats, so an export can be imported again ------
+    def dehydrate_citizenship_rows(self, engineer: Engineer) -> str:
+        return ";".join(
+            f"{c.country}:{c.since}" if c.since else str(c.country)
+            for c in engineer.citizenships.all()
+        )
+
+    def dehydrate_residency_rows(self, engineer: Engineer) -> str:
+        return ";".join(
+            f"{r.country}:{r.since or ''}:{r.until or ''}" for r in engineer.residencies.all()
+        )
+
+    def dehydrate_us_protected_individual(self, engineer: Engineer) -> str:
+        return "yes" if engineer.us_protected_individual else "no"
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        # Every export cell is spreadsheet-safe: a name such as "=HYPERLINK(…)" comes out as text.
+        return safe_cell(super().export_field(field, instance, **kwargs))
 
 
 # --- Running an import -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from dispatch.countries import country_choices
+from dispatch.validators import SingleLineFormField
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -17,8 +18,8 @@ def _countries(blank: str) -> list[tuple[str, str]]:
 
 
 class EngineerForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    employee_id = forms.CharField(label="Employee id", max_length=50)
+    name = SingleLineFormField(max_length=200)
+    employee_id = SingleLineFormField(label="Employee id", max_length=50)
     home_country = forms.ChoiceField(
         label="Home country",
         choices=_countries("Choose a country"),

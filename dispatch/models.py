@@ -11,11 +11,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from config.text import nfc, unsafe_message
+from config.text import nfc
 from dispatch.countries import region_error, validate_country_code
 from dispatch.validators import (
+    SingleLineFormField,
     classifications_problem,
+    multiline_text_problem,
     validate_alias_texts,
+    validate_multiline_text,
     validate_owner_stakes,
     validate_plain_text,
     validate_visit_items,
@@ -28,6 +31,9 @@ class NameField(models.CharField):
     a direction control, an invisible or a control character (``config.text``)."""
 
     default_validators = [validate_plain_text]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": SingleLineFormField, **kwargs})
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -245,7 +251,7 @@ class Facility(models.Model):
         "DRAM cell area (µm²)", max_digits=10, decimal_places=6, null=True, blank=True
     )
     capability_assessed_on = models.DateField(null=True, blank=True)
-    capability_evidence = models.TextField(blank=True)
+    capability_evidence = models.TextField(blank=True, validators=[validate_multiline_text])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -341,7 +347,7 @@ class Tool(models.Model):
         justification = " ".join((self.ear_justification or "").split())
         if len(justification) > 500:
             errors["ear_justification"] = "At most 500 characters."
-        elif message := unsafe_message(justification):
+        elif message := multiline_text_problem(self.ear_justification):
             errors["ear_justification"] = message
         if errors:
             raise ValidationError(errors)
@@ -378,7 +384,7 @@ class Visit(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
     start_date = models.DateField()
     end_date = models.DateField()
-    purpose = models.TextField(blank=True)
+    purpose = models.TextField(blank=True, validators=[validate_multiline_text])
     items = models.JSONField(
         null=True,
         blank=True,

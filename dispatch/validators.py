@@ -8,16 +8,80 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 
+from config.codes import (
+    MAX_CODE_LENGTH,
+    classification_code_problem,
+    list_code_problem,
+)
 from config.text import unsafe_message
 from dispatch.countries import is_country_code
 
 
 def validate_plain_text(value: object) -> None:
-    """Refuse direction controls, invisible and control characters (``config.text``)."""
+    """Refuse direction controls, invisible and control characters (``config.text``), line
+    breaks and tabs included: a single-line name, address or identifier."""
     if isinstance(value, str) and (message := unsafe_message(value)):
         raise ValidationError(message, code="unsafe_character")
+
+
+class SingleLineFormField(forms.CharField):
+    """The form field of a single-line name (``dispatch.models.NameField``): a line break, tab or
+    other refused character is reported also at either end, where ``forms.CharField`` would strip
+    it silently before the model's validators see the value."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and (message := unsafe_message(value)):
+            raise ValidationError(message, code="unsafe_character")
+        return super().to_python(value)
+
+
+# Line breaks and tabs: the only control characters a multi-line text may carry.
+_TEXT_LAYOUT = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " "}
+
+
+def multiline_text_problem(value: object) -> str | None:
+    """Why ``value`` is not plain multi-line text (line breaks and tabs allowed, no other control,
+    direction or invisible character); None when it is."""
+    if not isinstance(value, str):
+        return None
+    return unsafe_message(value.translate(_TEXT_LAYOUT))
+
+
+def validate_multiline_text(value: object) -> None:
+    """A justification, purpose, condition or evidence: it may span lines (line breaks and tabs),
+    but carries no other control character, nor a direction control or invisible character."""
+    if message := multiline_text_problem(value):
+        raise ValidationError(message, code="unsafe_character")
+
+
+def validate_classification_code(value: object) -> None:
+    """An export classification code (``config.codes``): 3B001.f.4, EAR99, …"""
+    if problem := classification_code_problem(value):
+        raise ValidationError(problem, code="invalid_code")
+
+
+def validate_classification_prefix(value: object) -> None:
+    """A classification code or a licence's prefix of one (which may end in '.' or ':')."""
+    if problem := classification_code_problem(value, prefix=True):
+        raise ValidationError(problem, code="invalid_code")
+
+
+def validate_classification_prefixes(value: object) -> None:
+    """A licence's classifications: a list of codes or prefixes (empty: any)."""
+    if not isinstance(value, list):
+        raise ValidationError("Expected a list of classification codes.", code="invalid")
+    for i, code in enumerate(value):
+        if problem := classification_code_problem(code, prefix=True):
+            raise ValidationError(f"Classification {i + 1}: {problem}", code="invalid_code")
+
+
+def validate_list_code(value: object) -> None:
+    """A screening list code (``config.codes``): EL, SDN, NS-MBS, …"""
+    if problem := list_code_problem(value):
+        raise ValidationError(problem, code="invalid_code")
 
 
 def validate_alias_texts(value: object) -> None:
@@ -107,33 +171,30 @@ def validate_visit_parties(value: object) -> None:
 
 
 MAX_CODES = 20  # per jurisdiction
-MAX_CODE_LENGTH = 50
 
 
 def classifications_problem(value: object) -> str:
-    """Why ``value`` is not a map of jurisdiction to a list of codes; "" when it is."""
+    """Why ``value`` is not a map of jurisdiction to a list of classification codes; "" when it
+    is. A code of the wrong shape is named with the shape expected."""
     ok = isinstance(value, dict) and all(
         isinstance(k, str)
         and k in CLASSIFICATION_JURISDICTIONS
         and isinstance(v, list)
         and len(v) <= MAX_CODES
-        and all(
-            isinstance(c, str)
-            and c.strip()
-            and len(c) <= MAX_CODE_LENGTH
-            and unsafe_message(c) is None
-            for c in v
-        )
         for k, v in value.items()
     )
-    if ok:
-        return ""
-    return (
-        "Expected a map of jurisdiction ("
-        + ", ".join(CLASSIFICATION_JURISDICTIONS)
-        + f") to a list of at most {MAX_CODES} codes of at most {MAX_CODE_LENGTH} plain "
-        "characters."
-    )
+    if not ok:
+        return (
+            "Expected a map of jurisdiction ("
+            + ", ".join(CLASSIFICATION_JURISDICTIONS)
+            + f") to a list of at most {MAX_CODES} codes of at most {MAX_CODE_LENGTH} "
+            "characters."
+        )
+    for jurisdiction, codes in value.items():  # type: ignore[union-attr]
+        for i, code in enumerate(codes):
+            if problem := classification_code_problem(code):
+                return f"{jurisdiction}[{i}]: {problem}"
+    return ""
 
 
 # What a visit ships, hands over or transfers (the engine's visit.items).
@@ -181,7 +242,7 @@ def _item_problems(at: str, item: dict[str, Any]) -> dict[str, str]:
             "A recorded determination overrides the one derived from origin, US content and US "
             "technology: say why it holds."
         )
-    elif justification and (message := unsafe_message(" ".join(justification.split()))):
+    elif justification and (message := multiline_text_problem(justification)):
         problems[f"{at}.ear_justification"] = message
     if item.get("subject_to_ear") is False and not item.get("origin"):
         problems[f"{at}.origin"] = (

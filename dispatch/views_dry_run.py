@@ -18,6 +18,8 @@ from compliance import engine
 from compliance.checks.evaluate import check_document
 from compliance.presentation.card import merged_findings
 from config.errors import ApplicationError
+from config.parsers import DuplicateKey, unique_keys
+from config.throttling import DryRunThrottle
 from dispatch import selectors
 from dispatch.forms_dry_run import DryRunForm
 from dispatch.validators import id_param
@@ -104,9 +106,17 @@ def dry_run(request: HttpRequest) -> HttpResponse:
     result = None
     merged: list[dict[str, Any]] = []
     errors: dict[str, list[str]] = {}
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    throttle = DryRunThrottle()
+    if request.method == "POST" and not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 1)
+        errors = {"document": [f"Too many dry runs in a short time; try again in {wait} s."]}
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
-            raw = json.loads(form.cleaned_data["document"])
+            raw = json.loads(form.cleaned_data["document"], object_pairs_hook=unique_keys)
+        except DuplicateKey as exc:
+            errors = {"document": [f"The key {exc.key!r} appears twice in one object."]}
         except RecursionError:
             errors = {"document": ["The document is nested too deeply to be a visit document."]}
         except json.JSONDecodeError as exc:
@@ -136,4 +146,5 @@ def dry_run(request: HttpRequest) -> HttpResponse:
             "groups": _findings_by_party(result),
             "errors": errors,
         },
+        status=status,
     )

@@ -3,7 +3,6 @@ sorting by whitelisted keys, 50 per page, and the filtered list as CSV."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from config.csv_cells import SafeWriter
 from dispatch import roles, selectors
 from dispatch.forms import VisitFilterForm
 from dispatch.models import Visit
@@ -28,13 +28,6 @@ SORTS = {
     "facility": ("facility__name", "start_date", "pk"),
     "filed": ("created_at", "pk"),
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 def _filtered(request: HttpRequest, form: VisitFilterForm) -> QuerySet[Visit]:
@@ -107,7 +100,7 @@ def _csv(visits: QuerySet[Visit]) -> StreamingHttpResponse:
         def write(self, value: str) -> str:
             return value
 
-    writer = csv.writer(Echo())
+    writer = SafeWriter(Echo())
     header = [
         "number",
         "status",
@@ -129,21 +122,18 @@ def _csv(visits: QuerySet[Visit]) -> StreamingHttpResponse:
             decision = v.current_decision
             yield writer.writerow(
                 [
-                    safe_cell(x)
-                    for x in (
-                        v.pk,
-                        v.status,
-                        decision.outcome if decision else "",
-                        v.facility.name,
-                        v.facility.customer.name,
-                        v.facility.country,
-                        v.activity,
-                        v.start_date.isoformat(),
-                        v.end_date.isoformat(),
-                        v.vendor.name,
-                        "; ".join(e.name for e in v.engineers.all()),
-                        v.created_at.isoformat(),
-                    )
+                    v.pk,
+                    v.status,
+                    decision.outcome if decision else "",
+                    v.facility.name,
+                    v.facility.customer.name,
+                    v.facility.country,
+                    v.activity,
+                    v.start_date.isoformat(),
+                    v.end_date.isoformat(),
+                    v.vendor.name,
+                    "; ".join(e.name for e in v.engineers.all()),
+                    v.created_at.isoformat(),
                 ]
             )
 

@@ -29,3 +29,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         print(
             f"\n{len(deselected)} tests need PostgreSQL/Redis (set DATABASE_URL and REDIS_URL); deselected on the embedded default."
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -14,8 +14,42 @@ from rest_framework import serializers
 from compliance.engine.decision import STATUSES
 from compliance.models import Effect, Licence, ListSnapshot, Rule
 from config.api_base import StrictSerializer, id_field
+from config.codes import MAX_CODE_LENGTH
 from config.text import nfc, unsafe_message
 from dispatch.countries import is_country_code
+from dispatch.validators import (
+    multiline_text_problem,
+    validate_classification_code,
+    validate_classification_prefix,
+)
+
+
+# --- Text fields of the input serializers --------------------------------------------------------
+class SingleLineField(serializers.CharField):
+    """A name, address, number or identifier: one line of plain text. A line break, tab or other
+    control character (and a direction control or invisible character) is refused, also at either
+    end, where a plain ``CharField`` would trim it silently; surrounding spaces are trimmed."""
+
+    def run_validation(self, data=serializers.empty):  # type: ignore[no-untyped-def]
+        if isinstance(data, str) and (message := unsafe_message(data)):
+            raise serializers.ValidationError(message, code="unsafe_character")
+        return super().run_validation(data)
+
+
+class MultiLineField(serializers.CharField):
+    """A justification, purpose, condition or reason: it may span lines (line breaks and tabs),
+    but carries no other control, direction or invisible character."""
+
+    def run_validation(self, data=serializers.empty):  # type: ignore[no-untyped-def]
+        if isinstance(data, str) and (message := multiline_text_problem(data)):
+            raise serializers.ValidationError(message, code="unsafe_character")
+        return super().run_validation(data)
+
+
+def classification_code_field(*, prefix: bool = False) -> serializers.CharField:
+    """One classification code (a licence's may be a prefix ending in '.' or ':')."""
+    validator = validate_classification_prefix if prefix else validate_classification_code
+    return serializers.CharField(max_length=MAX_CODE_LENGTH, validators=[validator])
 
 
 # --- The decision (DESIGN sec. 4) --------------------------------------------------------------
@@ -165,7 +199,7 @@ class SuggestionsOut(serializers.Serializer):
 
 
 class ScreeningSearchIn(StrictSerializer):
-    name = serializers.CharField(max_length=300)
+    name = SingleLineField(max_length=300)
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_null=True)
     date_of_birth = serializers.DateField(
         required=False,
@@ -210,9 +244,7 @@ class ScreeningSearchOut(serializers.Serializer):
 
 
 class ImpactIn(StrictSerializer):
-    enabled_policies = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=100
-    )
+    enabled_policies = serializers.ListField(child=SingleLineField(max_length=100), max_length=100)
     activate = serializers.BooleanField(default=False)
 
 
@@ -302,14 +334,14 @@ class SnapshotOut(serializers.ModelSerializer):
 
 
 class JustificationIn(StrictSerializer):
-    justification = serializers.CharField(max_length=5000)
+    justification = MultiLineField(max_length=5000)
     licence = id_field(
         required=False, allow_null=True, help_text="A licence on file the approval relies on."
     )
 
 
 class RejectIn(StrictSerializer):
-    justification = serializers.CharField(max_length=5000)
+    justification = MultiLineField(max_length=5000)
 
 
 class LicenceOut(serializers.ModelSerializer):
@@ -345,7 +377,7 @@ class LicenceOut(serializers.ModelSerializer):
 class LicenceIn(StrictSerializer):
     authority = serializers.CharField(max_length=20)
     kind = serializers.CharField(max_length=10, default="licence")
-    number = serializers.CharField(max_length=100)
+    number = SingleLineField(max_length=100)
     holder = id_field(required=False, allow_null=True)
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
@@ -355,23 +387,25 @@ class LicenceIn(StrictSerializer):
         child=serializers.CharField(max_length=30), max_length=20, default=list
     )
     classifications = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=50, default=list
+        child=classification_code_field(prefix=True),
+        max_length=50,
+        default=list,
+        help_text="Classification codes or prefixes covered (3B001, 3B001.f., METI-23:); "
+        "empty: any.",
     )
     engineers = serializers.ListField(child=id_field(), max_length=200, default=list)
     # Bulk licences only: the destination countries they cover.
     countries = serializers.ListField(
         child=serializers.CharField(max_length=2), max_length=250, default=list
     )
-    conditions = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
+    conditions = MultiLineField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class FalsePositiveIn(StrictSerializer):
     visit = id_field()
-    party = serializers.CharField(max_length=30)
-    entry_id = serializers.CharField(max_length=100)
-    reason = serializers.CharField(max_length=5000)
+    party = SingleLineField(max_length=30)
+    entry_id = SingleLineField(max_length=100)
+    reason = MultiLineField(max_length=5000)
 
 
 class FalsePositiveOut(serializers.Serializer):

@@ -16,20 +16,30 @@ from compliance.checks.inputs import active_ruleset
 from compliance.models import AuditEvent, Licence, ListSnapshot
 from config.api_base import Pagination, errors, paginated
 from config.errors import ApplicationError, PermissionDenied
+from config.throttling import (
+    DryRunThrottle,
+    ImpactThrottle,
+    ScreeningSearchThrottle,
+    SuggestionsThrottle,
+)
 from dispatch import roles
 from dispatch.api.serializers import VisitOut
 from dispatch.api.views import visit_for
 
 
 class CheckApi(APIView):
+    throttle_classes = [DryRunThrottle]
+
     @extend_schema(
         tags=["checks"],
         summary="Dry-run check of a visit document",
         description="Evaluates a visit document (DESIGN sec. 3: vendor, engineers, facility, "
         "tools, activity, dates) with the same engine, rules and screening list as the worker "
-        "and answers its decision. Nothing is stored and nothing is held.",
+        "and answers its decision. Nothing is stored and nothing is held. Capped in engineers, "
+        "tools, engineer-tool pairs and answer size (a 400 names the limit) and throttled per "
+        "user.",
         request=OpenApiTypes.OBJECT,
-        responses={200: s.DecisionOut, **errors(400)},
+        responses={200: s.DecisionOut, **errors(400, 429)},
     )
     def post(self, request: Request) -> Response:
         body: Any = request.data
@@ -93,7 +103,7 @@ class ScreeningListsApi(APIView):
         description="Every imported list snapshot of every source (US CSL, UN, EU, UK, METI, "
         "FollowTheMoney), newest first, with its counts and its difference from the snapshot "
         "of the same source before it; `is_active` marks the one in force for its `source`.",
-        responses={200: s.SnapshotOut(many=True), **errors(404)},
+        responses={200: s.SnapshotOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return paginated(
@@ -102,6 +112,8 @@ class ScreeningListsApi(APIView):
 
 
 class ScreeningSearchApi(APIView):
+    throttle_classes = [ScreeningSearchThrottle]
+
     @extend_schema(
         tags=["screening"],
         summary="Screen one name",
@@ -109,7 +121,7 @@ class ScreeningSearchApi(APIView):
         "with the matcher the checks use. A hit is a screening aid, to confirm against the "
         "official list.",
         request=s.ScreeningSearchIn,
-        responses={200: s.ScreeningSearchOut, **errors(400)},
+        responses={200: s.ScreeningSearchOut, **errors(400, 429)},
     )
     def post(self, request: Request) -> Response:
         data = s.ScreeningSearchIn(data=request.data)
@@ -170,12 +182,14 @@ class VisitRejectApi(APIView):
 
 
 class VisitSuggestionsApi(APIView):
+    throttle_classes = [SuggestionsThrottle]
+
     @extend_schema(
         tags=["visits"],
         summary="Engineers who would clear the visit",
         description="The vendor's other active engineers who would clear this exact visit, "
         "best first, and the visit's outcome without each of its own engineers.",
-        responses={200: s.SuggestionsOut, **errors(400, 404)},
+        responses={200: s.SuggestionsOut, **errors(400, 404, 429)},
     )
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
@@ -183,6 +197,8 @@ class VisitSuggestionsApi(APIView):
 
 
 class RuleImpactApi(APIView):
+    throttle_classes = [ImpactThrottle]
+
     @extend_schema(
         tags=["rules"],
         summary="Preview (and apply) a policy switch",
@@ -190,7 +206,7 @@ class RuleImpactApi(APIView):
         "enabled, and how. With `activate` the new rule set goes into force and the open "
         "visits are queued for a re-check. Approvers only.",
         request=s.ImpactIn,
-        responses={200: s.ImpactOut, **errors(400, 403)},
+        responses={200: s.ImpactOut, **errors(400, 403, 429)},
     )
     def post(self, request: Request) -> Response:
         if not roles.can_manage_compliance(request.user):
@@ -225,7 +241,7 @@ class LicenceListApi(APIView):
         summary="Licences on file",
         description="Every licence and licence-like authorisation on file, by authority and "
         "number, with what it covers and whether it was revoked.",
-        responses={200: s.LicenceOut(many=True), **errors(404)},
+        responses={200: s.LicenceOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         qs = Licence.objects.prefetch_related("facilities", "owners", "engineers").order_by(
@@ -290,7 +306,7 @@ class AuditEventListApi(APIView):
         summary="The audit log",
         description="Every audit event, newest first, with its actor and the old and new "
         "values. Approvers and auditors only.",
-        responses={200: s.EventOut(many=True), **errors(403, 404)},
+        responses={200: s.EventOut(many=True), **errors(400, 403, 404)},
     )
     def get(self, request: Request) -> Response:
         if not (

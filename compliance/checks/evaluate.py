@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from compliance import engine, runtime
+from compliance.checks import limits
 from compliance.checks.inputs import CheckContext, check_context, licence_from_dict, screen_parties
 from compliance.models import (
     Decision,
@@ -110,7 +111,9 @@ def error_decision(
 
 def check_document(document: dict[str, Any], *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Dry run (``POST /api/v1/checks/``, ``manage.py check_visit``): the same engine, rules and
-    list as the worker; nothing is stored. Raises ``engine.DocumentError`` for an invalid document."""
+    list as the worker; nothing is stored. Raises ``engine.DocumentError`` for an invalid document
+    and ``ApplicationError`` for one over the dry-run limits (``compliance.checks.limits``)."""
+    limits.document_limits_check(document)
     parsed = engine.parse_document(document)
     canonical = engine.document_to_dict(parsed)
     ctx = check_context(now=now)
@@ -126,7 +129,9 @@ def check_document(document: dict[str, Any], *, now: dt.datetime | None = None) 
         list_problems=problems,
         decided_at=now or timezone.now(),
     )
-    return decision.to_dict()
+    answer = decision.to_dict()
+    limits.response_limit_check(answer)
+    return answer
 
 
 @dataclass(frozen=True)

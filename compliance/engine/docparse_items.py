@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from config.codes import classification_code_problem
+
 from .document import (
     CLASSIFICATION_JURISDICTIONS,
     EAR_INPUT_FIELDS,
@@ -51,6 +53,9 @@ def _classifications(p: _Parser, t: Mapping[str, Any], path: str) -> dict[str, t
             p.errors.add(at, f"must be a list of at most {MAX_LIST_ITEMS} codes")
             continue
         parsed = [p.text(v, f"{at}[{i}]") for i, v in enumerate(values)]
+        for i, code in enumerate(parsed):
+            if code is not None and (problem := classification_code_problem(code.strip())):
+                p.errors.add(f"{at}[{i}]", problem)
         codes[jurisdiction] = tuple(c.strip() for c in parsed if c is not None)
     return codes
 

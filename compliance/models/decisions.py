@@ -10,6 +10,7 @@ from compliance.models.licences import Licence
 from compliance.models.rules import RuleSet
 from compliance.models.screening import ListSnapshot
 from dispatch.models import Visit
+from dispatch.validators import validate_multiline_text
 
 
 # --- Decisions -------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ class Approval(AppendOnlyModel):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="approvals")
     action = models.CharField(max_length=10, choices=Action.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    justification = models.TextField()
+    justification = models.TextField(validators=[validate_multiline_text])
     licence = models.ForeignKey(
         Licence, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

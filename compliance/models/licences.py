@@ -10,6 +10,11 @@ from django.db.models import Q
 
 from dispatch.countries import is_country_code
 from dispatch.models import Activity, Customer, Engineer, Facility, Vendor
+from dispatch.validators import (
+    validate_classification_prefixes,
+    validate_multiline_text,
+    validate_plain_text,
+)
 
 
 # --- Licences --------------------------------------------------------------------------------
@@ -32,7 +37,7 @@ class Licence(models.Model):
 
     authority = models.CharField(max_length=20, choices=LicenceAuthority.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LICENCE)
-    number = models.CharField(max_length=100)
+    number = models.CharField(max_length=100, validators=[validate_plain_text])
     holder = models.ForeignKey(
         Vendor,
         on_delete=models.PROTECT,
@@ -52,7 +57,10 @@ class Licence(models.Model):
     )
     activities = models.JSONField(default=list, blank=True, help_text="Empty = any activity.")
     classifications = models.JSONField(
-        default=list, blank=True, help_text="Classification prefixes covered; empty = any."
+        default=list,
+        blank=True,
+        help_text="Classification prefixes covered; empty = any.",
+        validators=[validate_classification_prefixes],
     )
     engineers = models.ManyToManyField(
         Engineer,
@@ -65,9 +73,9 @@ class Licence(models.Model):
         blank=True,
         help_text='Bulk licences only: the destination countries covered, e.g. ["KR", "TW"].',
     )
-    conditions = models.TextField(blank=True)
+    conditions = models.TextField(blank=True, validators=[validate_multiline_text])
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revocation_reason = models.TextField(blank=True)
+    revocation_reason = models.TextField(blank=True, validators=[validate_multiline_text])
     # Users who recorded or changed the licence: it does not count for a visit any of them
     # requested or edited (separation of duties, compliance.separation).
     # [{"id": user id, "username": …}], oldest first.

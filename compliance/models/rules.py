@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from compliance.models.base import Effect
+from dispatch.validators import validate_plain_text
 
 
 # --- Rules -----------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ class RuleSet(models.Model):
     loaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=300, blank=True, validators=[validate_plain_text])
 
     class Meta:
         ordering = ["-loaded_at"]

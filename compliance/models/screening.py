@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from compliance.models.base import AppendOnlyModel
+from dispatch.validators import validate_list_code, validate_multiline_text, validate_plain_text
 
 
 # --- Screening lists -------------------------------------------------------------------------
@@ -112,7 +113,7 @@ class MatchReview(AppendOnlyModel):
     """
 
     party = models.CharField(max_length=100, help_text='e.g. "customer:12" or "engineer:7".')
-    party_name = models.CharField(max_length=300)
+    party_name = models.CharField(max_length=300, validators=[validate_plain_text])
     entry_id = models.CharField(max_length=100)
     entry_hash = models.CharField(max_length=64)
     party_hash = models.CharField(
@@ -121,9 +122,9 @@ class MatchReview(AppendOnlyModel):
         default="",
         help_text="sha256 of the party as screened: name, country, citizenships, date of birth.",
     )
-    list_code = models.CharField(max_length=20)
+    list_code = models.CharField(max_length=20, validators=[validate_list_code])
     entry_name = models.CharField(max_length=1000)
-    reason = models.TextField()
+    reason = models.TextField(validators=[validate_multiline_text])
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

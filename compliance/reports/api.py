@@ -2,8 +2,11 @@
 
 - ``GET /api/v1/reports/weekly/`` — the stored reports, newest first (paginated);
 - ``GET /api/v1/reports/weekly/{yyyy-Www}/?format=json|csv|pdf|html`` — one week's report
-  (``json`` by default). A complete week that has no stored report yet is generated and stored
-  first; a malformed, non-existent or unfinished week is a 400 naming the field ``week``.
+  (``json`` by default). A stored report is always served. A week with none yet is generated and
+  stored first if it has ended, is not before the week of the first recorded activity and is
+  within the retention period (``REPORT_RETENTION_WEEKS``); any other week is a 404 naming the
+  field ``week``, a malformed label a 400. Generating is throttled per user
+  (``ReportGenerationThrottle``, 429); reading a stored report is not counted.
 
 ``format`` picks the report file here, not a DRF renderer: the views answer JSON themselves and
 return the CSV zip, PDF and HTML as downloads.
@@ -23,7 +26,8 @@ from rest_framework.views import APIView
 
 from compliance.models import AuditReport
 from compliance.reports import render, selectors, services
-from config.api_base import Pagination, errors
+from config.api_base import Pagination, errors, query_params_check
+from config.throttling import ReportGenerationThrottle
 
 
 class _JsonOnly(APIView):
@@ -71,10 +75,11 @@ class WeeklyReportListApi(_JsonOnly):
         summary="Stored weekly audit reports",
         description="The weekly audit reports generated so far, newest first, each with its "
         "content hash and its download links. Auditors and approvers only.",
-        responses={200: ReportOut(many=True), **errors(403, 404)},
+        responses={200: ReportOut(many=True), **errors(400, 403, 404)},
     )
     def get(self, request: Request) -> Response:
         reports = selectors.report_list(user=request.user)
+        query_params_check(request)
         paginator = Pagination()
         page = paginator.paginate_queryset(reports, request, view=self)
         out = ReportOut(page, many=True, context={"request": request})
@@ -102,18 +107,28 @@ class WeeklyReportDetailApi(_JsonOnly):
             (200, "application/zip"): OpenApiTypes.BINARY,
             (200, "application/pdf"): OpenApiTypes.BINARY,
             (200, "text/html"): OpenApiTypes.STR,
-            **errors(400, 403, 404),
+            **errors(400, 403, 404, 429),
         },
         tags=["reports"],
         summary="One week's audit report",
         description="One ended ISO week's audit report as JSON, a zip of CSV tables, PDF or "
-        "HTML. A week with no stored report is generated and stored first. Auditors and "
-        "approvers only.",
+        "HTML. A stored report is always served. A week with no stored report is generated and "
+        "stored first, if it has ended, is not before the week of the first recorded activity "
+        "and is within the retention period; any other week (not ended, before the first "
+        "activity, too old, or non-existent such as 2026-W60) answers 404 naming `week`, and a "
+        "malformed label 400. Generating is rate-limited per user (429 with Retry-After); "
+        "reading a stored report is not. Auditors and approvers only.",
     )
     def get(self, request: Request, week: str) -> Any:
         selectors.report_reader_check(request.user)
+        query_params_check(request, ("format",))
         fmt = services.report_format_check(request.query_params.get("format") or "json")
-        report = services.report_weekly_ensure(week=services.report_week_parse(week))
+        target = services.report_week_parse(week)
+        report = selectors.report_stored(week=target.label)
+        if report is None:
+            services.report_week_generation_check(week=target)
+            self._generation_allowed(request)
+            report = services.report_weekly_generate(week=target).report
         if fmt == "json":
             return Response(render.report_document(report.content, services.report_meta(report)))
         data, content_type, filename = services.report_file(report, fmt)
@@ -122,3 +137,10 @@ class WeeklyReportDetailApi(_JsonOnly):
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         response["X-Content-Hash"] = report.content_hash
         return response
+
+    def _generation_allowed(self, request: Request) -> None:
+        """Count this request against the generation limit, or answer 429: only a generation is
+        counted, so the throttle is applied here rather than in ``throttle_classes``."""
+        throttle = ReportGenerationThrottle()
+        if not throttle.allow_request(request, self):
+            self.throttled(request, throttle.wait())

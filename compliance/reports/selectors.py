@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
 
-from compliance.models import AuditReport
+from compliance.models import AuditEvent, AuditReport
 from config.errors import NotFound, PermissionDenied
 from dispatch import roles
+from dispatch.models import Visit
 
 
 def can_read_reports(user: Any) -> bool:
@@ -35,3 +37,17 @@ def report_get(*, user: Any, week: str) -> AuditReport:
     if report is None:
         raise NotFound(f"No weekly audit report for {week}.")
     return report
+
+
+def report_stored(*, week: str) -> AuditReport | None:
+    """The stored report of the week labelled ``week`` (e.g. "2026-W47"), if there is one."""
+    return AuditReport.objects.filter(week=week).first()
+
+
+def report_first_activity_at() -> dt.datetime | None:
+    """When the product first recorded anything: the earliest audit event, or the earliest filed
+    visit when there are no audit events; ``None`` when there is neither."""
+    first = AuditEvent.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        first = Visit.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return first

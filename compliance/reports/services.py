@@ -21,10 +21,17 @@ from django.utils import timezone
 
 from compliance.audit import audit_chain_verify
 from compliance.models import AuditReport
-from compliance.reports import render, tables
+from compliance.reports import render, selectors, tables
 from compliance.reports.content import content_hash, report_content_build, report_settings
-from compliance.reports.weeks import ReportWeek, WeekError, parse_week, previous_week
-from config.errors import ApplicationError
+from compliance.reports.weeks import (
+    ReportWeek,
+    WeekError,
+    WeekNotFound,
+    parse_week,
+    previous_week,
+    week_containing,
+)
+from config.errors import ApplicationError, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,8 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
 }
 FILE_SUFFIXES = {"json": ".json", "html": ".html", "csv": "-csv.zip", "pdf": ".pdf"}
+# How far back from the current week a report may still be generated (ten years).
+DEFAULT_RETENTION_WEEKS = 520
 
 
 def report_time_zone() -> str:
@@ -45,16 +54,55 @@ def report_time_zone() -> str:
 def report_week_parse(text: str | None, *, now: dt.datetime | None = None) -> ReportWeek:
     """A complete ISO week in the report time zone (the previous week when ``text`` is empty).
 
-    Raises ``ApplicationError`` (naming the field ``week``) for a malformed, non-existent or
-    unfinished week."""
+    Raises ``ApplicationError`` (naming the field ``week``) for a malformed label, and its
+    ``NotFound`` kind for a week that does not exist or has not ended."""
     now = now or timezone.now()
     tz = report_time_zone()
     if not text:
         return previous_week(now, tz)
     try:
         return parse_week(text, tz, now=now)
+    except WeekNotFound as exc:
+        raise NotFound(str(exc), errors={"week": [str(exc)]}) from exc
     except WeekError as exc:
         raise ApplicationError(str(exc), errors={"week": [str(exc)]}) from exc
+
+
+def report_retention_weeks() -> int:
+    return int(getattr(settings, "REPORT_RETENTION_WEEKS", DEFAULT_RETENTION_WEEKS))
+
+
+def report_week_generation_check(*, week: ReportWeek, now: dt.datetime | None = None) -> None:
+    """Raise ``NotFound`` (naming the field ``week``) unless a report may be generated for
+    ``week``: it has ended, it is not before the week of the first recorded activity, and it is
+    within the retention period (``REPORT_RETENTION_WEEKS`` back from the current week). A week
+    with a stored report is served without this check."""
+    now = now or timezone.now()
+
+    def refuse(message: str) -> NotFound:
+        return NotFound(message, errors={"week": [message]})
+
+    if not week.has_ended(now):
+        raise refuse(f"{week.label} has not ended yet: a report covers a complete week.")
+    retention = report_retention_weeks()
+    current = week_containing(now, week.time_zone)
+    oldest = week_containing(
+        current.starts_at - dt.timedelta(weeks=retention) + dt.timedelta(hours=12), week.time_zone
+    )
+    if week.first_day < oldest.first_day:
+        raise refuse(
+            f"{week.label} is older than the retention period of {retention} weeks: the oldest "
+            f"week a report can be generated for is {oldest.label}."
+        )
+    first_at = selectors.report_first_activity_at()
+    if first_at is None:
+        raise refuse(f"Nothing has been recorded yet: there is no report for {week.label}.")
+    first = week_containing(first_at, week.time_zone)
+    if week.first_day < first.first_day:
+        raise refuse(
+            f"{week.label} is before the first recorded activity (in {first.label}): the "
+            f"earliest week a report can be generated for is {first.label}."
+        )
 
 
 def report_meta(report: AuditReport) -> render.ReportMeta:
@@ -158,12 +206,6 @@ def report_weekly_generate(*, week: ReportWeek, now: dt.datetime | None = None) 
     except IntegrityError:
         # Another run created the week's row meanwhile: theirs stands (same data, same hash).
         return Generation(AuditReport.objects.get(week=week.label), created=False, changed=False)
-
-
-def report_weekly_ensure(*, week: ReportWeek) -> AuditReport:
-    """The stored report of a week, generated first if the week has none yet."""
-    stored = AuditReport.objects.filter(week=week.label).first()
-    return stored if stored is not None else report_weekly_generate(week=week).report
 
 
 def report_recipients() -> list[Any]:

@@ -1,12 +1,12 @@
 """The weekly audit report as tables: one CSV per table in a zip (``render_csv_zip``).
 
 Pure, like ``render``: the member timestamps are fixed to the week's Monday, so the bytes depend
-only on the content and its metadata.
+only on the content and its metadata. Every cell goes through ``config.csv_cells``: a name or a
+justification that starts like a formula reaches the spreadsheet as text.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import zipfile
@@ -14,6 +14,7 @@ from typing import Any
 
 from compliance.reports.content import NOTICE
 from compliance.reports.render import OUTCOMES, ReportMeta
+from config.csv_cells import SafeWriter
 
 Table = tuple[str, list[str], list[list[Any]]]
 
@@ -306,7 +307,7 @@ def render_csv_zip(content: dict[str, Any], meta: ReportMeta) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, header, rows in csv_tables(content, meta):
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = SafeWriter(text)
             writer.writerow(header)
             writer.writerows(rows)
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)

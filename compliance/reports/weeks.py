@@ -19,6 +19,11 @@ class WeekError(ValueError):
     """A week label that is malformed, does not exist, or has not ended yet."""
 
 
+class WeekNotFound(WeekError):
+    """A well-formed week label of a week there is no report of: it does not exist (2026-W60, a
+    year out of range) or has not ended yet."""
+
+
 @dataclass(frozen=True, order=True)
 class ReportWeek:
     year: int
@@ -102,19 +107,19 @@ def parse_week(text: str, time_zone: str, *, now: dt.datetime | None = None) -> 
         )
     year, number = int(match["year"]), int(match["week"])
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise WeekError(f"{text} is out of range: the year must be {MIN_YEAR} to {MAX_YEAR}.")
+        raise WeekNotFound(f"{text} is out of range: the year must be {MIN_YEAR} to {MAX_YEAR}.")
     try:
         dt.date.fromisocalendar(year, number, 1)
     except ValueError as exc:
         weeks_in_year = dt.date(year, 12, 28).isocalendar()[1]
-        raise WeekError(
+        raise WeekNotFound(
             f"{text} does not exist: {year} has ISO weeks 01 to {weeks_in_year}."
         ) from exc
     week = ReportWeek(year, number, time_zone)
     if now is not None and not week.has_ended(now):
         latest = previous_week(now, time_zone)
         when = "is in the future" if now < week.starts_at else "has not ended yet"
-        raise WeekError(
+        raise WeekNotFound(
             f"{week.label} {when} (it ends {week.ends_at:%Y-%m-%d %H:%M} {time_zone}); "
             f"a report covers a complete week: the latest is {latest.label}."
         )

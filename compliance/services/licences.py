@@ -230,7 +230,8 @@ def licences_expiry_notify(*, today: dt.date | None = None) -> int:
     Returns how many licences were notified."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
+
+    from compliance.mail import email_send, one_line
 
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=EXPIRY_THRESHOLDS[0])
@@ -283,10 +284,13 @@ def licences_expiry_notify(*, today: dt.date | None = None) -> int:
             )
 
             def send(subject: str = subject, body: str = body, number: str = str(licence)) -> None:
-                try:
-                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
-                except Exception:
-                    logger.exception("Could not send the expiry notice of licence %s", number)
+                # Queued and retried (compliance.mail); a failure is logged, never dropped.
+                email_send(
+                    subject=one_line(subject),
+                    body=body,
+                    recipients=emails,
+                    what=f"the expiry notice of licence {number}",
+                )
 
             transaction.on_commit(send)
     return notified

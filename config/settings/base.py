@@ -104,6 +104,10 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0 (default) ignores the
+# header. Throttles and the login lockout read the client address through config/client_ip.py.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 7)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "visit-list"
@@ -157,8 +161,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
-    "DEFAULT_THROTTLE_RATES": {"token": env("API_TOKEN_THROTTLE", default="20/min")},
+    # Per client address (token) or per user (the rest); see config/throttling.py.
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_TOKEN_THROTTLE", default="20/min"),
+        "dry_run": env("API_DRY_RUN_THROTTLE", default="60/min"),
+        "screening_search": env("API_SCREENING_SEARCH_THROTTLE", default="120/min"),
+        "suggestions": env("API_SUGGESTIONS_THROTTLE", default="30/min"),
+        "impact": env("API_IMPACT_THROTTLE", default="10/min"),
+        "report_generation": env("API_REPORT_GENERATION_THROTTLE", default="10/hour"),
+    },
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (config/client_ip.py).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# The schema and the docs page need a login unless this is set (development settings set it).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fab dispatch compliance API",
     "DESCRIPTION": (
@@ -294,6 +310,9 @@ LOGGING = {
 from compliance.reports.schedule import ZonedCrontab  # noqa: E402  (no Django import in it)
 
 REPORT_TIME_ZONE = env("REPORT_TIME_ZONE", default="Europe/Amsterdam")
+# How many weeks back from the current week a weekly report may still be generated through the
+# API (a stored report is always served).
+REPORT_RETENTION_WEEKS = env.int("REPORT_RETENTION_WEEKS", default=520)
 AUDIT_REPORT = {
     "TIME_ZONE": REPORT_TIME_ZONE,
     # Decisions of the week re-evaluated from their stored inputs (evenly spaced by id).

@@ -9,8 +9,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from compliance.api.serializers import VisitDecisionOut
+from compliance.api.serializers import (
+    MultiLineField,
+    SingleLineField,
+    VisitDecisionOut,
+    classification_code_field,
+)
 from config.api_base import StrictSerializer, id_field
+from config.text import unsafe_message
 from dispatch import roles
 from dispatch.countries import validate_country_code
 from dispatch.models import (
@@ -22,6 +28,7 @@ from dispatch.models import (
     Tool,
     Vendor,
     Visit,
+    VisitStatus,
 )
 from dispatch.validators import MAX_VISIT_ITEMS, MAX_VISIT_PARTIES
 
@@ -265,7 +272,7 @@ COUNTRY = {"max_length": 2, "min_length": 2}
 
 
 class VendorIn(StrictSerializer):
-    name = serializers.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     country = serializers.CharField(**COUNTRY)
     is_us_branch = serializers.BooleanField(default=False)
 
@@ -317,8 +324,8 @@ class CountryOrObject(serializers.Field):
 
 class EngineerIn(StrictSerializer):
     vendor = id_field()
-    name = serializers.CharField(max_length=200)
-    employee_id = serializers.CharField(max_length=50)
+    name = SingleLineField(max_length=200)
+    employee_id = SingleLineField(max_length=50)
     home_country = serializers.CharField(**COUNTRY)
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     citizenships = serializers.ListField(
@@ -331,10 +338,22 @@ class EngineerIn(StrictSerializer):
     is_active = serializers.BooleanField(default=True)
 
 
+class AliasListField(serializers.ListField):
+    """A list's other names: each one line of plain text, also at either end (where a plain
+    ``CharField`` would trim a line break silently); the error names the alias ("Alias 2: …")."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, list):
+            for i, alias in enumerate(data):
+                if isinstance(alias, str) and (message := unsafe_message(alias)):
+                    raise serializers.ValidationError(f"Alias {i + 1}: {message}")
+        return super().run_validation(data)
+
+
 class CustomerIn(StrictSerializer):
-    name = serializers.CharField(max_length=300)
+    name = SingleLineField(max_length=300)
     country = serializers.CharField(**COUNTRY)
-    aliases = serializers.ListField(
+    aliases = AliasListField(
         child=serializers.CharField(max_length=300), max_length=50, default=list
     )
     owners = serializers.ListField(
@@ -348,10 +367,10 @@ class CustomerIn(StrictSerializer):
 
 class FacilityIn(StrictSerializer):
     customer = id_field()
-    name = serializers.CharField(max_length=200)
-    building = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
+    name = SingleLineField(max_length=200)
+    building = SingleLineField(max_length=100, required=False, allow_blank=True, default="")
+    address = SingleLineField(max_length=300, required=False, allow_blank=True, default="")
+    city = SingleLineField(max_length=100)
     country = serializers.CharField(**COUNTRY)
     region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
     products = serializers.ListField(
@@ -371,7 +390,7 @@ class FacilityIn(StrictSerializer):
         max_digits=10, decimal_places=6, min_value=0, required=False, allow_null=True
     )
     capability_assessed_on = serializers.DateField(required=False, allow_null=True)
-    capability_evidence = serializers.CharField(
+    capability_evidence = MultiLineField(
         max_length=5000, required=False, allow_blank=True, default=""
     )
 
@@ -379,11 +398,13 @@ class FacilityIn(StrictSerializer):
 class ToolIn(StrictSerializer):
     facility = id_field()
     oem = id_field()
-    model = serializers.CharField(max_length=200)
-    serial_number = serializers.CharField(max_length=100)
+    model = SingleLineField(max_length=200)
+    serial_number = SingleLineField(max_length=100)
     classifications = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=50), max_length=20),
+        child=serializers.ListField(child=classification_code_field(), max_length=20),
         default=dict,
+        help_text='Codes per jurisdiction, e.g. {"US": ["3B001.f"], "NL": ["3B001.f.4"], '
+        '"JP": ["METI-23:lithography"]}.',
     )
     origin = serializers.CharField(
         max_length=2, allow_blank=True, default="", validators=[validate_country_code]
@@ -394,7 +415,7 @@ class ToolIn(StrictSerializer):
     made_with_us_technology = serializers.BooleanField(allow_null=True, default=None)
     # A recorded determination overrides the derived one and needs ear_justification.
     subject_to_ear = serializers.BooleanField(allow_null=True, default=None)
-    ear_justification = serializers.CharField(allow_blank=True, default="", max_length=500)
+    ear_justification = MultiLineField(allow_blank=True, default="", max_length=500)
 
 
 class VisitIn(StrictSerializer):
@@ -406,7 +427,7 @@ class VisitIn(StrictSerializer):
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.ON_SITE)
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    purpose = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    purpose = MultiLineField(max_length=5000, required=False, allow_blank=True, default="")
     # Purchaser, consignee, end user or operator where they differ from the owner; the service
     # checks each entry and names the field ("parties[0].role").
     parties = serializers.ListField(
@@ -418,16 +439,41 @@ class VisitIn(StrictSerializer):
     )
 
 
+class ToolFilterIn(StrictSerializer):
+    facility = id_field(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class StatusListField(serializers.CharField):
+    """Visit statuses, comma-separated (``held,blocked``); each must be one of ``VisitStatus``."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        allowed = [value for value, _ in VisitStatus.choices]
+        wanted = [part.strip() for part in text.split(",")]
+        bad = [part for part in wanted if part not in allowed]
+        if bad:
+            raise serializers.ValidationError(
+                f"Unknown status {bad[0]!r}; allowed: {', '.join(allowed)} "
+                "(several separated by commas)."
+            )
+        return ",".join(wanted)
+
+
+VISIT_FILTERS = ("status", "facility", "vendor", "start_from", "start_to", "search")
+
+
 class VisitFilterIn(StrictSerializer):
-    status = serializers.CharField(required=False)
+    status = StatusListField(required=False, max_length=200)
     facility = id_field(required=False)
     vendor = id_field(required=False)
     start_from = serializers.DateField(required=False)
     start_to = serializers.DateField(required=False)
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
-    search = serializers.CharField(required=False, max_length=200)
+    search = SingleLineField(required=False, max_length=200)
 
 
 class ReasonIn(StrictSerializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    reason = MultiLineField(max_length=5000, required=False, allow_blank=True, default="")

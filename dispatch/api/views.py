@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.checks.requests import visit_request_recheck
-from config.api_base import MAX_ID, Pagination, errors, paginated
+from config.api_base import Pagination, errors, paginated, query_params_check
 from config.errors import ApplicationError, NotFound, PermissionDenied
 from dispatch import roles, selectors, services
 from dispatch.api import serializers as s
@@ -39,12 +39,15 @@ class _ReferenceApi(APIView):
     output: type
     input: type
     create: Callable[..., Any]
+    params: tuple[str, ...] = ()  # the filters the list takes, besides the page ones
 
     def queryset(self, request: Request) -> QuerySet[Any]:
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
-        return paginated(request, self.queryset(request).order_by("pk"), self.output, self)
+        query_params_check(request, self.params)
+        queryset = self.queryset(request).order_by("pk")
+        return paginated(request, queryset, self.output, self, self.params)
 
     def post(self, request: Request) -> Response:
         _deny_read_only(request.user)
@@ -78,7 +81,7 @@ class VendorListApi(_ReferenceApi):
         tags=["vendors"],
         summary="List vendors",
         description="The tool vendors you may see: your own vendor, or every vendor for approvers and auditors.",
-        responses={200: s.VendorOut(many=True), **errors(404)},
+        responses={200: s.VendorOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -122,7 +125,7 @@ class EngineerListApi(_ReferenceApi):
         tags=["engineers"],
         summary="List engineers",
         description="Your vendor's field-service engineers with their citizenships and permanent residencies (the facts the person rules read).",
-        responses={200: s.EngineerOut(many=True), **errors(404)},
+        responses={200: s.EngineerOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -166,7 +169,7 @@ class CustomerListApi(_ReferenceApi):
         tags=["customers"],
         summary="List customers",
         description="The fab operators, with the aliases screening also checks.",
-        responses={200: s.CustomerOut(many=True), **errors(404)},
+        responses={200: s.CustomerOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -208,7 +211,7 @@ class FacilityListApi(_ReferenceApi):
         tags=["facilities"],
         summary="List facilities",
         description="Fab buildings with their location and technology capability (logic node, NAND layers, DRAM half-pitch), the facts the advanced-fab rules read.",
-        responses={200: s.FacilityOut(many=True), **errors(404)},
+        responses={200: s.FacilityOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -242,14 +245,12 @@ class FacilityDetailApi(_ReferenceDetailApi):
 
 class ToolListApi(_ReferenceApi):
     output, input, create = s.ToolOut, s.ToolIn, staticmethod(services.tool_create)
+    params = ("facility",)
 
     def queryset(self, request: Request) -> QuerySet[Any]:
         qs = selectors.tools_visible_to(request.user)
-        facility = request.query_params.get("facility")
-        if facility and facility.isascii() and facility.isdigit():
-            # Past MAX_ID no facility exists (and SQLite would overflow on the lookup).
-            qs = qs.filter(facility_id=int(facility)) if int(facility) <= MAX_ID else qs.none()
-        return qs
+        facility = _validated(s.ToolFilterIn, request.query_params.dict()).get("facility")
+        return qs if facility is None else qs.filter(facility_id=facility)
 
     @extend_schema(
         tags=["tools"],
@@ -258,7 +259,7 @@ class ToolListApi(_ReferenceApi):
         parameters=[
             OpenApiParameter("facility", int, description="Only the tools of this facility.")
         ],
-        responses={200: s.ToolOut(many=True), **errors(404)},
+        responses={200: s.ToolOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -356,6 +357,7 @@ class VisitListApi(APIView):
         responses={200: s.VisitSummaryOut(many=True), **errors(400, 404)},
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, s.VISIT_FILTERS)
         filters = _validated(s.VisitFilterIn, request.query_params.dict())
         filters.pop("page", None)
         filters.pop("page_size", None)

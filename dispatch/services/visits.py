@@ -42,7 +42,11 @@ from dispatch.services.validation import (
     pk_of,
     require_vendor_access,
 )
-from dispatch.validators import visit_items_problems, visit_parties_problems
+from dispatch.validators import (
+    multiline_text_problem,
+    visit_items_problems,
+    visit_parties_problems,
+)
 
 
 def site_today() -> dt.date:
@@ -141,6 +145,8 @@ def _visit_validate(
         errors.add("purpose", "Expected text.")
     elif purpose and len(purpose) > 5000:
         errors.add("purpose", "At most 5000 characters.")
+    elif message := multiline_text_problem(purpose):
+        errors.add("purpose", message)
     parties = list(parties) if isinstance(parties, list | tuple) else parties
     for field, message in visit_parties_problems(parties).items():
         errors.add(field, message)

@@ -306,3 +306,15 @@ def test_other_roles_cannot_import(w):
         r = c.post("/engineers/import/", {"file": SimpleUploadedFile("e.csv", VALID)})
         assert r.status_code == 404
     assert not Engineer.objects.filter(employee_id="E-100").exists()
+
+
+@pytest.mark.parametrize("cell", ["Wei Zhang\n", "Wei Zhang\r\n", "Wei\x0bZhang"])
+def test_a_control_character_in_a_cell_is_refused_not_trimmed(w, cell):
+    before = _state()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(["E-100", cell, "NL", "", "NL", "no", ""])
+    body = _upload(w, out.getvalue().encode()).content.decode()
+    assert "row 1, name:" in body and "control character" in body
+    assert _state() == before

@@ -15,9 +15,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from compliance import services as compliance_services
+from config.csv_cells import safe_cell
 from dispatch import services
 from dispatch.models import Visit, VisitStatus
-from dispatch.views_visit_list import safe_cell
 from tests.factories import EngineerFactory, FacilityFactory
 
 pytestmark = pytest.mark.django_db

@@ -68,15 +68,16 @@ def test_service_managers_get_403_and_anonymous_users_401(activity):
     assert not AuditReport.objects.exists()
 
 
-def test_a_malformed_future_or_unknown_format_request_is_a_400_that_says_why(activity):
+def test_a_malformed_or_unknown_format_request_is_a_400_and_a_future_week_a_404(activity):
     c = client_for(activity.users["auditor"])
     r = c.get("/api/v1/reports/weekly/2026-45/")
     assert r.status_code == 400
     assert "week" in r.json()["errors"]
     assert "YYYY-Www" in r.json()["message"]
     r = c.get("/api/v1/reports/weekly/2099-W01/")
-    assert r.status_code == 400
+    assert r.status_code == 404
     assert "in the future" in r.json()["message"]
+    assert "week" in r.json()["errors"]
     r = c.get("/api/v1/reports/weekly/2026-W45/?format=docx")
     assert r.status_code == 400
     assert "format" in r.json()["errors"]
