@@ -44,12 +44,18 @@ def _enqueue(visit_ids: list[int]) -> None:
         check_visits.delay(visit_ids[i : i + size])
 
 
-def visit_request_check(*, visit: Visit, trigger: str, actor: User | None = None) -> None:
-    """Ask for a check of one visit; the task is enqueued when the transaction commits."""
-    now = timezone.now()
-    Visit.objects.filter(pk=visit.pk).update(check_requested_at=now, check_trigger=trigger)
-    visit.check_requested_at = now
-    visit.check_trigger = trigger
+def visit_request_check(
+    *, visit: Visit, trigger: str, actor: User | None = None, stored: bool = False
+) -> None:
+    """Ask for a check of one visit; the task is enqueued when the transaction commits.
+
+    ``stored``: the caller wrote ``check_requested_at`` and ``check_trigger`` with the visit's
+    own INSERT (filing), so there is nothing to update."""
+    if not (stored and visit.check_requested_at and visit.check_trigger == trigger):
+        now = timezone.now()
+        Visit.objects.filter(pk=visit.pk).update(check_requested_at=now, check_trigger=trigger)
+        visit.check_requested_at = now
+        visit.check_trigger = trigger
     pk = visit.pk
     # robust: a broker that is down must not turn an accepted visit into an error; the visit
     # keeps its check request and the sweeper enqueues it again.
