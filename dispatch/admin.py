@@ -34,6 +34,7 @@ from dispatch.models import (
     Vendor,
     Visit,
 )
+from dispatch.validators import validate_plain_text
 
 admin.site.site_header = "Fab dispatch compliance"
 admin.site.site_title = "Dispatch compliance"
@@ -421,7 +422,12 @@ class AccessAuditedAdmin(admin.ModelAdmin):
 
 
 class AuditedUserAdmin(AccessAuditedAdmin, DjangoUserAdmin):
-    pass
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A person's names go into notices: one line of plain text, like every other name.
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in ("first_name", "last_name") and field is not None:
+            field.validators.append(validate_plain_text)
+        return field
 
 
 admin.site.unregister(get_user_model())

@@ -312,3 +312,33 @@ def test_the_false_positive_form_refuses_a_control_character_in_the_reason():
     )
     assert not form.is_valid()
     assert "reason" in form.errors
+
+
+def test_the_user_admin_refuses_a_control_character_in_a_persons_name(world):
+    from django.test import Client
+    from django.urls import reverse
+
+    target = world.lam_manager
+    c = Client()
+    c.force_login(world.boss)
+    url = reverse("admin:auth_user_change", args=[target.pk])
+    form = c.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
+    data.update(
+        {
+            "username": target.username,
+            "first_name": "Ann\nBcc: victim@example.com",
+            "last_name": "Lee",
+            "groups": [g.pk for g in target.groups.all()],
+            "date_joined_0": target.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": target.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+    data.pop("password", None)
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    r = c.post(url, data)
+    assert r.status_code == 200
+    assert "first_name" in r.context["adminform"].form.errors
+    target.refresh_from_db()
+    assert target.first_name == ""
