@@ -131,8 +131,8 @@ def dry_run(request: HttpRequest) -> HttpResponse:
                     result = check_document(raw)
                 except engine.DocumentError as exc:
                     errors = exc.errors or {"document": [str(exc)]}
-                except ApplicationError as exc:
-                    errors = {"document": [exc.message]}
+                except ApplicationError as exc:  # over a dry-run cap: the field at fault
+                    errors = exc.errors or {"document": [exc.message]}
                 else:
                     merged = merged_findings(result, raw)[0]
     return render(
