@@ -80,7 +80,7 @@ class RejectForm(forms.Form):
 def decision_html(visit: Any) -> str:
     decision = visit.current_decision
     if decision is None:
-        return format_html("<p>No decision yet: the check is under way.</p>")
+        return format_html("<p>{}</p>", "No decision yet: the check is under way.")
     result = decision.result
     rows = format_html_join(
         "",
@@ -129,7 +129,7 @@ def decision_html(visit: Any) -> str:
         format_html("<p><strong>Why it changed:</strong> {}</p>", decision.change_reason)
         if decision.change_reason
         else "",
-        rows or format_html("<tr><td colspan=5>No findings.</td></tr>"),
+        rows or format_html("<tr><td colspan=5>{}</td></tr>", "No findings."),
         format_html("<h4>Screening hits</h4><ul>{}</ul>", hits) if hits else "",
     )
 

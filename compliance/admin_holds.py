@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from compliance.admin_hold_views import (
     HoldDecideViews,
@@ -188,7 +189,7 @@ class HoldAdmin(HoldDecideViews, VendorScopedAdmin):
         )
         return format_html(
             '<span class="hold-rules">{}</span>',
-            format_html_join(format_html("<br>"), "{}", ((c,) for c in codes)),
+            format_html_join(mark_safe("<br>"), "{}", ((c,) for c in codes)),
         )
 
     @admin.display(description="Age")
@@ -311,7 +312,8 @@ def travel_urgency(start: dt.date, end: dt.date, today: dt.date | None = None) -
     days = (start - today).days
     if end < today:
         return format_html(
-            '<strong class="hold-ended" style="color:#ba2121">Trip ended — reject or cancel</strong>'
+            '<strong class="hold-ended" style="color:#ba2121">{}</strong>',
+            "Trip ended — reject or cancel",
         )
     if days > 1:
         text = f"in {days} days"
