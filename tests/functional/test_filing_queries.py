@@ -14,10 +14,10 @@ from tests.functional.test_api_visits import world as world  # the fixture, used
 
 pytestmark = pytest.mark.django_db
 
-# Token and user (one join), the user's roles, the idempotency key, vendor, facility, engineers
+# Token, user, profile and roles (one query), the idempotency key, vendor, facility, engineers
 # and tools (one query each, set-wise), the visit, its engineers and tools (one INSERT each), the
 # audit chain head, the audit event, the chain head again, and the visit read back for the answer.
-FILING_QUERIES = 14
+FILING_QUERIES = 13
 
 
 def _statements(queries) -> list[str]:
