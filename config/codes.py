@@ -41,22 +41,37 @@ _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 _CODE: Final = re.compile(rf"{_SEGMENT}(?:[.:]{_SEGMENT})*")
 _PREFIX: Final = re.compile(rf"{_SEGMENT}(?:[.:]{_SEGMENT})*[.:]?")
 _LIST_CODE: Final = re.compile(r"[A-Z][A-Z0-9-]{1,11}")
+# A code that starts like an ECCN or an Annex I entry (a digit, a letter) must be one: a category
+# digit, a product group A-E, three digits, then paragraphs of letters or of numbers without a
+# leading zero, each after a '.'. Matching is by whole segment and ignores case, so "3B001f4",
+# "3B001:f:4", "3B001-f-4" or "3B001.f.04" would silently miss every rule on 3B001.f.4: they are
+# refused instead.
+_ECCN_START: Final = re.compile(r"\d[A-Za-z]")
+_ECCN: Final = re.compile(r"\d[A-Ea-e]\d{3}(?:\.(?:[A-Za-z]{1,3}|[1-9]\d{0,2}))*")
+_ECCN_PREFIX: Final = re.compile(r"\d[A-Ea-e]\d{3}(?:\.(?:[A-Za-z]{1,3}|[1-9]\d{0,2}))*\.?")
+ECCN_FORMAT: Final = (
+    "a code starting with a digit and a letter is an ECCN or Annex I entry: a digit, a letter "
+    "A-E, three digits, then paragraphs after '.', each letters or a number without a leading "
+    "zero (e.g. 3B001.f.4, 3B993, 5A002.a.1)"
+)
 
 
 def classification_code_problem(code: object, *, prefix: bool = False) -> str | None:
     """Why ``code`` is not a classification code (with ``prefix``: nor a licence's prefix of
     one, which may end in '.' or ':'); None when it is one."""
     pattern = _PREFIX if prefix else _CODE
+    shown = repr(code) if not isinstance(code, str) or len(code) <= 60 else repr(code[:60] + "…")
+    what = "a classification code or prefix" if prefix else "a classification code"
+    ending = "; a prefix may end in '.' or ':'" if prefix else ""
     if (
         isinstance(code, str)
         and len(code) <= MAX_CODE_LENGTH
         and code.isascii()
         and pattern.fullmatch(code)
     ):
+        if _ECCN_START.match(code) and not (_ECCN_PREFIX if prefix else _ECCN).fullmatch(code):
+            return f"{shown} is not {what}: {ECCN_FORMAT}{ending}."
         return None
-    shown = repr(code) if not isinstance(code, str) or len(code) <= 60 else repr(code[:60] + "…")
-    what = "a classification code or prefix" if prefix else "a classification code"
-    ending = "; a prefix may end in '.' or ':'" if prefix else ""
     return f"{shown} is not {what}: expected {CLASSIFICATION_CODE_FORMAT}{ending}."
 
 

@@ -50,9 +50,13 @@ class PendingFinding:
 def code_matches(code: str, prefix: str) -> bool:
     """True if `prefix` is `code` or a whole-segment prefix of it ('.' and ':' separate segments).
 
-    "3B001" matches "3B001.f.4"; "3B001.f.4" does not match "3B001.f.40".
+    "3B001" matches "3B001.f.4"; "3B001.f.4" does not match "3B001.f.40". Case does not count:
+    "3b001.F.4" is the same code (a code typed in another case must never miss a rule).
     """
-    if not prefix or not code.startswith(prefix):
+    if not prefix:
+        return False
+    code, prefix = code.casefold(), prefix.casefold()
+    if not code.startswith(prefix):
         return False
     if len(code) == len(prefix) or prefix[-1] in ".:":
         return True
@@ -64,17 +68,20 @@ class PrefixSet:
 
     Equivalent to `any(code_matches(code, p) for p in prefixes)` (a test checks it), but a few
     set lookups per code: `whole` holds prefixes that must match whole segments ("3B001"),
-    `open` those ending in a separator that match any continuation ("METI-23:").
+    `open` those ending in a separator that match any continuation ("METI-23:"). Case does not
+    count: prefixes are kept casefolded and each code is casefolded before the lookups.
     """
 
     __slots__ = ("open", "whole")
 
     def __init__(self, prefixes: Sequence[str]) -> None:
-        self.whole = frozenset(p for p in prefixes if p and p[-1] not in ".:")
-        self.open = frozenset(p for p in prefixes if p and p[-1] in ".:")
+        folded = [p.casefold() for p in prefixes if p]
+        self.whole = frozenset(p for p in folded if p[-1] not in ".:")
+        self.open = frozenset(p for p in folded if p[-1] in ".:")
 
     def matches(self, code: str) -> bool:
         whole, open_ = self.whole, self.open
+        code = code.casefold()
         if code in whole:
             return True
         for i, char in enumerate(code):

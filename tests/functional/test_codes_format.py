@@ -238,3 +238,51 @@ def test_a_dry_run_document_with_markup_in_a_classification_is_refused(world, co
     r = api.post("/api/v1/checks/", doc, format="json")
     assert r.status_code == 400, r.json()
     assert "classification code" in " ".join(r.json()["errors"]["tools[0].classifications.US[1]"])
+
+
+@pytest.mark.parametrize("code", ["3b001.f.4", "3B001.F.4"])
+def test_a_code_typed_in_another_case_holds_the_visit_as_the_canonical_one_does(world, code):
+    """A lower-case code used to miss the Dutch rules and clear the visit."""
+    api = APIClient()
+    api.force_authenticate(world.auditor)
+
+    def outcome(classification: str) -> tuple[str, set[str]]:
+        doc = {
+            "visit": {
+                "activity": "maintenance",
+                "mode": "on_site",
+                "start_date": "2026-12-21",
+                "end_date": "2026-12-22",
+            },
+            "vendor": {"name": "ASML Netherlands B.V.", "country": "NL", "us_branch": False},
+            "facility": {
+                "name": "F",
+                "owner": "O",
+                "city": "Wuxi",
+                "country": "CN",
+                "products": ["logic"],
+                "logic_node_nm": 65,
+                "non_planar": False,
+            },
+            "tools": [
+                {
+                    "model": "TWINSCAN NXT:2000i",
+                    "classifications": {"NL": [classification]},
+                    "subject_to_ear": False,
+                }
+            ],
+            "engineers": [{"name": "E", "citizenships": ["NL"]}],
+        }
+        r = api.post("/api/v1/checks/", doc, format="json")
+        assert r.status_code == 200, r.json()
+        return r.json()["outcome"], {f["rule"] for f in r.json()["findings"]}
+
+    canonical = outcome("3B001.f.4")
+    assert canonical[0] != "clear" and any(rule.startswith("NL-") for rule in canonical[1])
+    assert outcome(code) == canonical
+
+
+@pytest.mark.parametrize("code", ["3B001:f:4", "3B001-f-4", "3B001f4", "3B001.f_4", "3B001.f.04"])
+def test_a_misspelt_eccn_that_would_miss_its_rules_is_refused(code):
+    problem = classification_code_problem(code)
+    assert problem and "ECCN or Annex I" in problem

@@ -316,6 +316,12 @@ def test_japan_bulk_group_starts_with_the_2023_07_23_controls() -> None:
         ("NCT", "NCT", True),
         ("NCTX", "NCT", False),
         ("3B001", "", False),
+        # Case never counts: a code typed in another case must not miss a rule.
+        ("3b001.f.4", "3B001.f.4", True),
+        ("3B001.F.4", "3B001", True),
+        ("meti-23:etching", "METI-23:", True),
+        ("METI-23:Etching", "METI-23:etching", True),
+        ("nct", "NCT", True),
     ],
 )
 def test_classification_prefixes_match_whole_segments(
@@ -325,7 +331,9 @@ def test_classification_prefixes_match_whole_segments(
     assert PrefixSet([prefix]).matches(code) is expected
 
 
-_segment = st.sampled_from(["3B001", "3B", "f", "4", "40", "METI-23", "NCT", "a", ""])
+_segment = st.sampled_from(
+    ["3B001", "3b001", "3B", "f", "F", "4", "40", "METI-23", "meti-23", "NCT", "a", ""]
+)
 _code = st.lists(_segment, min_size=1, max_size=4).map(lambda parts: ".".join(parts))
 _prefix = st.tuples(
     st.lists(_segment, min_size=1, max_size=3).map(lambda p: ":".join(p)),
