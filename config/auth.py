@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 
 from config.api_base import errors
 from config.authentication import token_expires_at
+from config.errors import PermissionDenied
 from config.throttling import TokenThrottle
+from dispatch.roles import holds_any_role
 
 
 class TokenIn(serializers.Serializer):
@@ -48,12 +50,14 @@ class ObtainTokenApi(APIView):
         "stops working at once. Needs no authentication; throttled per client address.",
         auth=[],
         request=TokenIn,
-        responses={200: TokenOut, **errors(400, 429, authenticated=False)},
+        responses={200: TokenOut, **errors(400, 403, 429, authenticated=False)},
     )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        if not holds_any_role(user):
+            raise PermissionDenied("This account holds no role; ask an administrator for one.")
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
         return Response({"token": token.key, "expires_at": token_expires_at(token)})

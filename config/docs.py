@@ -13,12 +13,14 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+
+from config.permissions import HoldsRole
 
 
 def _permissions() -> list[Any]:
-    return [AllowAny()] if settings.API_DOCS_PUBLIC else [IsAuthenticated()]
+    return [AllowAny()] if settings.API_DOCS_PUBLIC else [HoldsRole()]
 
 
 class SchemaView(SpectacularAPIView):

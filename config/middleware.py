@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -100,4 +101,21 @@ class TimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(name))
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class RoleRequiredMiddleware:
+    """A logged-in user who holds no role (their last one was removed) is logged out at their
+    next request: a session outlives a role change otherwise. Superusers need none. Token
+    requests are checked by the token authentication itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from dispatch import roles
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not roles.holds_any_role(user):
+            logout(request)
         return self.get_response(request)

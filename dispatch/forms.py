@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
-from dispatch import selectors
+from dispatch import roles, selectors
 from dispatch.labels import engineer_label
 from dispatch.models import Activity, Facility, Mode, VisitStatus
 from dispatch.validators import id_param
@@ -74,3 +76,14 @@ class VisitForm(forms.Form):
             "end_date": data["end_date"],
             "purpose": data["purpose"],
         }
+
+
+class RoleLoginForm(AuthenticationForm):
+    """The login page: a right password is not enough for an account that holds no role."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not roles.holds_any_role(user):
+            raise ValidationError(
+                "This account holds no role; ask an administrator for one.", code="no_role"
+            )

@@ -116,6 +116,11 @@ def user_roles(user: User) -> frozenset[str]:
     return cached
 
 
+def holds_any_role(user: User) -> bool:
+    """A superuser, or a holder of at least one role: what every page and endpoint requires."""
+    return is_superuser(user) or bool(user_roles(user) & set(Role.values))
+
+
 def is_superuser(user: User) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_superuser", False))
 

@@ -2,13 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dispatch import views, views_dry_run, views_engineers, views_visit_edit, views_visit_list
+from dispatch.forms import RoleLoginForm
 from dispatch.views_board import dispatch_board_page
 
 urlpatterns = [
     path("board/", dispatch_board_page, name="dispatch-board"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=RoleLoginForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
