@@ -40,6 +40,18 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        """``page_size`` from 1 to 200; anything else is a 400 naming it (not silently 50)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            message = f"A whole number from 1 to {self.max_page_size}."
+            raise ApplicationError(
+                f"page_size: {message}", errors={self.page_size_query_param: [message]}
+            )
+        return int(raw)
+
 
 PAGE_PARAMS = ("page", "page_size")
 

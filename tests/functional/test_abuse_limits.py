@@ -291,3 +291,15 @@ def test_development_settings_open_the_docs_and_the_rest_do_not():
     local = importlib.import_module("config.settings.local")
     assert base.API_DOCS_PUBLIC is False
     assert local.API_DOCS_PUBLIC is True
+
+
+@pytest.mark.parametrize("size", ["0", "201", "abc", "-5", "1000000", "１"])
+def test_a_page_size_out_of_range_is_a_400_naming_it(world, size):
+    r = _api(world.auditor).get(f"/api/v1/licences/?page_size={size}")
+    assert r.status_code == 400
+    assert "page_size" in r.json()["errors"]
+
+
+def test_a_page_size_in_range_is_used(world):
+    r = _api(world.auditor).get("/api/v1/rules/?page_size=3")
+    assert r.status_code == 200 and len(r.json()["results"]) == 3

@@ -73,3 +73,10 @@ def test_the_admin_password_change_form_refuses_a_weak_password(client):
     assert "This password is too common" in response.content.decode()
     target.refresh_from_db()
     assert target.check_password("pw-target")
+
+
+@pytest.mark.parametrize("password", ["        ", "aaaaaaaaaaaa", "\t\t\t\t\t\t\t\t\t"])
+def test_a_password_of_one_repeated_character_is_refused(password):
+    with pytest.raises(CommandError, match="one character repeated"):
+        _create("weakling", password)
+    assert not get_user_model().objects.filter(username="weakling").exists()
