@@ -68,8 +68,9 @@ def send_email(self, subject: str, body: str, recipients: list[str], what: str =
 
 
 def email_send(*, subject: str, body: str, recipients: list[str], what: str) -> None:
-    """Queue one email (``send_email``); ``what`` names it in the logs ("the approval notice of
-    visit #12"). When even the queue refuses it, it is logged at ERROR and sent here, once."""
+    """Queue one email (``send_email``, which makes its subject one line); ``what`` names it in
+    the logs ("the approval notice of visit #12"). When even the queue refuses it, it is logged
+    at ERROR and sent here, once."""
     if not recipients:
         return
     try:

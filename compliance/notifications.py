@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from compliance.mail import email_send, one_line
+from compliance.mail import email_send
 from compliance.models import Approval, Decision
 from dispatch import roles
 from dispatch.models import HOLD_STATUSES, VisitStatus
@@ -92,7 +92,7 @@ def _mail_each(
         body = render_to_string(
             template, {**context, "url": visit_url_for(user, visit), "recipient": user}
         )
-        email_send(subject=one_line(subject), body=body, recipients=[user.email], what=what)
+        email_send(subject=subject, body=body, recipients=[user.email], what=what)
 
 
 def _decisions(decision_ids: list[int]) -> Any:
@@ -191,7 +191,7 @@ def notify_list_refused(source_name: str, url: str, reason: str) -> None:
         return
     try:
         email_send(
-            subject=one_line(f"List refresh refused — {source_name}"),
+            subject=f"List refresh refused — {source_name}",
             body=render_to_string(
                 "emails/list_refused.txt",
                 {

@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from dispatch.roles import Role, is_superuser, user_roles
+from dispatch.roles import Role, holds_any_role
 
 
 def token_expires_at(token: Token) -> dt.datetime:
@@ -42,7 +42,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         # Tokens go when the last role does; this also refuses one a revocation missed. The roles
         # read here are cached on the user for the permission checks that follow.
-        if not (is_superuser(user) or user_roles(user) & set(Role.values)):
+        if not holds_any_role(user):
             raise exceptions.AuthenticationFailed(
                 "This account holds no role; ask an administrator for one, then request a new "
                 "token."

@@ -25,7 +25,7 @@ def _valid(text: str) -> str | None:
 
 def client_ip(request: Any) -> str:
     remote = request.META.get("REMOTE_ADDR") or ""
-    trusted = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    trusted = int(settings.TRUSTED_PROXY_COUNT)
     if trusted <= 0:
         return remote
     header = request.META.get("HTTP_X_FORWARDED_FOR")

@@ -61,6 +61,16 @@ def template_csv() -> str:
     return out.getvalue()
 
 
+def export_csv(*, user: Any, vendor_id: int) -> str:
+    """The vendor's engineers in the import's columns and cell formats (so the file can be
+    edited and imported again); every cell spreadsheet-safe."""
+    resource = EngineerResource(user=user, vendor_id=vendor_id)
+    engineers = (
+        resource.get_queryset().prefetch_related("citizenships", "residencies").order_by("name")
+    )
+    return resource.export(queryset=engineers).csv
+
+
 # --- Reading the file ------------------------------------------------------------------------
 
 
@@ -111,7 +121,7 @@ def read_dataset(raw: bytes) -> tablib.Dataset:
 
 def _text(value: object) -> str:
     text = "" if value is None else str(value)
-    if looks_like_formula(text) or looks_like_formula(text.strip()):
+    if looks_like_formula(text):
         raise ValueError(
             f"{text[:20]!r} looks like a spreadsheet formula (a cell may not start with "
             "=, +, -, @, a tab, a carriage return or a line break)."

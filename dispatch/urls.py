@@ -33,6 +33,7 @@ urlpatterns = [
         views_engineers.engineer_import_confirm,
         name="engineer-import-confirm",
     ),
+    path("engineers/export.csv", views_engineers.engineer_export, name="engineer-export"),
     path(
         "engineers/import/template.csv",
         views_engineers.engineer_import_template,

@@ -21,7 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import ApplicationError
 from dispatch import roles, selectors, services
-from dispatch.engineer_import import MAX_BYTES, ImportRefused, run_import, template_csv
+from dispatch.engineer_import import (
+    MAX_BYTES,
+    ImportRefused,
+    export_csv,
+    run_import,
+    template_csv,
+)
 from dispatch.engineer_screening import screen_engineer, screening_message
 from dispatch.forms_engineers import (
     CitizenshipFormSet,
@@ -194,6 +200,17 @@ def engineer_import_template(request: HttpRequest) -> HttpResponse:
     _manager_vendor(request)
     response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="engineers-template.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def engineer_export(request: HttpRequest) -> HttpResponse:
+    vendor_id = _manager_vendor(request)
+    response = HttpResponse(
+        export_csv(user=request.user, vendor_id=vendor_id), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="engineers.csv"'
     return response
 
 

@@ -20,16 +20,9 @@ from django.conf import settings
 
 from config.errors import ApplicationError
 
-DEFAULTS = {
-    "DRY_RUN_MAX_ENGINEERS": 50,
-    "DRY_RUN_MAX_TOOLS": 50,
-    "DRY_RUN_MAX_PAIRS": 500,
-    "DRY_RUN_MAX_RESPONSE_BYTES": 2 * 1024 * 1024,
-}
-
 
 def limit(name: str) -> int:
-    return int(getattr(settings, name, DEFAULTS[name]))
+    return int(getattr(settings, name))
 
 
 def _count(document: dict[str, Any], key: str) -> int:

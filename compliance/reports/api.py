@@ -123,12 +123,10 @@ class WeeklyReportDetailApi(_JsonOnly):
         selectors.report_reader_check(request.user)
         query_params_check(request, ("format",))
         fmt = services.report_format_check(request.query_params.get("format") or "json")
-        target = services.report_week_parse(week)
-        report = selectors.report_stored(week=target.label)
-        if report is None:
-            services.report_week_generation_check(week=target)
-            self._generation_allowed(request)
-            report = services.report_weekly_generate(week=target).report
+        report = services.report_weekly_serve(
+            week=services.report_week_parse(week),
+            before_generating=lambda: self._generation_allowed(request),
+        )
         if fmt == "json":
             return Response(render.report_document(report.content, services.report_meta(report)))
         data, content_type, filename = services.report_file(report, fmt)

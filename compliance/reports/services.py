@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,6 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
 }
 FILE_SUFFIXES = {"json": ".json", "html": ".html", "csv": "-csv.zip", "pdf": ".pdf"}
-# How far back from the current week a report may still be generated (ten years).
-DEFAULT_RETENTION_WEEKS = 520
 
 
 def report_time_zone() -> str:
@@ -69,21 +68,19 @@ def report_week_parse(text: str | None, *, now: dt.datetime | None = None) -> Re
 
 
 def report_retention_weeks() -> int:
-    return int(getattr(settings, "REPORT_RETENTION_WEEKS", DEFAULT_RETENTION_WEEKS))
+    return int(settings.REPORT_RETENTION_WEEKS)
 
 
 def report_week_generation_check(*, week: ReportWeek, now: dt.datetime | None = None) -> None:
     """Raise ``NotFound`` (naming the field ``week``) unless a report may be generated for
-    ``week``: it has ended, it is not before the week of the first recorded activity, and it is
-    within the retention period (``REPORT_RETENTION_WEEKS`` back from the current week). A week
-    with a stored report is served without this check."""
+    ``week`` (an ended week, as ``report_week_parse`` gives): it is not before the week of the
+    first recorded activity, and it is within the retention period (``REPORT_RETENTION_WEEKS``
+    back from the current week)."""
     now = now or timezone.now()
 
     def refuse(message: str) -> NotFound:
         return NotFound(message, errors={"week": [message]})
 
-    if not week.has_ended(now):
-        raise refuse(f"{week.label} has not ended yet: a report covers a complete week.")
     retention = report_retention_weeks()
     current = week_containing(now, week.time_zone)
     oldest = week_containing(
@@ -103,6 +100,21 @@ def report_week_generation_check(*, week: ReportWeek, now: dt.datetime | None = 
             f"{week.label} is before the first recorded activity (in {first.label}): the "
             f"earliest week a report can be generated for is {first.label}."
         )
+
+
+def report_weekly_serve(
+    *, week: ReportWeek, before_generating: Callable[[], None] | None = None
+) -> AuditReport:
+    """A reader's report of ``week``: the stored one whatever its age, else one generated now if
+    the week may have one (``report_week_generation_check``). ``before_generating`` runs just
+    before a generation (the API counts it against the reader's limit there)."""
+    stored = selectors.report_stored(week=week.label)
+    if stored is not None:
+        return stored
+    report_week_generation_check(week=week)
+    if before_generating is not None:
+        before_generating()
+    return report_weekly_generate(week=week).report
 
 
 def report_meta(report: AuditReport) -> render.ReportMeta:

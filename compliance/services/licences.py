@@ -231,7 +231,7 @@ def licences_expiry_notify(*, today: dt.date | None = None) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from compliance.mail import email_send, one_line
+    from compliance.mail import email_send
 
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=EXPIRY_THRESHOLDS[0])
@@ -286,7 +286,7 @@ def licences_expiry_notify(*, today: dt.date | None = None) -> int:
             def send(subject: str = subject, body: str = body, number: str = str(licence)) -> None:
                 # Queued and retried (compliance.mail); a failure is logged, never dropped.
                 email_send(
-                    subject=one_line(subject),
+                    subject=subject,
                     body=body,
                     recipients=emails,
                     what=f"the expiry notice of licence {number}",

@@ -135,6 +135,11 @@ MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 MAX_JSON_DEPTH = 32
+# A dry run's caps (compliance/checks/limits.py): over one is a 400 naming it.
+DRY_RUN_MAX_ENGINEERS = env.int("DRY_RUN_MAX_ENGINEERS", default=50)
+DRY_RUN_MAX_TOOLS = env.int("DRY_RUN_MAX_TOOLS", default=50)
+DRY_RUN_MAX_PAIRS = env.int("DRY_RUN_MAX_PAIRS", default=500)
+DRY_RUN_MAX_RESPONSE_BYTES = env.int("DRY_RUN_MAX_RESPONSE_BYTES", default=2 * 1024 * 1024)
 
 # --- Security headers ------------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,7 +17,6 @@ from compliance.api.serializers import (
     classification_code_field,
 )
 from config.api_base import StrictSerializer, id_field
-from config.text import unsafe_message
 from dispatch import roles
 from dispatch.countries import validate_country_code
 from dispatch.models import (
@@ -30,7 +30,7 @@ from dispatch.models import (
     Visit,
     VisitStatus,
 )
-from dispatch.validators import MAX_VISIT_ITEMS, MAX_VISIT_PARTIES
+from dispatch.validators import MAX_VISIT_ITEMS, MAX_VISIT_PARTIES, validate_alias_texts
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -343,10 +343,10 @@ class AliasListField(serializers.ListField):
     ``CharField`` would trim a line break silently); the error names the alias ("Alias 2: …")."""
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
-        if isinstance(data, list):
-            for i, alias in enumerate(data):
-                if isinstance(alias, str) and (message := unsafe_message(alias)):
-                    raise serializers.ValidationError(f"Alias {i + 1}: {message}")
+        try:
+            validate_alias_texts(data)  # before the child CharFields trim each alias
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
         return super().run_validation(data)
 
 
@@ -440,9 +440,9 @@ class VisitIn(StrictSerializer):
 
 
 class ToolFilterIn(StrictSerializer):
+    """The tool list's own filter (the page parameters are the paginator's)."""
+
     facility = id_field(required=False)
-    page = serializers.IntegerField(required=False, min_value=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
 
 class StatusListField(serializers.CharField):
@@ -459,9 +459,6 @@ class StatusListField(serializers.CharField):
                 "(several separated by commas)."
             )
         return ",".join(wanted)
-
-
-VISIT_FILTERS = ("status", "facility", "vendor", "start_from", "start_to", "search")
 
 
 class VisitFilterIn(StrictSerializer):

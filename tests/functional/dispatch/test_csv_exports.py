@@ -76,3 +76,26 @@ def test_the_import_template_is_written_through_the_same_safe_cells(world):
     rows = list(csv.reader(io.StringIO(r.content.decode())))
     assert rows[0] == list(COLUMNS)
     assert rows[1][:3] == ["E-1001", "Jan de Vries", "NL"]
+
+
+def test_the_engineers_page_exports_the_managers_own_engineers_in_fixed_queries(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    EngineerFactory(vendor=world.lam, name=CUSTOMER, employee_id="E-71", citizenships=["NL"])
+    client = _manager_client(world)
+    client.get("/engineers/export.csv")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/engineers/export.csv")
+    for i in range(5):
+        EngineerFactory(vendor=world.lam, employee_id=f"E-8{i}", citizenships=["US", "NL"])
+    with CaptureQueriesContext(connection) as more:
+        r = client.get("/engineers/export.csv")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    assert len(more) == len(few)
+    rows = list(csv.DictReader(io.StringIO(r.content.decode())))
+    assert list(rows[0]) == list(COLUMNS)
+    ids = {row["employee_id"] for row in rows}
+    assert "E-71" in ids and world.asml_engineer.employee_id not in ids
+    assert {row["name"] for row in rows if row["employee_id"] == "E-71"} == {"'" + CUSTOMER}
+    assert Client().get("/engineers/export.csv").status_code == 302
