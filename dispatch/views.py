@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from compliance.checks.compact import latest_reconfirmation
 from compliance.lifecycle import can_move
 from compliance.presentation import decision_card
 from compliance.services import visit_suggestions
@@ -84,6 +85,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "result": result,
             "card": decision_card(visit, user=request.user),
+            "reconfirmation": latest_reconfirmation(visit),
             "suggestions": suggestions,
             "engineers": list(visit.engineers.all()),
             "tools": visit.tools.all(),

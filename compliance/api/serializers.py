@@ -157,6 +157,25 @@ class DecisionRecordOut(serializers.Serializer):
     result = DecisionOut()
 
 
+class ReconfirmationOut(serializers.Serializer):
+    """A re-check that gave the visit's current decision again: "same as decision #N"."""
+
+    id = serializers.IntegerField()
+    decision = serializers.IntegerField(
+        source="decision_id", help_text="The decision it re-confirms."
+    )
+    trigger = serializers.CharField()
+    basis = serializers.ChoiceField(
+        choices=["evaluated", "out_of_reach"],
+        help_text="evaluated: the check ran and gave the same outcome and findings; "
+        "out_of_reach: a rule-set change no changed rule of which can reach the visit.",
+    )
+    confirmed_at = serializers.DateTimeField()
+    rules_version = serializers.CharField()
+    lists_version = serializers.CharField(allow_blank=True)
+    same_as = serializers.CharField(help_text="The re-confirmation in words.")
+
+
 class EventOut(serializers.Serializer):
     id = serializers.IntegerField()
     event_type = serializers.CharField()
@@ -170,6 +189,7 @@ class HistoryOut(serializers.Serializer):
     visit = serializers.IntegerField()
     status = serializers.CharField()
     decisions = DecisionRecordOut(many=True, help_text="Newest first (at most 200).")
+    reconfirmations = ReconfirmationOut(many=True, help_text="Newest first (at most 200).")
     events = EventOut(many=True, help_text="The visit's audit events, newest first (at most 500).")
 
 

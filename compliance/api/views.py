@@ -59,13 +59,15 @@ class VisitHistoryApi(APIView):
     @extend_schema(
         tags=["visits"],
         summary="A visit's decisions and audit events",
-        description="Every decision recorded for the visit (with the full decision each time) "
-        "and its audit events, newest first.",
+        description="Every decision recorded for the visit (with the full decision each time), "
+        "its re-confirmations (re-checks that gave the current decision again, stored as "
+        '"same as decision #N under versions X") and its audit events, newest first.',
         responses={200: s.HistoryOut, **errors(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         visit = visit_for(request, pk)
         decisions = visit.decisions.order_by("-decided_at", "-pk")[:200]
+        reconfirmations = visit.reconfirmations.order_by("-confirmed_at", "-pk")[:200]
         events = AuditEvent.objects.filter(
             object_type="dispatch.Visit", object_id=str(visit.pk)
         ).order_by("-pk")[:500]
@@ -74,6 +76,7 @@ class VisitHistoryApi(APIView):
                 "visit": visit.pk,
                 "status": visit.status,
                 "decisions": s.DecisionRecordOut(decisions, many=True).data,
+                "reconfirmations": s.ReconfirmationOut(reconfirmations, many=True).data,
                 "events": s.EventOut(events, many=True).data,
             }
         )

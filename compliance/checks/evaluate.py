@@ -151,17 +151,19 @@ def decision_reevaluate(
     *,
     compiled: engine.CompiledRuleSet | None = None,
     extra_licences: Sequence[engine.LicenceSpec] = (),
+    lists_version: str | None = "",
 ) -> engine.Decision:
     """The engine on a stored decision's own inputs (document, hits, licences, list version and
     staleness, time): under its own rule set, or ``compiled`` (a candidate), optionally with
-    ``extra_licences``. The one place that re-evaluates a stored decision (replay, impact
-    preview, an approval's licence)."""
+    ``extra_licences``, or under another ``lists_version`` (None: no list; "": the decision's
+    own). The one place that re-evaluates a stored decision (replay, a re-confirmation's replay,
+    impact preview, an approval's licence)."""
     return engine.evaluate(
         engine.parse_document(decision.document),
         compiled if compiled is not None else runtime.compiled_ruleset(decision.ruleset),
         screening=[engine.ScreeningHit(**h) for h in decision.screening_input],
         licences=[licence_from_dict(d) for d in decision.licences_input] + list(extra_licences),
-        lists_version=decision.lists_version or None,
+        lists_version=(decision.lists_version or None) if lists_version == "" else lists_version,
         list_is_stale=decision.list_is_stale,
         list_problems=[engine.ListProblem(**p) for p in decision.list_problems or []],
         decided_at=decision.decided_at,

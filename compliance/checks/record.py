@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from compliance import bulk, engine, lifecycle
 from compliance.audit import audit_record_many
+from compliance.checks.compact import basis_digest, reconfirmations_record
 from compliance.checks.evaluate import Evaluation, sha256_of
 from compliance.checks.inputs import CheckContext, hit_dict, licence_dict
 from compliance.checks.lists import problem_sources_key
@@ -20,6 +21,7 @@ from compliance.models import (
     AuditEventType,
     Decision,
     Finding,
+    Reconfirmation,
     Trigger,
 )
 from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
@@ -104,10 +106,13 @@ class PendingDecision:
 
 def decisions_record(
     *, items: Sequence[PendingDecision], ctx: CheckContext | None
-) -> list[Decision]:
+) -> list[Decision | Reconfirmation]:
     """Store a chunk of decisions and move their visits, in one transaction and a fixed number of
     statements (lock, insert decisions, insert findings, update visits, audit; plus one read of
-    the previous findings when some outcome changed).
+    the previous findings when some outcome changed, and one insert of re-confirmations).
+
+    A result that gives the visit's current decision again (the same ``basis_digest``), without
+    moving its status, is recorded as a compact re-confirmation (``compliance.checks.compact``).
 
     A result whose check request was superseded meanwhile (the visit was edited, cancelled or
     already decided) is dropped: idempotent under redelivery and concurrent re-enqueues.
@@ -134,6 +139,7 @@ def decisions_record(
                 "current_decision_id",
                 "current_decision__input_digest",
                 "current_decision__outcome",
+                "current_decision__basis_digest",
                 "approval__decision__result",
                 "approval__licence__revoked_at",
             )
@@ -171,10 +177,12 @@ def decisions_record(
         )
         decisions: list[Decision] = []
         moved: list[tuple[Visit, Decision, str, int | None, str]] = []
+        same: list[tuple[PendingDecision, dict[str, Any], str, dict[str, Any]]] = []
         for item, result_dict, digest, row in accepted:
             evaluation = item.evaluation
             result = evaluation.decision
             previous_id = row["current_decision_id"]
+            basis = basis_digest(evaluation, result_dict)
             reason = _change_reason(
                 row["current_decision__outcome"],
                 previous_findings.get(previous_id, []),
@@ -194,6 +202,15 @@ def decisions_record(
                 and new_status != VisitStatus.APPROVED
                 and not evaluation.error
             )
+            if (
+                ctx is not None
+                and basis
+                and basis == row["current_decision__basis_digest"]
+                and new_status == row["status"]
+                and not drop_approval
+            ):
+                same.append((item, result_dict, digest, row))
+                continue
             if drop_approval:
                 reason = (reason + " " if reason else "") + (
                     f"{lapse or 'The approval no longer applies.'} The visit needs a fresh "
@@ -223,6 +240,7 @@ def decisions_record(
                 error=evaluation.error,
                 previous_id=previous_id,
                 change_reason=reason,
+                basis_digest=basis,
             )
             decisions.append(decision)
             visit = Visit(
@@ -266,6 +284,8 @@ def decisions_record(
                 [m[0] for m in moved],
                 ["status", "current_decision", "approval", "check_requested_at", "updated_at"],
             )
+        reconfirmed = reconfirmations_record(same, ctx=ctx, now=now) if ctx and same else []
+        bumped += [visit for visit, _, _ in reconfirmed]
         if bumped:
             bulk.bulk_update(bumped, ["check_requested_at", "updated_at"])
         audit_record_many(
@@ -287,10 +307,28 @@ def decisions_record(
                 }
                 for visit, decision, old_status, previous_id, reason in moved
             ]
+            + [
+                {
+                    "event_type": AuditEventType.DECISION_RECONFIRMED,
+                    "object_type": Visit._meta.label,
+                    "object_id": visit.pk,
+                    "old": {"status": old_status, "decision": row.decision_id},
+                    "new": {
+                        "status": old_status,
+                        "decision": row.decision_id,
+                        "reconfirmation": row.pk,
+                        "basis": row.basis,
+                        "trigger": row.trigger,
+                        "rules_version": row.rules_version,
+                        "lists_version": row.lists_version,
+                    },
+                }
+                for visit, row, old_status in reconfirmed
+            ]
         )
         # Only where the status changed (a re-check that changes nothing notifies nobody).
         notices = [(d.pk, old) for v, d, old, _, _ in moved if v.status != old]
         if notices:
             # Its own task: mail servers are slow, and a check's time limit is for checking.
             transaction.on_commit(lambda: notify_decisions_later(notices), robust=True)
-    return decisions
+    return [*decisions, *(row for _, row, _ in reconfirmed)]

@@ -24,6 +24,7 @@ from compliance.checks.inputs import (
 from compliance.checks.record import PendingDecision, decisions_record
 from compliance.models import (
     Decision,
+    Reconfirmation,
     Trigger,
 )
 from compliance.selectors import CheckInput, check_inputs
@@ -87,10 +88,11 @@ def _evaluate_visit(
     )
 
 
-def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
+def visits_check(*, visit_ids: Sequence[int]) -> list[Decision | Reconfirmation]:
     """Check a batch of visits that have a pending check request, in a fixed number of queries.
 
-    Raises after recording fail-closed decisions when anything went wrong, so the task retries.
+    Returns the decisions and re-confirmations stored. Raises after recording fail-closed
+    decisions when anything went wrong, so the task retries.
     """
     decided_at = timezone.now()
     visits = [
@@ -137,7 +139,7 @@ def visits_check(*, visit_ids: Sequence[int]) -> list[Decision]:
     return decisions
 
 
-def visits_check_isolating(*, visit_ids: Sequence[int]) -> list[Decision]:
+def visits_check_isolating(*, visit_ids: Sequence[int]) -> list[Decision | Reconfirmation]:
     """``visits_check``, but an unexpected error in a batch does not hold up the others.
 
     A failure no visit's own fail-closed decision caught (a database refusing one row, a bug)
@@ -154,7 +156,7 @@ def visits_check_isolating(*, visit_ids: Sequence[int]) -> list[Decision]:
         if len(visit_ids) <= 1:
             raise
         logger.exception("A batch of %d checks failed; checking them one by one", len(visit_ids))
-    decided: list[Decision] = []
+    decided: list[Decision | Reconfirmation] = []
     failed: list[int] = []
     errors: list[str] = []
     for visit_id in visit_ids:

@@ -7,7 +7,14 @@ aggregate; every model is importable from ``compliance.models``.
 
 from compliance.models.audit import AuditChainHead, AuditEvent, AuditEventType
 from compliance.models.base import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet, Effect
-from compliance.models.decisions import Approval, Decision, Finding, Hold, Trigger
+from compliance.models.decisions import (
+    Approval,
+    Decision,
+    Finding,
+    Hold,
+    Reconfirmation,
+    Trigger,
+)
 from compliance.models.licences import ACTIVITY_VALUES, Licence, LicenceAuthority
 from compliance.models.reports import AuditReport
 from compliance.models.rules import CountryGroupMembership, Rule, RuleSet
@@ -34,6 +41,7 @@ __all__ = [
     "ListSnapshot",
     "ListSource",
     "MatchReview",
+    "Reconfirmation",
     "Rule",
     "RuleSet",
     "Trigger",

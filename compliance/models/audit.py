@@ -15,6 +15,7 @@ class AuditEventType(models.TextChoices):
     VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
     CHECK_REQUESTED = "check_requested", "Check requested"
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
+    DECISION_RECONFIRMED = "decision_reconfirmed", "Decision re-confirmed"
     VISIT_APPROVED = "visit_approved", "Visit approved"
     VISIT_REJECTED = "visit_rejected", "Visit rejected"
     RULESET_LOADED = "ruleset_loaded", "Rule set loaded"

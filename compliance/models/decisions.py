@@ -71,6 +71,9 @@ class Decision(AppendOnlyModel):
     change_reason = models.TextField(
         blank=True, help_text="Why the outcome changed from the previous decision."
     )
+    # What a later re-check must give again to be recorded as a re-confirmation of this decision
+    # (compliance.checks.compact): its inputs and its answer, without the rule and list versions.
+    basis_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -83,6 +86,56 @@ class Decision(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Decision #{self.pk} for visit #{self.visit_id}: {self.outcome}"
+
+
+class Reconfirmation(AppendOnlyModel):
+    """A re-check that gave the visit's current decision again, under newer rule or list versions.
+
+    It says "same as decision #N under versions X": the inputs (document, hits, licences) and the
+    answer (outcome, findings, screening) are those of ``decision``; only the versions and the
+    time differ. Replaying it evaluates the decision's inputs under this rule set and list version
+    (``compliance.checks.compact.reconfirmation_replay``).
+    """
+
+    class Basis(models.TextChoices):
+        EVALUATED = "evaluated", "Evaluated: the same outcome and findings"
+        OUT_OF_REACH = "out_of_reach", "Not evaluated: no changed rule can reach the visit"
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="reconfirmations")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reconfirmations")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    request_key = models.CharField(max_length=64)
+    basis = models.CharField(max_length=20, choices=Basis.choices)
+    input_digest = models.CharField(
+        max_length=64, help_text="The decision's inputs under this re-confirmation's versions."
+    )
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+")
+    rules_version = models.CharField(max_length=64)
+    snapshot = models.ForeignKey(
+        ListSnapshot, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lists_version = models.CharField(max_length=600, blank=True)
+    confirmed_at = models.DateTimeField()
+    duration_ms = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "request_key"], name="reconfirmation_request_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["confirmed_at"])]
+
+    def __str__(self) -> str:
+        return f"Re-confirmation #{self.pk} of decision #{self.decision_id}"
+
+    @property
+    def same_as(self) -> str:
+        return (
+            f"Same as decision #{self.decision_id} under rules {self.rules_version[:12]}"
+            f" and lists {self.lists_version or 'none'}"
+        )
 
 
 class Finding(AppendOnlyModel):

@@ -16,6 +16,9 @@ Definitions (also printed in the report):
 - filing to decision: from a visit's filing to its first decision, for first decisions of the week;
 - hold to approval: from the decision that was approved to the approval, for approvals of the week;
 - re-checks that changed an outcome: decisions of the week with a ``change_reason``;
+- re-confirmations: re-checks of the week that gave a visit's current decision again, stored as
+  "same as decision #N under versions X" (by how they were made, trigger, outcome and versions),
+  with a replay sample of their own; they are not counted among the full decisions;
 - the replay sample: up to N decisions of the week that are not system (fail-closed) decisions,
   evenly spaced by id, re-evaluated by ``decision_replay`` from their stored document, hits,
   licences, rule set and list version.
@@ -36,9 +39,10 @@ from compliance.models import (
     Finding,
 )
 from compliance.reports import sections
+from compliance.reports.reconfirmations import reconfirmations_section
 from compliance.reports.weeks import ReportWeek
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: re-confirmations
 NOTICE = "Decision support, not legal advice."
 
 DEFAULTS: dict[str, Any] = {
@@ -101,6 +105,7 @@ def report_content_build(
         },
         "visits_filed": sections.visits_filed(week),
         "decisions": sections.decisions_section(week, decisions, findings),
+        "reconfirmations": reconfirmations_section(week, sample_size),
         "holds": sections.holds_section(week, decisions, approvals),
         "approvals": [sections.approval_row(a, week) for a in approvals],
         "false_positives": sections.false_positives(week),

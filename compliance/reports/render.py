@@ -35,6 +35,11 @@ TRIGGER_LABELS = {
     "sweep": "Re-enqueued by the sweeper",
 }
 
+RECONFIRMATION_BASES = [
+    ("evaluated", "Evaluated: the same outcome and findings"),
+    ("out_of_reach", "Not evaluated: no changed rule can reach the visit"),
+]
+
 
 SECTIONS = [
     ("visits", "Visits filed"),
@@ -111,6 +116,7 @@ def template_context(
     kpis = [
         ("Visits filed", content["visits_filed"]["total"], ""),
         ("Decisions", decisions["total"], ""),
+        ("Re-confirmations", content["reconfirmations"]["total"], ""),
         ("Holds opened", holds["opened"], ""),
         ("Approved", holds["approved"], ""),
         ("Rejected", holds["rejected"], ""),
@@ -196,6 +202,19 @@ def template_context(
         ],
         "rule_sets_activated": _with_times(content["versions"]["rule_sets_activated"], "at"),
         "lists_imported": _with_times(content["versions"]["lists_imported"], "at"),
+        "reconfirmation_bases": [
+            (label, content["reconfirmations"]["by_basis"].get(key, 0))
+            for key, label in RECONFIRMATION_BASES
+        ],
+        "reconfirmation_triggers": [
+            (TRIGGER_LABELS.get(t, t), n)
+            for t, n in content["reconfirmations"]["by_trigger"].items()
+            if n
+        ],
+        "reconfirmation_replay_items": [
+            {**r, "outcome_text": OUTCOME_LABELS.get(r["outcome"], r["outcome"])}
+            for r in _with_times(content["reconfirmations"]["replay"]["items"], "at")
+        ],
         "replay_items": [
             {**r, "outcome_text": OUTCOME_LABELS.get(r["outcome"], r["outcome"])}
             for r in _with_times(replay["items"], "at")

@@ -293,8 +293,44 @@ def csv_tables(content: dict[str, Any], meta: ReportMeta) -> list[Table]:
                 for x in r["items"]
             ],
         ),
+        (
+            "reconfirmations.csv",
+            ["basis", "trigger", "reconfirmations"],
+            [
+                [basis, trigger, n]
+                for basis, trigger, n in _reconfirmation_rows(content["reconfirmations"])
+            ]
+            + [["TOTAL", "", content["reconfirmations"]["total"]]],
+        ),
+        (
+            "reconfirmations_replay_sample.csv",
+            ["reconfirmation", "decision", "visit", "at", "basis", "outcome", "rules_version"]
+            + ["lists_version", "reproduced", "differences"],
+            [
+                [
+                    x["reconfirmation"],
+                    x["decision"],
+                    x["visit"],
+                    x["at"],
+                    x["basis"],
+                    x["outcome"],
+                    x["rules_version"],
+                    x["lists_version"],
+                    "yes" if x["reproduced"] else "NO",
+                    " | ".join(x["differences"]),
+                ]
+                for x in content["reconfirmations"]["replay"]["items"]
+            ],
+        ),
     ]
     return tables
+
+
+def _reconfirmation_rows(section: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """By basis, then by trigger (two blocks of one table: the totals of each add up)."""
+    rows = [(basis, "", n) for basis, n in section["by_basis"].items()]
+    rows += [("", trigger, n) for trigger, n in section["by_trigger"].items() if n]
+    return rows
 
 
 def render_csv_zip(content: dict[str, Any], meta: ReportMeta) -> bytes:

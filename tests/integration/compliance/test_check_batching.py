@@ -320,7 +320,8 @@ def test_in_embedded_mode_a_message_checks_only_its_own_visit(file_visits, setti
 
     assert check_visit.run(ids[0]) == 1
 
-    assert Visit.objects.get(pk=ids[0]).decisions.count() == 2
+    assert Visit.objects.get(pk=ids[0]).decisions.count() == 1
+    assert Visit.objects.get(pk=ids[0]).reconfirmations.count() == 1
     assert Visit.objects.get(pk=ids[0]).check_requested_at is None
     for visit_id in ids[1:]:
         assert Visit.objects.get(pk=visit_id).decisions.count() == 1

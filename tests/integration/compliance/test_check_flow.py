@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from compliance.checks.evaluate import decision_replay
 from compliance.checks.requests import visits_request_check
-from compliance.models import AuditEvent, Decision, RuleSet
+from compliance.models import AuditEvent, Decision, Reconfirmation, RuleSet
 from compliance.selectors import visit_documents_build
 from compliance.services import ruleset_load
 from dispatch import services
@@ -297,7 +297,11 @@ def test_the_sweeper_answers_a_check_whose_message_was_lost(lam, committed):
     assert visits_sweep_unchecked() == 1
     visit.refresh_from_db()
     assert visit.check_requested_at is None
-    assert visit.decisions.count() == 2
+    # The same answer again: a re-confirmation of the first decision, not a second decision.
+    assert visit.decisions.count() == 1
+    assert list(visit.reconfirmations.values_list("decision_id", "trigger", "basis")) == [
+        (visit.current_decision_id, "manual", "evaluated")
+    ]
 
 
 def test_check_visit_command_prints_the_decision_and_exits_2_naming_the_field(
@@ -352,7 +356,9 @@ def test_rechecks_of_many_visits_run_in_chunks(lam, settings, committed):
     with committed(), transaction.atomic():
         assert visits_request_check(visits=Visit.objects.all(), trigger="rule_change") == 7
     assert not Visit.objects.filter(check_requested_at__isnull=False).exists()
-    assert Decision.objects.count() == 14
+    # Nothing changed: each visit keeps its decision, re-confirmed under the same versions.
+    assert Decision.objects.count() == 7
+    assert Reconfirmation.objects.filter(trigger="rule_change").count() == 7
 
 
 def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeypatch, committed):
@@ -391,4 +397,5 @@ def test_an_unexpected_error_in_a_batch_holds_up_only_its_own_visit(lam, monkeyp
             assert triggers == ["submission"]  # nothing stored; the request stays open
             assert row.check_requested_at is not None and row.status == before[bad]
         else:
-            assert triggers == ["submission", "manual"] and row.check_requested_at is None
+            assert triggers == ["submission"] and row.check_requested_at is None
+            assert list(row.reconfirmations.values_list("trigger", flat=True)) == ["manual"]

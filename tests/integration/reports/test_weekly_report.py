@@ -57,6 +57,8 @@ CSV_FILES = {
     "versions_in_force.csv",
     "audit_chain.csv",
     "replay_sample.csv",
+    "reconfirmations.csv",
+    "reconfirmations_replay_sample.csv",
 }
 
 
