@@ -73,6 +73,11 @@ def visits_request_check(
         .values_list("pk", flat=True)
         .distinct()
     )
+    return visits_request_check_ids(ids, trigger=trigger)
+
+
+def visits_request_check_ids(ids: list[int], *, trigger: str) -> int:
+    """Ask for a check of the visits of ``ids`` (open ones, chosen by the caller)."""
     if not ids:
         return 0
     bulk.update_by_ids(Visit, ids, check_requested_at=timezone.now(), check_trigger=trigger)

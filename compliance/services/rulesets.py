@@ -15,17 +15,16 @@ from compliance import engine, runtime
 from compliance.audit import audit_record
 from compliance.checks.evaluate import decision_reevaluate
 from compliance.checks.inputs import active_ruleset
-from compliance.checks.requests import visits_request_check
+from compliance.checks.rule_change import visits_recheck_for_rule_change
 from compliance.models import (
     AuditEventType,
     CountryGroupMembership,
     Rule,
     RuleSet,
-    Trigger,
 )
 from config.errors import ApplicationError, PermissionDenied
 from dispatch import roles
-from dispatch.models import OPEN_STATUSES, Visit
+from dispatch.models import OPEN_STATUSES
 from dispatch.models import Visit as VisitModel
 from dispatch.roles import User
 
@@ -80,7 +79,7 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: User | None, note: str) -> int
     RuleSet.objects.filter(pk=ruleset.pk).update(is_active=True)
     ruleset.is_active = True
     # Visits before the audit chain head, the order every transaction takes them in.
-    count = visits_request_check(visits=Visit.objects.all(), trigger=Trigger.RULE_CHANGE)
+    plan = visits_recheck_for_rule_change(previous=previous, ruleset=ruleset)
     audit_record(
         event_type=AuditEventType.RULESET_ACTIVATED,
         obj=ruleset,
@@ -90,9 +89,12 @@ def _ruleset_activate(ruleset: RuleSet, *, actor: User | None, note: str) -> int
             "version": ruleset.version,
             "enabled_policies": ruleset.enabled_policies,
             "note": note,
+            "changed_rules": list(plan.changed_rules),
+            "rechecked": plan.checked,
+            "reconfirmed": plan.reconfirmed,
         },
     )
-    return count
+    return plan.checked
 
 
 def _removed_rules(
