@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance import bulk
@@ -89,7 +89,7 @@ def audit_record(
             new=new_c,
             created_at=created_at,
         )
-        event = AuditEvent.objects.create(
+        event = AuditEvent(
             event_type=event_type,
             actor=actor if getattr(actor, "pk", None) else None,
             actor_name=actor_name,
@@ -101,10 +101,38 @@ def audit_record(
             prev_hash=head.last_hash,
             hash=digest,
         )
-        head.last_hash = digest
-        head.last_event_id = event.pk
-        head.save(update_fields=["last_hash", "last_event_id"])
+        if connection.vendor == "postgresql":
+            _event_append(event, head)
+        else:
+            event.save()
+            head.last_hash = digest
+            head.last_event_id = event.pk
+            head.save(update_fields=["last_hash", "last_event_id"])
     return event
+
+
+def _event_append(event: AuditEvent, head: AuditChainHead) -> None:
+    """Insert the event and move the (locked) chain head to it, in one statement."""
+    qn = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    holders = ", ".join(
+        "%s::jsonb" if f.get_internal_type() == "JSONField" else "%s" for f in fields
+    )
+    event_table, head_table = qn(AuditEvent._meta.db_table), qn(AuditChainHead._meta.db_table)
+    sql = (
+        f"WITH e AS (INSERT INTO {event_table} ({columns}) VALUES ({holders}) RETURNING id) "  # noqa: S608 - identifiers from the models' metadata
+        f"UPDATE {head_table} SET last_hash = %s, last_event_id = (SELECT id FROM e) "
+        "WHERE id = %s RETURNING last_event_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, event.hash, head.pk])
+        (event.pk,) = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
+    head.last_hash = event.hash
+    head.last_event_id = event.pk
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,13 @@ def visit_row(*, visit_id: int, user: Any = None) -> dict[str, Any] | None:
     return qs.filter(pk=visit_id).values(*VISIT_ROW_FIELDS, *VISIT_DECISION_FIELDS).first()
 
 
+def visit_row_of(visit: Visit, *, username: str) -> dict[str, Any]:
+    """``visit_row`` of a visit just inserted, from the instance (no decision yet)."""
+    row = {name: getattr(visit, name) for name in VISIT_ROW_FIELDS if "__" not in name}
+    row["requested_by__username"] = username
+    return {**row, **dict.fromkeys(VISIT_DECISION_FIELDS)}
+
+
 def visit_party_ids(
     *, visit_ids: Iterable[int]
 ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

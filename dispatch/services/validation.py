@@ -16,6 +16,7 @@ from compliance.audit import audit_record
 from compliance.checks.requests import visits_request_check
 from compliance.models import AuditEventType, Trigger
 from config.errors import ApplicationError, NotFound, PermissionDenied
+from config.text import nfc
 from dispatch import roles
 from dispatch.countries import is_country_code
 from dispatch.models import Visit
@@ -203,3 +204,32 @@ def copy_fields(*, source: models.Model, target: models.Model, fields: Iterable[
         for f in (*fields, "updated_at"):
             if hasattr(source, f):
                 setattr(target, f, getattr(source, f))
+
+
+def clean_items(items: Any) -> list[dict[str, Any]] | None:
+    """Validated items in their stored form (None: the visit does not list them)."""
+    if items is None:
+        return None
+    return [
+        {
+            "kind": i["kind"],
+            "description": nfc(i["description"]).strip(),
+            "classifications": {
+                k: list(v) for k, v in sorted((i.get("classifications") or {}).items())
+            },
+            "origin": i.get("origin") or None,
+            "us_content_percent": i.get("us_content_percent"),
+            "made_with_us_technology": i.get("made_with_us_technology"),
+            "subject_to_ear": i.get("subject_to_ear"),
+            "ear_justification": (i.get("ear_justification") or "").strip(),
+        }
+        for i in items
+    ]
+
+
+def clean_parties(parties: Any) -> list[dict[str, Any]]:
+    """Validated parties in their stored form: names in NFC and trimmed, no country as null."""
+    return [
+        {"role": p["role"], "name": nfc(p["name"]).strip(), "country": p.get("country") or None}
+        for p in parties
+    ]

@@ -21,7 +21,6 @@ from compliance.audit import audit_record
 from compliance.checks.requests import visit_request_check
 from compliance.models import AuditEventType, Trigger
 from config.errors import ApplicationError, Conflict, PermissionDenied
-from config.text import nfc
 from dispatch import roles, selectors
 from dispatch.models import (
     Activity,
@@ -37,10 +36,18 @@ from dispatch.roles import User
 from dispatch.services.validation import (
     DateInput,
     Errors,
+    clean_items,
+    clean_parties,
     date_value,
     id_list,
     pk_of,
     require_vendor_access,
+)
+from dispatch.services.visit_refs import (
+    VisitReferences,
+    parties_insert,
+    references_for,
+    valid_ids,
 )
 from dispatch.validators import (
     multiline_text_problem,
@@ -69,9 +76,14 @@ def _visit_validate(
     parties: object = (),
     items: object = None,
     earliest_start: dt.date | None = None,
+    refs: VisitReferences | None = None,
 ) -> dict[str, Any]:
     errors = Errors()
-    vendor_obj = Vendor.objects.filter(pk=pk_of(vendor)).first() if vendor is not None else None
+    engineer_ids = id_list(engineers, "engineers", errors)
+    tool_ids = id_list(tools, "tools", errors)
+    if refs is None:
+        refs = references_for(user, vendor, facility, engineer_ids, tool_ids)
+    vendor_obj = refs.vendor
     if vendor_obj is None:
         errors.add("vendor", "No such vendor." if vendor is not None else "This field is required.")
     elif not roles.is_superuser(user):
@@ -81,24 +93,17 @@ def _visit_validate(
             # Another vendor's id is answered as an unknown one: it reveals nothing.
             errors.add("vendor", "No such vendor.")
             vendor_obj = None
-    facility_obj = (
-        Facility.objects.filter(pk=pk_of(facility)).first() if facility is not None else None
-    )
+    facility_obj = refs.facility
     if facility_obj is None:
         errors.add(
             "facility", "No such facility." if facility is not None else "This field is required."
         )
 
-    engineer_ids = id_list(engineers, "engineers", errors)
     if not engineer_ids and "engineers" not in errors.errors:
         errors.add("engineers", "At least one engineer is required.")
     # Ordered as the API lists a visit's engineers and tools (selectors.visit_party_ids), ties by id.
     # Only the visit's vendor's engineers exist here; another vendor's id is an unknown id.
-    engineer_objs = (
-        list(Engineer.objects.filter(pk__in=engineer_ids, vendor=vendor_obj).order_by("name", "pk"))
-        if vendor_obj is not None
-        else []
-    )
+    engineer_objs = refs.engineers if vendor_obj is not None else []
     found = {e.pk for e in engineer_objs}
     for pk in engineer_ids:
         if pk not in found and vendor_obj is not None:
@@ -107,13 +112,8 @@ def _visit_validate(
         if not e.is_active:
             errors.add("engineers", f"{e.name} is not active.")
 
-    tool_ids = id_list(tools, "tools", errors)
     # The tools the user may see (a manager: their vendor's); any other id is an unknown id.
-    tool_objs = list(
-        selectors.tools_visible_to(user)
-        .filter(pk__in=tool_ids)
-        .order_by("model", "serial_number", "pk")
-    )
+    tool_objs = refs.tools
     found = {t.pk for t in tool_objs}
     for pk in tool_ids:
         if pk not in found:
@@ -164,38 +164,9 @@ def _visit_validate(
         "start_date": start,
         "end_date": end,
         "purpose": purpose or "",
-        "parties": _clean_parties(parties),
-        "items": _clean_items(items),
+        "parties": clean_parties(parties),
+        "items": clean_items(items),
     }
-
-
-def _clean_items(items: Any) -> list[dict[str, Any]] | None:
-    """Validated items in their stored form (None: the visit does not list them)."""
-    if items is None:
-        return None
-    return [
-        {
-            "kind": i["kind"],
-            "description": nfc(i["description"]).strip(),
-            "classifications": {
-                k: list(v) for k, v in sorted((i.get("classifications") or {}).items())
-            },
-            "origin": i.get("origin") or None,
-            "us_content_percent": i.get("us_content_percent"),
-            "made_with_us_technology": i.get("made_with_us_technology"),
-            "subject_to_ear": i.get("subject_to_ear"),
-            "ear_justification": (i.get("ear_justification") or "").strip(),
-        }
-        for i in items
-    ]
-
-
-def _clean_parties(parties: Any) -> list[dict[str, Any]]:
-    """Validated parties in their stored form: names in NFC and trimmed, no country as null."""
-    return [
-        {"role": p["role"], "name": nfc(p["name"]).strip(), "country": p.get("country") or None}
-        for p in parties
-    ]
 
 
 def _visit_snapshot(
@@ -307,13 +278,29 @@ def visit_create_once(
         **({"parties": list(parties)} if parties else {}),
         **({"items": list(items)} if items is not None else {}),
     }
+    # The references and the key's earlier visit, in one statement.
+    refs = references_for(
+        requested_by,
+        vendor,
+        facility,
+        valid_ids(fields["engineers"]),
+        valid_ids(fields["tools"]),
+        idempotency_key,
+    )
     if idempotency_key is None:
-        return _visit_insert(requested_by=requested_by, idempotency_key=None, fields=fields)
-    existing = selectors.visit_by_idempotency_key(user=requested_by, key=idempotency_key)
+        return _visit_insert(
+            requested_by=requested_by, idempotency_key=None, fields=fields, refs=refs
+        )
+    existing = (
+        Visit.objects.filter(pk=refs.existing[0]).first() if refs.existing is not None else None
+    )
     if existing is None:
         try:
             return _visit_insert(
-                requested_by=requested_by, idempotency_key=idempotency_key, fields=fields
+                requested_by=requested_by,
+                idempotency_key=idempotency_key,
+                fields=fields,
+                refs=refs,
             )
         except IntegrityError:
             # A concurrent request with the same key committed first: answer with its visit.
@@ -354,10 +341,14 @@ def _visit_fingerprint(fields: dict[str, Any]) -> str:
 
 
 def _visit_insert(
-    *, requested_by: Any, idempotency_key: str | None, fields: dict[str, Any]
+    *,
+    requested_by: Any,
+    idempotency_key: str | None,
+    fields: dict[str, Any],
+    refs: VisitReferences | None = None,
 ) -> VisitFiled:
 
-    data = _visit_validate(user=requested_by, earliest_start=site_today(), **fields)
+    data = _visit_validate(user=requested_by, earliest_start=site_today(), refs=refs, **fields)
     with transaction.atomic():
         visit = Visit(
             vendor=data["vendor"],
@@ -378,9 +369,7 @@ def _visit_insert(
             check_trigger=Trigger.SUBMISSION,
         )
         visit.save()
-        # add(), not set(): a new visit has no parties to compare with (one INSERT each).
-        visit.engineers.add(*data["engineers"])
-        visit.tools.add(*data["tools"])
+        parties_insert(visit, data["engineers"], data["tools"])
         audit_record(
             event_type=AuditEventType.VISIT_SUBMITTED,
             obj=visit,

@@ -16,6 +16,7 @@ from compliance.models import AuditEvent, AuditEventType
 from dispatch import selectors
 from dispatch.api.serializers import VisitOut, VisitSummaryOut
 from dispatch.models import Visit
+from dispatch.services import visits as visit_services
 from tests.factories import (
     EngineerFactory,
     ToolFactory,
@@ -240,20 +241,22 @@ def test_a_concurrent_duplicate_that_loses_the_race_returns_the_winners_visit(wo
     c = client_for(world["lam_manager"])
     first = c.post("/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     events = submitted_events()
-    lookup = selectors.visit_by_idempotency_key
+    real = visit_services.references_for
     calls = []
 
-    def not_yet_committed(**kwargs):
-        # The first look finds nothing, as when the winner had not committed yet; the insert
-        # then hits the unique constraint.
-        calls.append(kwargs)
-        return None if len(calls) == 1 else lookup(**kwargs)
+    def not_yet_committed(*args, **kwargs):
+        # The first look finds no earlier visit, as when the winner had not committed yet; the
+        # insert then hits the unique constraint, and the key's visit is looked up again.
+        calls.append(args)
+        refs = real(*args, **kwargs)
+        refs.existing = None
+        return refs
 
-    monkeypatch.setattr(selectors, "visit_by_idempotency_key", not_yet_committed)
+    monkeypatch.setattr(visit_services, "references_for", not_yet_committed)
     retry = c.post("/api/v1/visits/", body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"]
-    assert len(calls) == 2
+    assert len(calls) == 1
     assert Visit.objects.count() == 1
     assert submitted_events() == events
 
