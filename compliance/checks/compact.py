@@ -21,12 +21,13 @@ out-of-reach ones with a digest of every (visit, decision, re-confirmation) it h
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from compliance import bulk
@@ -59,9 +60,7 @@ def basis_digest(evaluation: Evaluation, result_dict: dict[str, Any]) -> str:
 
 def reconfirmation_digest(decision_digest: str, rules_version: str, lists_version: str) -> str:
     """The input digest of an out-of-reach re-confirmation: the decision's inputs, new versions."""
-    return sha256_of(
-        {"reconfirms": decision_digest, "rules": rules_version, "lists": lists_version}
-    )
+    return hashlib.sha256(f"{decision_digest}|{rules_version}|{lists_version}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,38 +92,28 @@ def reconfirm_out_of_reach(
     left_out: list[int] = []
     for i in range(0, len(candidates), chunk_size):
         chunk = candidates[i : i + chunk_size]
-        current = dict(
-            Visit.objects.select_for_update(of=("self",))
-            .filter(
-                pk__in=[c.visit_id for c in chunk],
-                status__in=OPEN_STATUSES,
-                check_requested_at__isnull=True,
-            )
-            .order_by("pk")
-            .values_list("pk", "current_decision_id")
-        )
-        rows = [
-            Reconfirmation(
-                visit_id=c.visit_id,
-                decision_id=c.decision_id,
-                trigger=trigger,
-                request_key=key,
-                basis=Reconfirmation.Basis.OUT_OF_REACH,
-                input_digest=reconfirmation_digest(c.input_digest, ruleset.version, lists_version),
-                ruleset=ruleset,
-                rules_version=ruleset.version,
-                snapshot=ctx.snapshot,
-                lists_version=lists_version,
-                confirmed_at=now,
-            )
-            for c in chunk
-            if current.get(c.visit_id) == c.decision_id
+        digests = [
+            reconfirmation_digest(c.input_digest, ruleset.version, lists_version) for c in chunk
         ]
-        left_out += [c.visit_id for c in chunk if current.get(c.visit_id) != c.decision_id]
+        values = {
+            "trigger": trigger,
+            "request_key": key,
+            "basis": Reconfirmation.Basis.OUT_OF_REACH,
+            "ruleset_id": ruleset.pk,
+            "rules_version": ruleset.version,
+            "snapshot_id": ctx.snapshot.pk if ctx.snapshot else None,
+            "lists_version": lists_version,
+            "confirmed_at": now,
+            "duration_ms": 0.0,
+        }
+        if connection.vendor == "postgresql":
+            rows = _insert_locked(chunk, digests, values)
+        else:
+            rows = _insert_orm(chunk, digests, values)
+        kept = {r.visit_id for r in rows}
+        left_out += [c.visit_id for c in chunk if c.visit_id not in kept]
         if not rows:
             continue
-        bulk.bulk_insert(rows)
-        _pks_after_insert(rows)
         triples = [[r.visit_id, r.decision_id, r.pk] for r in rows]
         audit_record_many(
             [
@@ -147,6 +136,72 @@ def reconfirm_out_of_reach(
         )
         done += len(rows)
     return done, left_out
+
+
+def _insert_orm(
+    chunk: Sequence[OutOfReach], digests: list[str], values: dict[str, Any]
+) -> list[Reconfirmation]:
+    """Lock the chunk's visits still open, unchecked and on the same decision; insert theirs."""
+    current = dict(
+        Visit.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=[c.visit_id for c in chunk],
+            status__in=OPEN_STATUSES,
+            check_requested_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", "current_decision_id")
+    )
+    rows = [
+        Reconfirmation(visit_id=c.visit_id, decision_id=c.decision_id, input_digest=d, **values)
+        for c, d in zip(chunk, digests, strict=True)
+        if current.get(c.visit_id) == c.decision_id
+    ]
+    bulk.bulk_insert(rows)
+    _pks_after_insert(rows)
+    return rows
+
+
+def _insert_locked(
+    chunk: Sequence[OutOfReach], digests: list[str], values: dict[str, Any]
+) -> list[Reconfirmation]:
+    """``_insert_orm`` in one statement on PostgreSQL: lock, compare and insert."""
+    qn = connection.ops.quote_name
+    table, visits = qn(Reconfirmation._meta.db_table), qn(Visit._meta.db_table)
+    names = list(values)
+    columns = ", ".join(
+        qn(Reconfirmation._meta.get_field(n.removesuffix("_id")).column) for n in names
+    )
+    # Identifiers from the models' metadata; every value is a parameter.
+    sql = (
+        "WITH c AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) "  # noqa: S608
+        "AS c(visit_id, decision_id, digest)), "
+        f"locked AS (SELECT v.id, v.current_decision_id FROM {visits} v "
+        "WHERE v.id = ANY(%s::bigint[]) AND v.status = ANY(%s::text[]) "
+        "AND v.check_requested_at IS NULL ORDER BY v.id FOR UPDATE OF v) "
+        f"INSERT INTO {table} (visit_id, decision_id, input_digest, {columns}) "
+        f"SELECT c.visit_id, c.decision_id, c.digest, {', '.join(['%s'] * len(names))} "
+        "FROM c JOIN locked l ON l.id = c.visit_id AND l.current_decision_id = c.decision_id "
+        "ORDER BY c.visit_id RETURNING visit_id, decision_id, id"
+    )
+    ids = [c.visit_id for c in chunk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                ids,
+                [c.decision_id for c in chunk],
+                digests,
+                ids,
+                list(OPEN_STATUSES),
+                *values.values(),
+            ],
+        )
+        returned = sorted(cursor.fetchall(), key=lambda r: r[2])
+    return [
+        Reconfirmation(pk=pk, visit_id=visit_id, decision_id=decision_id, **values)
+        for visit_id, decision_id, pk in returned
+    ]
 
 
 def _pks_after_insert(rows: Sequence[Reconfirmation]) -> None:

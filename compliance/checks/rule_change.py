@@ -26,7 +26,7 @@ from compliance.checks.inputs import CheckContext
 from compliance.checks.lists import ListsInForce, sources_in_force
 from compliance.engine import reach
 from compliance.models import Reconfirmation, RuleSet, Trigger
-from dispatch.models import OPEN_STATUSES, Tool, Visit
+from dispatch.models import OPEN_STATUSES, Visit
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,14 @@ def _shapes(rows: list[dict[str, Any]]) -> dict[int, reach.VisitShape]:
     ids = [r["pk"] for r in rows]
     codes: dict[int, set[tuple[str, str]]] = {pk: set() for pk in ids}
     through = Visit.tools.through
+    seen: dict[int, set[tuple[str, str]]] = {}  # a tool's codes, parsed once
     for i in range(0, len(ids), 20000):
-        tool_ids = dict(
-            Tool.objects.filter(visits__in=ids[i : i + 20000])
-            .values_list("pk", "classifications")
-            .distinct()
-        )
-        for visit_id, tool_id in through.objects.filter(
+        for visit_id, tool_id, classifications in through.objects.filter(
             visit_id__in=ids[i : i + 20000]
-        ).values_list("visit_id", "tool_id"):
-            codes[visit_id] |= _codes(tool_ids.get(tool_id))
+        ).values_list("visit_id", "tool_id", "tool__classifications"):
+            if tool_id not in seen:
+                seen[tool_id] = _codes(classifications)
+            codes[visit_id] |= seen[tool_id]
     out = {}
     for r in rows:
         for item in r["items"] or []:
