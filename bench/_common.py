@@ -222,12 +222,18 @@ def free_port() -> int:
 
 
 class WebServer(Service):
-    """gunicorn serving config.wsgi on 127.0.0.1 (threads: the views wait on PostgreSQL)."""
+    """gunicorn serving config.wsgi on 127.0.0.1 (threads: the views wait on PostgreSQL).
 
-    def __init__(self, *, workers: int = 2, threads: int = 4, port: int | None = None) -> None:
+    Processes and threads: ``BENCH_WEB_WORKERS`` (2, one per core) x ``BENCH_WEB_THREADS`` (4),
+    unless given.
+    """
+
+    def __init__(
+        self, *, workers: int | None = None, threads: int | None = None, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
-        self.workers = workers
-        self.threads = threads
+        self.workers = workers or env_int("BENCH_WEB_WORKERS", 2)
+        self.threads = threads or env_int("BENCH_WEB_THREADS", 4)
         super().__init__(
             "web",
             [
@@ -238,9 +244,9 @@ class WebServer(Service):
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                str(workers),
+                str(self.workers),
                 "--threads",
-                str(threads),
+                str(self.threads),
                 "--worker-class",
                 "gthread",
                 "--backlog",
@@ -256,6 +262,15 @@ class WebServer(Service):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the arbiter)."""
+        import psutil
+
+        try:
+            return [p.pid for p in psutil.Process(self.pid).children(recursive=False)]
+        except psutil.NoSuchProcess:
+            return []
 
     def wait_ready(self, timeout: float = 60) -> None:
         import urllib.error

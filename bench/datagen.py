@@ -63,6 +63,24 @@ DECISION_COLUMNS = (
     "duration_ms, error, change_reason, previous_id, visit_id, snapshot_id, ruleset_id, "
     "list_problems, list_problem_sources"
 )
+
+
+def _basis_digest() -> Any:
+    """The product's digest of a decision's inputs and answer (what a later re-check compares to
+    record a compact re-confirmation), or None where decisions do not carry one."""
+    from compliance.models import Decision
+
+    if not any(f.name == "basis_digest" for f in Decision._meta.fields):
+        return None
+    from compliance.checks.compact import basis_digest
+
+    return basis_digest
+
+
+def decision_columns() -> str:
+    return DECISION_COLUMNS + (", basis_digest" if _basis_digest() else "")
+
+
 FINDING_COLUMNS = (
     "rule_code, jurisdiction, citation, effect, engineer, tool, message, facts, "
     "covered_by_licence, decision_id"
@@ -232,6 +250,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
     engineers_by_pk, tools_by_pk = st["engineers_by_pk"], st["tools_by_pk"]
     visits, v_eng, v_tools, decisions, findings = [], [], [], [], []
     outcomes: dict[str, int] = {}
+    basis_of = _basis_digest()
     for pk, vendor_id, facility_id, eng_ids, tool_ids, activity, mode, start, end, created in chunk:
         vendor = st["vendors"][vendor_id]
         facility = st["facilities"][facility_id]
@@ -313,6 +332,7 @@ def _build(chunk: list) -> tuple[str, str, str, str, str, dict[str, int]]:
                 ctx.ruleset.pk,
                 _json([p.to_dict() for p in evaluation.list_problems]),
                 problem_sources_key(evaluation.list_problems),
+                *([basis_of(evaluation, result)] if basis_of else []),
             )
         )
         for f in result["findings"]:
@@ -400,7 +420,7 @@ def generate(count: int, *, processes: int = 2) -> dict[str, Any]:
 def _copy(cur: Any, visits: str, v_eng: str, v_tools: str, decisions: str, findings: str) -> None:
     # Visits and decisions reference each other: the foreign keys are checked at commit.
     for table, columns, data in (
-        ("compliance_decision", DECISION_COLUMNS, decisions),
+        ("compliance_decision", decision_columns(), decisions),
         ("dispatch_visit", VISIT_COLUMNS, visits),
         ("dispatch_visit_engineers", "visit_id, engineer_id", v_eng),
         ("dispatch_visit_tools", "visit_id, tool_id", v_tools),

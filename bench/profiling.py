@@ -1,7 +1,8 @@
 """py-spy sampling of a running process, summarised as the top entries by own and total time.
 
 Sampling is non-blocking (the target is not paused) and includes idle frames, so that the time a
-worker spends waiting on PostgreSQL or Redis shows up where it is spent. Off with BENCH_PROFILE=0.
+worker spends waiting on PostgreSQL or Redis shows up where it is spent. 50 samples a second by
+default: the sampler takes CPU of its own, on the cores it measures. Off with BENCH_PROFILE=0.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -34,7 +36,7 @@ def _py_spy() -> str | None:
 class Recording:
     """``py-spy record`` of one process for a bounded time, in the background."""
 
-    def __init__(self, pid: int, name: str, *, seconds: int = 20, rate: int = 100) -> None:
+    def __init__(self, pid: int, name: str, *, seconds: int = 20, rate: int = 50) -> None:
         self.pid = pid
         self.name = name
         self.seconds = seconds
@@ -70,9 +72,15 @@ class Recording:
         )
         return self
 
-    def finish(self, top: int = 12) -> dict[str, Any] | None:
+    def finish(
+        self, top: int = 12, *, stop: bool = False, within: str | None = None
+    ) -> dict[str, Any] | None:
+        """Wait for the recording (``stop``: end it now; py-spy writes what it has on SIGINT)
+        and summarise it (``within``: see ``summarise``)."""
         if self.proc is None:
             return None
+        if stop and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=self.seconds + 30)
         except subprocess.TimeoutExpired:
@@ -80,7 +88,7 @@ class Recording:
             self.proc.wait(timeout=10)
         if not self.out.exists():
             return None
-        return summarise(self.out, top=top)
+        return summarise(self.out, top=top, within=within)
 
 
 def _frame(raw: str) -> str:
@@ -93,8 +101,10 @@ def _frame(raw: str) -> str:
     return name
 
 
-def summarise(path: Path, *, top: int = 12) -> dict[str, Any]:
-    """Top frames by own samples and by total (inclusive) samples, as shares of all samples."""
+def summarise(path: Path, *, top: int = 12, within: str | None = None) -> dict[str, Any]:
+    """Top frames by own samples and by total (inclusive) samples, as shares of all samples;
+    ``within``: only the samples whose stack holds a frame containing that text (one call of
+    the profiled process, without its other threads)."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
@@ -105,7 +115,7 @@ def summarise(path: Path, *, top: int = 12) -> dict[str, Any]:
         n = int(count)
         frames = [_frame(f) for f in stack.split(";") if f]
         frames = [f for f in frames if not f.startswith("process ") and not f.startswith("thread ")]
-        if not frames:
+        if not frames or (within and not any(within in f for f in frames)):
             continue
         samples += n
         own[frames[-1]] += n
@@ -117,11 +127,17 @@ def summarise(path: Path, *, top: int = 12) -> dict[str, Any]:
             {"frame": f, "share": round(n / samples, 3)} for f, n in counter.most_common(top) if n
         ]
 
+    # The project's own frames; the middleware wrap every request and would fill the top.
     project = Counter(
-        {f: n for f, n in total.items() if re.search(r"\((compliance|dispatch|config)/", f)}
+        {
+            f: n
+            for f, n in total.items()
+            if re.search(r"\((compliance|dispatch|config)/", f) and "(config/middleware.py" not in f
+        }
     )
     return {
         "file": str(path.relative_to(c.ROOT)),
+        "within": within,
         "samples": samples,
         "top_own": share(own),
         "top_total_project": share(project),

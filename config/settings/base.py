@@ -84,6 +84,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # (connecting costs more than a whole check); health checks drop a connection that went stale.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# DB_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling mode (docs/sizing.md).
+# Consecutive transactions of one connection may then run on different server connections, so
+# nothing may outlive a transaction: no server-side cursors (QuerySet.iterator() fetches through
+# a named cursor that would stay behind) and no prepared statements (Django's default for psycopg;
+# stated so that an OPTIONS override cannot turn them back on). Session state Django sets (the
+# time zone) is replayed by PgBouncer, which tracks it.
+DB_POOLER = env.str("DB_POOLER", default="").strip().lower()
+if DB_POOLER not in ("", "pgbouncer"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DB_POOLER must be empty or 'pgbouncer', not {DB_POOLER!r}.")
+if DB_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["prepare_threshold"] = None
+    _db_options.pop("server_side_binding", None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves one machine: wait for the writer instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
