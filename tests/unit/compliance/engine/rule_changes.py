@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -596,7 +596,6 @@ class Change:
     old: CompiledRuleSet
     new: CompiledRuleSet
     codes: tuple[str, ...] = ()  # rules of the packs it touches (their cases are tried)
-    narrow: bool = field(default=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Change({self.description!r})"
@@ -685,9 +684,7 @@ def rule_set_changes(draw: st.DrawFn) -> Change:
         return Change(f"policy {code} switched", old, compiled(base, policies ^ {code}), (code,))
     if kind == "disabled":
         code = draw(st.sampled_from([r.code for r in base.rules]))
-        return Change(
-            f"{code} disabled", old, compiled(base, policies, frozenset({code})), (code,), True
-        )
+        return Change(f"{code} disabled", old, compiled(base, policies, frozenset({code})), (code,))
     if kind == "reference":
         if draw(st.booleans()):
             i = draw(st.integers(0, len(base.groups) - 1))
@@ -732,4 +729,4 @@ def rule_set_changes(draw: st.DrawFn) -> Change:
             changes[added.code] = added
             what.append(f"added {added!r}")
     new = compiled(packs_with(base, changes), policies)
-    return Change("; ".join(what), old, new, tuple(r.code for r in targets), True)
+    return Change("; ".join(what), old, new, tuple(r.code for r in targets))
