@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from dispatch import roles
 from dispatch.models import OPEN_STATUSES, Engineer, Tool, Vendor, Visit
+from dispatch.sql import id_in
 
 
 def _visits_scoped(user: Any) -> QuerySet[Visit]:
@@ -148,34 +151,43 @@ def visit_party_ids(
     *, visit_ids: Iterable[int]
 ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Engineer and tool ids per visit, in the order the API lists them: engineers by name, tools
-    by model and serial number (their models' ordering), then by id."""
+    by model and serial number (their models' ordering), then by id. One statement."""
     ids = list(visit_ids)
     engineers: dict[int, list[int]] = {pk: [] for pk in ids}
     tools: dict[int, list[int]] = {pk: [] for pk in ids}
     if not ids:
         return engineers, tools
-    for visit_id, engineer_id in (
-        Visit.engineers.through.objects.filter(visit_id__in=ids)
-        .order_by(*_ordering_through("engineer", Engineer))
-        .values_list("visit_id", "engineer_id")
-    ):
-        engineers[visit_id].append(engineer_id)
-    for visit_id, tool_id in (
-        Visit.tools.through.objects.filter(visit_id__in=ids)
-        .order_by(*_ordering_through("tool", Tool))
-        .values_list("visit_id", "tool_id")
-    ):
-        tools[visit_id].append(tool_id)
+    sql, params = _party_ids_sql(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, visit_id, party_id, *_ in cursor.fetchall():
+            (engineers if kind == "e" else tools)[visit_id].append(party_id)
     return engineers, tools
 
 
-def _ordering_through(field: str, model: type[Engineer] | type[Tool]) -> list[str]:
-    """The related model's default ordering, seen from the m2m table, then its id."""
-    ordering = [
-        f"-{field}__{name[1:]}" if name.startswith("-") else f"{field}__{name}"
-        for name in map(str, model._meta.ordering or ())
-    ]
-    return [*ordering, f"{field}_id"]
+def _party_ids_sql(ids: list[int]) -> tuple[str, list[Any]]:
+    """Both m2m tables in one ``UNION ALL``, each row with its party's ordering columns (the
+    models' ascending ``Meta.ordering``, padded with NULLs to the same width), then its id."""
+    qn = connection.ops.quote_name
+    branches = [("e", "engineer", Engineer), ("t", "tool", Tool)]
+    orderings = {model: [str(o) for o in model._meta.ordering or ()] for _, _, model in branches}
+    if any(o.startswith(("-", "?")) or "__" in o for os in orderings.values() for o in os):
+        raise ImproperlyConfigured("visit_party_ids reads ascending, local orderings only")
+    width = max(len(os) for os in orderings.values())
+    parts, params = [], []
+    for kind, field, model in branches:
+        through = getattr(Visit, f"{field}s").through
+        columns = [f"p.{qn(model._meta.get_field(o).column)}" for o in orderings[model]]
+        columns += ["CAST(NULL AS text)"] * (width - len(columns))
+        where = id_in(f"m.{qn('visit_id')}", ids, params)
+        parts.append(
+            f"SELECT '{kind}' AS k, m.{qn('visit_id')} AS v, m.{qn(field + '_id')} AS i, "  # noqa: S608 - identifiers from the models' metadata
+            + ", ".join(f"{c} AS s{n}" for n, c in enumerate(columns))
+            + f" FROM {qn(through._meta.db_table)} m INNER JOIN {qn(model._meta.db_table)} p "
+            f"ON p.{qn('id')} = m.{qn(field + '_id')} WHERE {where}"
+        )
+    order = ", ".join(f"s{n}" for n in range(width))
+    return " UNION ALL ".join(parts) + f" ORDER BY k, {order}, i", params
 
 
 def visit_by_idempotency_key(*, user: Any, key: str) -> Visit | None:

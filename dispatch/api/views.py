@@ -302,7 +302,7 @@ def visit_for(request: Request, pk: int) -> Visit:
 
 
 def _visit_body(visit_id: int, *, user: Any = None) -> dict[str, Any]:
-    """``VisitOut`` of a visit as it stands (3 queries, no model instances)."""
+    """``VisitOut`` of a visit as it stands (2 queries, no model instances)."""
     row = selectors.visit_row(visit_id=visit_id, user=user)
     if row is None:
         raise NotFound("No such visit.")

@@ -16,6 +16,7 @@ from django.db import connection, models
 
 from dispatch import roles
 from dispatch.models import Engineer, Facility, Tool, Vendor, Visit
+from dispatch.sql import id_in, in_bigint_range
 
 
 @dataclass
@@ -27,26 +28,11 @@ class VisitReferences:
     existing: tuple[int, str, int] | None = None  # (visit id, fingerprint, vendor id) of the key
 
 
-_BIGINT = (-(2**63), 2**63 - 1)
-
-
 def _key(model: type[models.Model], value: Any) -> Any:
     """``value`` as a primary-key parameter: what the ORM's ``filter(pk=value)`` would send (it
     raises as the ORM does on a value that is no number); one out of range matches nothing."""
     value = model._meta.pk.get_prep_value(value)
-    return value if _BIGINT[0] <= value <= _BIGINT[1] else None
-
-
-def _in(column: str, ids: list[int], params: list[Any]) -> str:
-    """``column IN (ids)``: an array parameter on PostgreSQL, one placeholder each elsewhere."""
-    ids = [i for i in ids if _BIGINT[0] <= i <= _BIGINT[1]]
-    if connection.vendor == "postgresql":
-        params.append(ids)
-        return f"{column} = ANY(%s::bigint[])"
-    if not ids:
-        return "1 = 0"
-    params.extend(ids)
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})"
+    return value if in_bigint_range(value) else None
 
 
 def _build(model: type[models.Model], names: list[str], values: list[Any]) -> Any:
@@ -89,7 +75,7 @@ def references_read(
         )
         params.append(_key(Facility, facility_id))
     if engineer_ids and vendor_id is not None:
-        where = _in("id", engineer_ids, params)
+        where = id_in("id", engineer_ids, params)
         parts.append(
             f"SELECT 'e', id, name, is_active, vendor_id, {nd} FROM {table(Engineer)} "  # noqa: S608 - identifiers from the models' metadata
             f"WHERE {where} AND vendor_id = %s"
@@ -99,7 +85,7 @@ def references_read(
     sees_all = roles.sees_all_vendors(user)
     own_vendor = None if sees_all else roles.user_vendor_id(user)
     if tool_ids and (sees_all or own_vendor):
-        where = _in("id", tool_ids, params)
+        where = id_in("id", tool_ids, params)
         if not sees_all:
             where += " AND oem_id = %s"
             params.append(own_vendor)

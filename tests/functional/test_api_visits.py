@@ -169,7 +169,7 @@ def test_a_page_of_visits_costs_the_same_queries_however_many_parties_it_lists(w
     file_visits(world, 9)
     with CaptureQueriesContext(connection) as ten:
         assert len(c.get("/api/v1/visits/").json()["results"]) == 10
-    assert len(one) == len(ten) == 4  # count, page, engineers, tools
+    assert len(one) == len(ten) == 3  # count, page, the parties (engineers and tools)
 
 
 # --- Idempotency-Key -------------------------------------------------------------------------

@@ -135,3 +135,44 @@ def test_the_idempotency_key_finds_only_the_users_own_visit(world):
     colleague = make_user("refs.colleague", role="service_manager", vendor=vendor)
     theirs = keyed(colleague)
     assert theirs.existing is None
+
+
+def test_party_ids_of_many_visits_in_one_statement_in_the_models_ordering(world):
+    from dispatch.models import Visit
+    from dispatch.selectors import visit_party_ids
+
+    vendor, facility, engineers, _, tools, _, manager = world
+    twin = EngineerFactory(vendor=vendor, name="Ann Li")  # same name: ties go by id
+    import datetime as dt
+
+    from dispatch import services
+
+    start = dt.date.today() + dt.timedelta(days=3)
+    filed = [
+        services.visit_create(
+            requested_by=manager,
+            vendor=vendor.pk,
+            facility=facility.pk,
+            engineers=[e.pk for e in people],
+            tools=[t.pk for t in kit],
+            activity="maintenance",
+            start_date=start,
+            end_date=start,
+        )
+        for people, kit in (([*engineers, twin], tools), ([engineers[0]], []))
+    ]
+    ids = [v.pk for v in filed]
+    with CaptureQueriesContext(connection) as queries:
+        by_engineers, by_tools = visit_party_ids(visit_ids=[*ids, 2**70])
+    assert len(queries) == 1
+    for visit in Visit.objects.filter(pk__in=ids):
+        # The models' own ordering (name; model, serial number), ties by id.
+        assert by_engineers[visit.pk] == list(
+            visit.engineers.order_by("name", "pk").values_list("pk", flat=True)
+        )
+        assert by_tools[visit.pk] == list(
+            visit.tools.order_by("model", "serial_number", "pk").values_list("pk", flat=True)
+        )
+    first = by_engineers[ids[0]]
+    assert first.index(min(engineers[1].pk, twin.pk)) < first.index(max(engineers[1].pk, twin.pk))
+    assert by_tools[ids[1]] == [] and by_engineers[2**70] == []
