@@ -56,10 +56,23 @@ def _lookup_sql() -> tuple[str, tuple[str, ...], list[Any], list[Any], list[Any]
     return sql, tuple(Role.values), token_f, user_f, profile_f
 
 
-def _from_db(field: Any, value: Any) -> Any:
-    """``value`` as the ORM would have read it (SQLite's datetimes arrive as text)."""
-    col = field.get_col(field.model._meta.db_table)
-    for convert in [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]:
+@functools.cache
+def _converters() -> list[tuple[Any, list[Any]]]:
+    """Per column of the lookup: what the ORM applies to a value it reads (SQLite's datetimes
+    arrive as text), built once."""
+    _, _, token_f, user_f, profile_f = _lookup_sql()
+    out = []
+    for field in token_f + user_f + profile_f:
+        col = field.get_col(field.model._meta.db_table)
+        out.append(
+            (col, [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)])
+        )
+    return out
+
+
+def _from_db(column: tuple[Any, list[Any]], value: Any) -> Any:
+    col, converters = column
+    for convert in converters:
         value = convert(value, col, connection)
     return value
 
@@ -75,7 +88,7 @@ def _token_with_user(key: str) -> Token | None:
     if row is None:
         return None
     fields = token_f + user_f + profile_f
-    values = [_from_db(field, value) for field, value in zip(fields, row, strict=False)]
+    values = [_from_db(column, value) for column, value in zip(_converters(), row, strict=False)]
     n_t, n_u = len(token_f), len(user_f)
     token = Token.from_db(connection.alias, [f.attname for f in token_f], values[:n_t])
     user_model = get_user_model()

@@ -39,18 +39,25 @@ def engineers_visible_to(user: Any) -> QuerySet[Engineer]:
     return qs.filter(vendor_id=vendor_id) if vendor_id else qs.none()
 
 
+def vendor_scope(user: Any) -> tuple[bool, int | None]:
+    """Whose data ``user`` sees: (every vendor's, or else only this vendor's; ``None``: none)."""
+    if roles.sees_all_vendors(user):
+        return True, None
+    return False, roles.user_vendor_id(user) or None
+
+
 def tools_visible_to(user: Any) -> QuerySet[Tool]:
     qs = Tool.objects.select_related("oem", "facility")
-    if roles.sees_all_vendors(user):
+    sees_all, vendor_id = vendor_scope(user)
+    if sees_all:
         return qs
-    vendor_id = roles.user_vendor_id(user)
     return qs.filter(oem_id=vendor_id) if vendor_id else qs.none()
 
 
 def vendors_visible_to(user: Any) -> QuerySet[Vendor]:
-    if roles.sees_all_vendors(user):
+    sees_all, vendor_id = vendor_scope(user)
+    if sees_all:
         return Vendor.objects.all()
-    vendor_id = roles.user_vendor_id(user)
     return Vendor.objects.filter(pk=vendor_id) if vendor_id else Vendor.objects.none()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from dispatch import roles
+from dispatch import selectors
 from dispatch.models import Engineer, Facility, Tool, Vendor, Visit
 from dispatch.sql import id_in, in_bigint_range
 
@@ -63,12 +63,13 @@ def references_read(
     nb, nc, nd = "CAST(NULL AS boolean)", "CAST(NULL AS bigint)", "CAST(NULL AS text)"
     parts: list[str] = []
     params: list[Any] = []
+    vendor_key = _key(Vendor, vendor_id) if vendor_id is not None else None
     if vendor_id is not None:
         parts.append(
             f"SELECT 'v' AS k, id AS i, name AS a, {nb} AS b, {nc} AS c, {nd} AS d "  # noqa: S608 - identifiers from the models' metadata
             f"FROM {table(Vendor)} WHERE id = %s"
         )
-        params.append(_key(Vendor, vendor_id))
+        params.append(vendor_key)
     if facility_id is not None:
         parts.append(
             f"SELECT 'f', id, name, {nb}, {nc}, {nd} FROM {table(Facility)} WHERE id = %s"  # noqa: S608 - identifiers from the models' metadata
@@ -80,10 +81,9 @@ def references_read(
             f"SELECT 'e', id, name, is_active, vendor_id, {nd} FROM {table(Engineer)} "  # noqa: S608 - identifiers from the models' metadata
             f"WHERE {where} AND vendor_id = %s"
         )
-        params.append(_key(Vendor, vendor_id))
-    # The tools the user may see (``selectors.tools_visible_to``): all, their vendor's, or none.
-    sees_all = roles.sees_all_vendors(user)
-    own_vendor = None if sees_all else roles.user_vendor_id(user)
+        params.append(vendor_key)
+    # The tools the user may see, as ``selectors.tools_visible_to``: all, their vendor's, or none.
+    sees_all, own_vendor = selectors.vendor_scope(user)
     if tool_ids and (sees_all or own_vendor):
         where = id_in("id", tool_ids, params)
         if not sees_all:
