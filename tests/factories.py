@@ -103,6 +103,15 @@ def make_user(
     return user
 
 
-def window(start: str = "2026-12-07", days: int = 3) -> tuple[dt.date, dt.date]:
-    s = dt.date.fromisoformat(start)
+def window(start: str | None = None, days: int = 3) -> tuple[dt.date, dt.date]:
+    """A visit's first and last day: from ``start``, or by default a week from today (a visit is
+    filed before it starts, so a fixed date in a test would expire)."""
+    s = dt.date.fromisoformat(start) if start else upcoming(7)
     return s, s + dt.timedelta(days=days - 1)
+
+
+def upcoming(days: int) -> dt.date:
+    """The date ``days`` from today in the site's zone (the day filing compares a start with)."""
+    from dispatch.services.visits import site_today
+
+    return site_today() + dt.timedelta(days=days)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from dispatch.models import Vendor, Visit
-from tests.factories import EngineerFactory, FacilityFactory, ToolFactory, VendorFactory, make_user
+from tests.factories import (
+    EngineerFactory,
+    FacilityFactory,
+    ToolFactory,
+    VendorFactory,
+    make_user,
+    upcoming,
+    window,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +29,9 @@ def admin_setup(rules, client):
     return client, vendor, facility, engineer, tool
 
 
-def _post(client, vendor, facility, engineers, tools, start="2026-12-07", end="2026-12-09"):
+def _post(client, vendor, facility, engineers, tools, start=None, end=None):
+    first, last = window()
+    start, end = start or first.isoformat(), end or last.isoformat()
     return client.post(
         "/admin/dispatch/visit/add/",
         {
@@ -72,9 +82,8 @@ def test_admin_refuses_a_tool_of_another_facility(admin_setup):
 
 def test_admin_refuses_an_end_date_before_the_start(admin_setup):
     client, vendor, facility, engineer, tool = admin_setup
-    response = _post(
-        client, vendor, facility, [engineer], [tool], start="2026-12-09", end="2026-12-07"
-    )
+    start, end = upcoming(9).isoformat(), upcoming(7).isoformat()  # the end first
+    response = _post(client, vendor, facility, [engineer], [tool], start=start, end=end)
     assert response.status_code == 200
     assert _field_errors(response, "end_date")
     assert Visit.objects.count() == 0

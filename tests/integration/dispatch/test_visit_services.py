@@ -13,6 +13,8 @@ from tests.factories import (
     FacilityFactory,
     ToolFactory,
     VendorFactory,
+    upcoming,
+    window,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +28,9 @@ def setup(world):
     return world.asml, world.mature, world.asml_engineer, tool, world.asml_manager
 
 
-def _create(
-    manager, vendor, facility, engineers, tools, start="2026-12-07", end="2026-12-09", **kw
-):
+def _create(manager, vendor, facility, engineers, tools, start=None, end=None, **kw):
+    first, last = window()
+    start, end = start or first.isoformat(), end or last.isoformat()
     return services.visit_create(
         requested_by=manager,
         vendor=vendor.pk,
@@ -91,8 +93,9 @@ def test_a_tool_of_another_facility_is_refused_naming_the_tools_field(setup):
 def test_an_end_date_before_the_start_is_refused_naming_the_end_date(setup):
     vendor, facility, engineer, tool, manager = setup
     before = AuditEvent.objects.count()
+    start, end = upcoming(9).isoformat(), upcoming(7).isoformat()  # the end first
     with pytest.raises(ApplicationError) as exc:
-        _create(manager, vendor, facility, [engineer], [tool], start="2026-12-09", end="2026-12-07")
+        _create(manager, vendor, facility, [engineer], [tool], start=start, end=end)
     assert list(exc.value.errors) == ["end_date"]
     _assert_nothing_written(before)
 
