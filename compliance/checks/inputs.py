@@ -29,6 +29,7 @@ from compliance.screening.sources import hit_meaning
 from compliance.selectors import CheckInput
 from config.errors import ApplicationError
 from config.text import nfc
+from dispatch.sql import CompiledQuery
 
 
 @dataclass
@@ -257,18 +258,26 @@ def _meaning_fields(match: Match, document: Mapping[str, Any]) -> dict[str, str]
 FalsePositiveMarks = dict[tuple[str, str, str, str], list[separation.Supplier]]
 
 
-def false_positive_marks(party_keys: Iterable[str]) -> FalsePositiveMarks:
-    """Who marked each (party key, entry id, entry hash, party fingerprint) as a false positive,
-    oldest first. Marks recorded before parties were fingerprinted have none and count for no
-    party: they lapsed, and their hits are flagged again."""
-    marks: FalsePositiveMarks = {}
-    for party, entry_id, entry_hash, party_hash, user_id, username in (
-        MatchReview.objects.filter(party__in=set(party_keys))
+# Compiled once per process (dispatch/sql.py): read on every check.
+_MARK_ROWS = CompiledQuery(
+    lambda parties: (
+        MatchReview.objects.filter(party__within=parties)
         .exclude(party_hash="")
         .order_by("marked_at", "pk")
         .values_list(
             "party", "entry_id", "entry_hash", "party_hash", "marked_by_id", "marked_by__username"
         )
+    )
+)
+
+
+def false_positive_marks(party_keys: Iterable[str]) -> FalsePositiveMarks:
+    """Who marked each (party key, entry id, entry hash, party fingerprint) as a false positive,
+    oldest first. Marks recorded before parties were fingerprinted have none and count for no
+    party: they lapsed, and their hits are flagged again."""
+    marks: FalsePositiveMarks = {}
+    for party, entry_id, entry_hash, party_hash, user_id, username in _MARK_ROWS.rows(
+        sorted(set(party_keys))
     ):
         marks.setdefault((party, entry_id, entry_hash, party_hash), []).append((user_id, username))
     return marks

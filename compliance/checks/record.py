@@ -25,6 +25,7 @@ from compliance.models import (
     Trigger,
 )
 from dispatch.models import OPEN_STATUSES, Visit, VisitStatus
+from dispatch.sql import CompiledQuery
 
 
 def notify_decisions_later(notices: list[tuple[int, str]]) -> None:
@@ -104,6 +105,29 @@ class PendingDecision:
     evaluation: Evaluation
 
 
+_LOCKED_VALUES = (
+    "id",
+    "status",
+    "check_requested_at",
+    "approval_id",
+    "current_decision_id",
+    "current_decision__input_digest",
+    "current_decision__outcome",
+    "current_decision__basis_digest",
+    "approval__decision__result",
+    "approval__licence__revoked_at",
+)
+# The chunk's visits locked, compiled once per process (dispatch/sql.py): every check runs it.
+_LOCKED_ROWS = CompiledQuery(
+    lambda ids: (
+        Visit.objects.select_for_update(of=("self",))
+        .filter(pk__within=ids)
+        .order_by("pk")  # every transaction locks visits in this order
+        .values_list(*_LOCKED_VALUES)
+    )
+)
+
+
 def decisions_record(
     *, items: Sequence[PendingDecision], ctx: CheckContext | None
 ) -> list[Decision | Reconfirmation]:
@@ -128,20 +152,9 @@ def decisions_record(
         # Plain values, no instances: this runs for every chunk of every (re-)check.
         locked = {
             row["id"]: row
-            for row in Visit.objects.select_for_update(of=("self",))
-            .filter(pk__in=[i.visit_id for i in items])
-            .order_by("pk")  # every transaction locks visits in this order
-            .values(
-                "id",
-                "status",
-                "check_requested_at",
-                "approval_id",
-                "current_decision_id",
-                "current_decision__input_digest",
-                "current_decision__outcome",
-                "current_decision__basis_digest",
-                "approval__decision__result",
-                "approval__licence__revoked_at",
+            for row in (
+                dict(zip(_LOCKED_VALUES, r, strict=True))
+                for r in _LOCKED_ROWS.rows([i.visit_id for i in items])
             )
         }
         now = timezone.now()
