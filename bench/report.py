@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
+import closing
 import report_profiles
 
 DOC = c.ROOT / "docs" / "benchmarks.md"
@@ -37,7 +38,8 @@ def _f(value: Any, unit: str = "", digits: int = 1) -> str:
 
 
 class Row(NamedTuple):
-    """One line of the table; ``profiles`` name the profiles that explain a missed target."""
+    """One line of the table; ``profiles`` name the profiles that explain a missed target, and
+    ``closing`` says what would close it (``closing.py``)."""
 
     figure: str
     value: str
@@ -46,6 +48,7 @@ class Row(NamedTuple):
     target: str
     met: str
     profiles: tuple[str, ...] = ()
+    closing: str = ""
 
 
 def _x(value: float | None, digits: int = 1) -> str:
@@ -73,6 +76,7 @@ def _e2e_rows(x: dict[str, Any], *, label: str, tag: str) -> list[Row]:
             f">= {x['target_sustained_floor_share']:.0%} of the no-op floor",
             _met(met.get("sustained_floor_share")),
             (f"{tag}:filing_web", f"{tag}:filing_pool"),
+            closing.sustained(x),
         )
     )
     post = x.get("post_response", {})
@@ -88,6 +92,7 @@ def _e2e_rows(x: dict[str, Any], *, label: str, tag: str) -> list[Row]:
             f"<= {x['target_post_ratio']:.0f}x the 401 path",
             _met(met.get("post_ratio")),
             (f"{tag}:filing_web",),
+            closing.post(x),
         )
     )
     lat = x.get("latency", {})
@@ -105,6 +110,7 @@ def _e2e_rows(x: dict[str, Any], *, label: str, tag: str) -> list[Row]:
             f"<= {x['target_latency_ratio']:.0f}x the POST p95, none undecided",
             _met(met.get("latency_ratio")),
             (f"{tag}:filing_pool", f"{tag}:filing_web"),
+            closing.latency(x),
         )
     )
     out.append(
@@ -121,7 +127,7 @@ def _e2e_rows(x: dict[str, Any], *, label: str, tag: str) -> list[Row]:
     return out
 
 
-def _recheck_rows(r: dict[str, Any]) -> list[Row]:
+def _recheck_rows(r: dict[str, Any], engine_us: float | None) -> list[Row]:
     out: list[Row] = []
     floor = r.get("floor_seconds")
     titles = {
@@ -155,6 +161,9 @@ def _recheck_rows(r: dict[str, Any]) -> list[Row]:
                 f"<= {s['target_ratio']:.0f}x the bulk UPDATE",
                 _met(s.get("meets_target")),
                 (f"recheck:{name}:call", f"recheck:{name}:pool"),
+                closing.recheck_one_rule(s, r)
+                if name == "one_rule"
+                else closing.recheck_every_visit(s, r, engine_us),
             )
         )
     q = r.get("queries_per_chunk")
@@ -246,6 +255,8 @@ def rows() -> list[Row]:
                 f"{g['ratio']:.1f}x",
                 f"<= {g['target_ms']:.0f} ms",
                 _met(g["meets_target"]),
+                (),
+                closing.suggestions(g),
             )
         )
     d = load("board")
@@ -278,6 +289,7 @@ def rows() -> list[Row]:
                 f"<= {a['target_read_ratio']:.0f}x the 401 path",
                 _met(ratio is not None and ratio <= a["target_read_ratio"]),
                 ("api_load:web",),
+                closing.api_reads(a),
             )
         )
         for kind in ("list", "detail", "create"):
@@ -317,7 +329,7 @@ def rows() -> list[Row]:
             )
     r = load("recheck")
     if r:
-        out += _recheck_rows(r)
+        out += _recheck_rows(r, e["evaluate_us"] if e else None)
     m = load("memory")
     if m:
         out.append(
@@ -330,6 +342,8 @@ def rows() -> list[Row]:
                 f"{m['final_total_mib'] / m['baseline_total_mib']:.2f}x",
                 f"growth <= {m['target_growth']:.0%}",
                 _met(m["meets_target"]),
+                (),
+                closing.memory(m),
             )
         )
     return out

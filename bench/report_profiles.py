@@ -75,6 +75,8 @@ def missed(rows: Sequence[Any], load: Loader) -> list[str]:
             title, p = sources[key]
             lines += [f"*{title}* (py-spy, {p['samples']:,} samples, `{p['file']}`):", ""]
             lines += [*_profile_table(p, 6), ""]
+        if row.closing:
+            lines += [f"*Where the time goes, and what would close it.* {row.closing}", ""]
     return lines
 
 
