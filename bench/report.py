@@ -242,6 +242,8 @@ def rows() -> list[Row]:
                 f"{base['median_ms'] / max(p['median_ms'], 1e-9):,.0f}x faster",
                 f"<= {t['median_ms']} / <= {t['p95_ms']} ms, build <= {t['build_s']:.0f} s",
                 _met(y["met"]["median_ms"] and y["met"]["p95_ms"] and y["met"]["build_s"]),
+                (),
+                closing.screening_time(p, base),
             )
         )
     g = load("suggestions")
